@@ -1,0 +1,108 @@
+// Lint rules, including the layering of src/: each folder may only reach the folders
+// below it, so the architecture stays the one the folder names describe.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Forbid imports of the named top-level folders of src/ from the files matched by `files`. */
+function layer(files, forbidden, why) {
+  return {
+    files,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `(^|/)(${forbidden.join('|')})/`,
+              message: why,
+            },
+          ],
+        },
+      ],
+    },
+  };
+}
+
+const everythingAbove = ['cli', 'backup', 'restore', 'catalog', 'maintenance'];
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/out/'] },
+  js.configs.recommended,
+  ...tseslint.configs.strict,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'error',
+    },
+  },
+  {
+    files: ['bin/**', 'bench/**', 'test/**', 'src/cli/output/**'],
+    rules: { 'no-console': 'off' },
+  },
+  layer(
+    ['src/storage/**'],
+    [
+      'repository',
+      'mailbox',
+      'mime',
+      'chunking',
+      'imap',
+      'sources',
+      'targets',
+      'config',
+      ...everythingAbove,
+    ],
+    'storage knows nothing of the repository format or of mail',
+  ),
+  layer(
+    ['src/repository/**', 'src/chunking/**'],
+    ['mailbox', 'mime', 'imap', 'sources', 'targets', 'config', ...everythingAbove],
+    'the repository stores objects; it knows nothing of mail',
+  ),
+  layer(
+    ['src/mime/**'],
+    [
+      'storage',
+      'repository',
+      'mailbox',
+      'imap',
+      'sources',
+      'targets',
+      'config',
+      ...everythingAbove,
+    ],
+    'mime works on bytes alone',
+  ),
+  layer(
+    ['src/imap/**', 'src/sources/**', 'src/targets/**'],
+    ['storage', 'repository', 'mailbox', 'chunking', ...everythingAbove],
+    'sources and targets speak to servers; they know nothing of storage',
+  ),
+  layer(
+    ['src/mailbox/**'],
+    ['imap', 'sources', 'targets', 'config', ...everythingAbove],
+    'the mailbox model is storage-side; it does not talk to servers',
+  ),
+  layer(
+    ['src/catalog/**'],
+    ['imap', 'sources', 'targets', 'cli', 'backup', 'restore', 'maintenance'],
+    'the catalog is a cache below the operations',
+  ),
+  layer(
+    ['src/backup/**'],
+    ['cli', 'restore', 'maintenance'],
+    'backup is an operation; only cli wires operations together',
+  ),
+  layer(
+    ['src/restore/**'],
+    ['cli', 'backup', 'maintenance'],
+    'restore is an operation; only cli wires operations together',
+  ),
+  layer(
+    ['src/maintenance/**'],
+    ['cli', 'backup', 'restore'],
+    'maintenance is an operation; only cli wires operations together',
+  ),
+);
