@@ -1,0 +1,232 @@
+/**
+ * The repository: where backups live. Its words:
+ * - object: an immutable piece of stored data (a header block, a body chunk, a tree), named by
+ *   its id, the keyed HMAC-SHA-256 of its plaintext; 'data' objects hold content, 'tree' objects
+ *   hold structure (JSON) that points at other objects by id;
+ * - pack: a file of many sealed objects with a header listing them;
+ * - index: files that say which pack holds which object;
+ * - snapshot: a small file naming one account's root tree at one moment;
+ * - key: a file wrapping the master key with one passphrase.
+ * The format is described for users in docs/repository-format.md.
+ */
+import { createHash } from 'node:crypto';
+import { Chunker, createGearTable } from '../chunking/fastcdc.js';
+import type { Storage } from '../storage/storage.js';
+import { open } from './crypto/aead.js';
+import { createKeyFile, parseKeyFile, unlockKeyFile, WrongPassphraseError, DEFAULT_SCRYPT_COST } from './crypto/key-file.js';
+import { generateMasterKey, objectId, type MasterKey } from './crypto/master-key.js';
+import { decodeIndex, encodeIndex, type IndexContent } from './index/index-file.js';
+import { ObjectIndex, type ObjectLocation } from './index/object-index.js';
+import { ObjectWriter } from './object-writer.js';
+import { decodePayload } from './payload.js';
+import { newRepositoryConfig, parseRepositoryConfig, type RepositoryConfig } from './repository-config.js';
+import { openFile, sealFile } from './sealed-file.js';
+import { decodeSnapshot, encodeSnapshot, type Snapshot } from './snapshot/snapshot.js';
+
+export interface InitOptions {
+  /** log2 of scrypt's N for the first key file. */
+  scryptCost?: number;
+}
+
+export class ObjectNotFoundError extends Error {
+  constructor(readonly id: string) {
+    super(`object ${id} is not in the repository index`);
+    this.name = 'ObjectNotFoundError';
+  }
+}
+
+export class DamagedObjectError extends Error {
+  constructor(
+    readonly id: string,
+    readonly pack: string,
+    why: string,
+  ) {
+    super(`object ${id} in pack ${pack} is damaged: ${why}`);
+    this.name = 'DamagedObjectError';
+  }
+}
+
+/** Tree packs read whole are kept this long (bytes), for walks over many small trees. */
+const TREE_PACK_CACHE_BYTES = 64 * 1024 * 1024;
+
+export class Repository {
+  readonly index = new ObjectIndex();
+  private chunkerInstance: Chunker | undefined;
+  private readonly treePacks = new Map<string, Buffer>();
+  private readonly loadingPacks = new Map<string, Promise<Buffer>>();
+  private treePackBytes = 0;
+
+  private constructor(
+    readonly storage: Storage,
+    readonly config: RepositoryConfig,
+    readonly key: MasterKey,
+    /** Name of the key file that opened the repository. */
+    readonly keyName: string,
+  ) {}
+
+  static async init(storage: Storage, passphrase: string, options: InitOptions = {}): Promise<Repository> {
+    const config = newRepositoryConfig({ minSize: 32 * 1024, avgSize: 128 * 1024, maxSize: 1024 * 1024 });
+    const master = generateMasterKey();
+    const key = await createKeyFile(master, passphrase, options.scryptCost ?? DEFAULT_SCRYPT_COST);
+    await storage.create();
+    // The key goes first: a config without a key would be a repository nobody can open.
+    await storage.save({ kind: 'keys', name: key.name }, key.bytes);
+    await storage.save({ kind: 'config', name: 'config' }, Buffer.from(JSON.stringify(config, null, 2) + '\n'));
+    return new Repository(storage, config, master, key.name);
+  }
+
+  /** Reads the config (checking the format version), then tries the passphrase on each key file. */
+  static async open(storage: Storage, passphrase: string): Promise<Repository> {
+    const config = await Repository.readConfig(storage);
+    for await (const file of storage.list('keys')) {
+      const keyFile = parseKeyFile(await storage.load({ kind: 'keys', name: file.name }), file.name);
+      try {
+        return new Repository(storage, config, await unlockKeyFile(keyFile, passphrase), file.name);
+      } catch (error) {
+        if (!(error instanceof WrongPassphraseError)) throw error;
+      }
+    }
+    throw new WrongPassphraseError();
+  }
+
+  static async readConfig(storage: Storage): Promise<RepositoryConfig> {
+    let bytes: Buffer;
+    try {
+      bytes = await storage.load({ kind: 'config', name: 'config' });
+    } catch (error) {
+      if (storage.isNotFound(error)) {
+        throw new Error(`no repository at ${storage.location} (run \`mailvault init\` to create one)`);
+      }
+      throw error;
+    }
+    return parseRepositoryConfig(bytes, storage.location);
+  }
+
+  get chunker(): Chunker {
+    this.chunkerInstance ??= new Chunker(createGearTable(this.key.chunker), this.config.chunker);
+    return this.chunkerInstance;
+  }
+
+  objectId(plaintext: Uint8Array): Buffer {
+    return objectId(this.key, plaintext);
+  }
+
+  writer(): ObjectWriter {
+    return new ObjectWriter(this);
+  }
+
+  /** Loads every index file into memory; needed before reading objects or deduplicating. */
+  async loadIndex(): Promise<void> {
+    const contents: Array<[string, IndexContent]> = [];
+    for await (const file of this.storage.list('index')) {
+      contents.push([file.name, await this.readIndexFile(file.name)]);
+    }
+    const superseded = new Set(contents.flatMap(([, content]) => content.superseded));
+    for (const [name, content] of contents) {
+      if (superseded.has(name)) continue;
+      for (const pack of content.packs) {
+        for (const entry of pack.entries) this.index.add(entry.id, { pack: pack.id, ...entry });
+      }
+    }
+  }
+
+  async readIndexFile(name: string): Promise<IndexContent> {
+    const sealed = await this.storage.load({ kind: 'index', name });
+    return decodeIndex(openFile(this.key.encryption, sealed, `index ${name}`), name);
+  }
+
+  async saveIndex(content: IndexContent): Promise<string> {
+    return this.saveSealed('index', encodeIndex(content));
+  }
+
+  locate(id: Uint8Array): ObjectLocation {
+    const location = this.index.get(id);
+    if (!location) throw new ObjectNotFoundError(Buffer.from(id).toString('hex'));
+    return location;
+  }
+
+  /** Reads one object, authenticates it and checks that its plaintext still has its id. */
+  async readObject(id: Uint8Array): Promise<Buffer> {
+    const location = this.locate(id);
+    let sealed: Buffer;
+    if (location.type === 'tree') {
+      // Trees are small and read in bulk (restores, checks, the catalog): read their packs whole.
+      const pack = await this.treePack(location.pack);
+      sealed = pack.subarray(location.offset, location.offset + location.length);
+    } else {
+      sealed = await this.storage.load({ kind: 'data', name: location.pack }, location);
+    }
+    return this.openObject(id, location, sealed);
+  }
+
+  private async treePack(name: string): Promise<Buffer> {
+    const cached = this.treePacks.get(name);
+    if (cached) {
+      this.treePacks.delete(name);
+      this.treePacks.set(name, cached);
+      return cached;
+    }
+    let loading = this.loadingPacks.get(name);
+    if (!loading) {
+      loading = this.storage.load({ kind: 'data', name }).finally(() => this.loadingPacks.delete(name));
+      this.loadingPacks.set(name, loading);
+      const pack = await loading;
+      this.treePacks.set(name, pack);
+      this.treePackBytes += pack.length;
+      for (const [oldest, bytes] of this.treePacks) {
+        if (this.treePackBytes <= TREE_PACK_CACHE_BYTES || oldest === name) break;
+        this.treePacks.delete(oldest);
+        this.treePackBytes -= bytes.length;
+      }
+      return pack;
+    }
+    return loading;
+  }
+
+  /** Decrypts and verifies an object already read from its pack. */
+  openObject(id: Uint8Array, location: ObjectLocation, sealed: Buffer): Buffer {
+    const hex = Buffer.from(id).toString('hex');
+    let plaintext: Buffer;
+    try {
+      plaintext = decodePayload(open(this.key.encryption, sealed, `object ${hex}`), `object ${hex}`);
+    } catch (error) {
+      throw new DamagedObjectError(hex, location.pack, error instanceof Error ? error.message : String(error));
+    }
+    if (!objectId(this.key, plaintext).equals(id)) {
+      throw new DamagedObjectError(hex, location.pack, 'its content does not match its id');
+    }
+    return plaintext;
+  }
+
+  async readTree<T>(id: Uint8Array): Promise<T> {
+    return JSON.parse((await this.readObject(id)).toString('utf8')) as T;
+  }
+
+  async saveSnapshot(snapshot: Snapshot): Promise<string> {
+    return this.saveSealed('snapshots', encodeSnapshot(snapshot));
+  }
+
+  async loadSnapshot(name: string): Promise<Snapshot> {
+    const sealed = await this.storage.load({ kind: 'snapshots', name });
+    return decodeSnapshot(openFile(this.key.encryption, sealed, `snapshot ${name}`), name);
+  }
+
+  async *snapshots(): AsyncIterable<{ id: string; snapshot: Snapshot }> {
+    for await (const file of this.storage.list('snapshots')) {
+      yield { id: file.name, snapshot: await this.loadSnapshot(file.name) };
+    }
+  }
+
+  async addKey(passphrase: string, scryptCost = DEFAULT_SCRYPT_COST): Promise<string> {
+    const key = await createKeyFile(this.key, passphrase, scryptCost);
+    await this.storage.save({ kind: 'keys', name: key.name }, key.bytes);
+    return key.name;
+  }
+
+  private async saveSealed(kind: 'index' | 'snapshots', plaintext: Buffer): Promise<string> {
+    const sealed = sealFile(this.key.encryption, plaintext);
+    const name = createHash('sha256').update(sealed).digest('hex');
+    await this.storage.save({ kind, name }, sealed);
+    return name;
+  }
+}

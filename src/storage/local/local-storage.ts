@@ -1,0 +1,187 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  FILE_KINDS,
+  StorageError,
+  describe,
+  type ByteRange,
+  type FileHandle,
+  type FileInfo,
+  type FileKind,
+  type Storage,
+} from '../storage.js';
+
+/**
+ * A repository in a local directory (an NFS mount is just a path). Data files are spread over
+ * 256 sub-folders by the first two characters of their name, so no folder grows too large.
+ */
+export class LocalStorage implements Storage {
+  readonly location: string;
+
+  constructor(private readonly root: string) {
+    this.location = resolve(root);
+  }
+
+  private folder(kind: FileKind, name: string): string {
+    if (kind === 'data') return join(this.location, 'data', name.slice(0, 2));
+    return join(this.location, kind);
+  }
+
+  private path(file: FileHandle): string {
+    if (file.kind === 'config') return join(this.location, 'config');
+    if (!/^[0-9a-zA-Z._-]+$/.test(file.name)) throw new StorageError(`invalid file name ${file.name}`, 'io');
+    return join(this.folder(file.kind, file.name), file.name);
+  }
+
+  async create(): Promise<void> {
+    try {
+      await stat(join(this.location, 'config'));
+      throw new StorageError(`${this.location} already holds a repository`, 'exists');
+    } catch (error) {
+      if (!isNodeError(error, 'ENOENT')) throw error;
+    }
+    await mkdir(this.location, { recursive: true });
+    for (const kind of FILE_KINDS) {
+      if (kind !== 'config') await mkdir(join(this.location, kind), { recursive: true });
+    }
+    const hex = '0123456789abcdef';
+    for (const a of hex) for (const b of hex) await mkdir(join(this.location, 'data', a + b), { recursive: true });
+  }
+
+  async save(file: FileHandle, data: Uint8Array): Promise<void> {
+    const target = this.path(file);
+    const folder = file.kind === 'config' ? this.location : this.folder(file.kind, file.name);
+    const temporary = join(folder, `.tmp-${randomBytes(8).toString('hex')}`);
+    try {
+      await mkdir(folder, { recursive: true });
+      const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      try {
+        await handle.writeFile(data);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      if (await exists(target)) {
+        throw new StorageError(`${describe(file)} already exists`, 'exists');
+      }
+      await rename(temporary, target);
+      await syncDirectory(folder);
+    } catch (error) {
+      await unlink(temporary).catch(() => undefined);
+      throw wrap(error, file);
+    }
+  }
+
+  async load(file: FileHandle, range?: ByteRange): Promise<Buffer> {
+    try {
+      const handle = await open(this.path(file), 'r');
+      try {
+        if (!range) return await handle.readFile();
+        const buffer = Buffer.allocUnsafe(range.length);
+        let done = 0;
+        while (done < range.length) {
+          const { bytesRead } = await handle.read(buffer, done, range.length - done, range.offset + done);
+          if (bytesRead === 0) throw new StorageError(`${describe(file)} is shorter than expected`, 'io');
+          done += bytesRead;
+        }
+        return buffer;
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      throw wrap(error, file);
+    }
+  }
+
+  async stat(file: FileHandle): Promise<FileInfo> {
+    try {
+      const info = await stat(this.path(file));
+      return { name: file.name, size: info.size };
+    } catch (error) {
+      throw wrap(error, file);
+    }
+  }
+
+  async *list(kind: FileKind): AsyncIterable<FileInfo> {
+    const folders =
+      kind === 'data'
+        ? (await readdirOrEmpty(join(this.location, 'data'))).map((sub) => join(this.location, 'data', sub))
+        : [join(this.location, kind)];
+    for (const folder of folders) {
+      for (const name of await readdirOrEmpty(folder)) {
+        if (name.startsWith('.tmp-')) continue;
+        try {
+          const info = await stat(join(folder, name));
+          if (info.isFile()) yield { name, size: info.size };
+        } catch (error) {
+          if (!isNodeError(error, 'ENOENT')) throw error;
+        }
+      }
+    }
+  }
+
+  async remove(file: FileHandle): Promise<void> {
+    try {
+      await rm(this.path(file));
+    } catch (error) {
+      throw wrap(error, file);
+    }
+  }
+
+  isNotFound(error: unknown): boolean {
+    return error instanceof StorageError && error.code === 'not-found';
+  }
+
+  isPermanent(error: unknown): boolean {
+    return error instanceof StorageError && error.code !== 'io';
+  }
+
+  async close(): Promise<void> {}
+}
+
+function isNodeError(error: unknown, code: string): boolean {
+  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
+}
+
+function wrap(error: unknown, file: FileHandle): unknown {
+  if (error instanceof StorageError) return error;
+  const name = describe(file);
+  if (isNodeError(error, 'ENOENT')) return new StorageError(`${name} not found`, 'not-found', { cause: error });
+  if (isNodeError(error, 'EACCES') || isNodeError(error, 'EPERM'))
+    return new StorageError(`${name}: permission denied`, 'denied', { cause: error });
+  const message = error instanceof Error ? error.message : String(error);
+  return new StorageError(`${name}: ${message}`, 'io', { cause: error });
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readdirOrEmpty(folder: string): Promise<string[]> {
+  try {
+    return (await readdir(folder)).sort();
+  } catch (error) {
+    if (isNodeError(error, 'ENOENT')) return [];
+    throw error;
+  }
+}
+
+/** Makes the rename itself durable: without it a power cut can lose the new directory entry. */
+async function syncDirectory(folder: string): Promise<void> {
+  const handle = await open(folder, 'r');
+  try {
+    await handle.sync();
+  } catch (error) {
+    // Some filesystems (and NFS) refuse fsync on a directory; the file data is already synced.
+    if (!isNodeError(error, 'EINVAL') && !isNodeError(error, 'EISDIR')) throw error;
+  } finally {
+    await handle.close();
+  }
+}

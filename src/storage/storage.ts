@@ -1,0 +1,63 @@
+/**
+ * The storage interface: where repository files live (a local directory today; SFTP and S3
+ * later). A backend moves whole files and byte ranges; it knows nothing of what they hold.
+ * Retries, concurrency limits and logging are wrappers around a backend, never inside one.
+ */
+
+/** The kinds of file a repository holds; each kind is a folder in every backend. */
+export type FileKind = 'config' | 'keys' | 'data' | 'index' | 'snapshots' | 'locks';
+
+export const FILE_KINDS: readonly FileKind[] = ['config', 'keys', 'data', 'index', 'snapshots', 'locks'];
+
+export interface FileHandle {
+  kind: FileKind;
+  /** The file's name within its kind; for 'config' the name is ignored. */
+  name: string;
+}
+
+export interface FileInfo {
+  name: string;
+  size: number;
+}
+
+export interface ByteRange {
+  offset: number;
+  length: number;
+}
+
+export interface Storage {
+  /** Where the files are, safe to print (no passwords). */
+  readonly location: string;
+  /**
+   * Store a new file. It becomes visible only once complete and durable (written under a
+   * temporary name, flushed and renamed), so a crash never leaves a half-written file behind
+   * a real name. Saving over an existing file is refused: repository files are never rewritten.
+   */
+  save(file: FileHandle, data: Uint8Array): Promise<void>;
+  load(file: FileHandle, range?: ByteRange): Promise<Buffer>;
+  stat(file: FileHandle): Promise<FileInfo>;
+  list(kind: FileKind): AsyncIterable<FileInfo>;
+  remove(file: FileHandle): Promise<void>;
+  /** Creates the folders a new repository needs; fails if the location already holds a repository config. */
+  create(): Promise<void>;
+  /** The error means the file does not exist. */
+  isNotFound(error: unknown): boolean;
+  /** Retrying will not help (not found, permission denied, already exists...). */
+  isPermanent(error: unknown): boolean;
+  close(): Promise<void>;
+}
+
+export class StorageError extends Error {
+  constructor(
+    message: string,
+    readonly code: 'not-found' | 'exists' | 'denied' | 'io',
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'StorageError';
+  }
+}
+
+export function describe(file: FileHandle): string {
+  return file.kind === 'config' ? 'config' : `${file.kind}/${file.name}`;
+}
