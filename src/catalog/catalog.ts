@@ -1,0 +1,366 @@
+import { sql, type Kysely } from 'kysely';
+import type { Repository } from '../repository/repository.js';
+import { ingestSnapshot, replayAccount, type IngestHints } from './ingest.js';
+import { CatalogError, openCatalogDatabase } from './open-catalog.js';
+import type { CatalogSchema } from './schema.js';
+
+export interface AccountRow {
+  source: string;
+  name: string;
+  firstSeen: Date;
+  lastBackup: Date;
+  goneSince: Date | null;
+  snapshots: number;
+}
+
+export interface SnapshotRow {
+  id: string;
+  source: string;
+  account: string;
+  time: Date;
+  items: number;
+  bytes: number;
+  newItems: number;
+  bytesAdded: number;
+  tree: string;
+}
+
+export interface FolderRow {
+  path: string;
+  delimiter: string | null;
+  specialUse: string | null;
+  subscribed: boolean;
+  attributes: string[];
+  count: number;
+  bytes: number;
+}
+
+export interface ItemRow {
+  key: string;
+  account: string;
+  source: string;
+  folder: string;
+  uid: number;
+  flags: string[];
+  internalDate: string;
+  sentDate: string | null;
+  from: string;
+  to: string;
+  cc: string;
+  subject: string;
+  messageId: string;
+  size: number;
+  sha256: string;
+  manifest: string;
+}
+
+export interface ItemHistoryRow {
+  from: Date;
+  until: Date | null;
+  flags: string[];
+  uid: number;
+}
+
+/**
+ * The catalog: a local, rebuildable database answering "what was where, when" without reading
+ * the repository. Everything in it is derived from the repository's snapshots.
+ */
+export class Catalog {
+  private constructor(readonly db: Kysely<CatalogSchema>) {}
+
+  static async open(url: string): Promise<Catalog> {
+    return new Catalog(await openCatalogDatabase(url));
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+
+  /** Ties the catalog to one repository; a catalog of another repository is refused. */
+  async bind(repositoryId: string, catalogUrl: string): Promise<void> {
+    const row = await this.db.selectFrom('catalog_meta').select('value').where('key', '=', 'repository').executeTakeFirst();
+    if (!row) {
+      await this.db.insertInto('catalog_meta').values({ key: 'repository', value: repositoryId }).execute();
+    } else if (row.value !== repositoryId) {
+      throw new CatalogError(
+        `the catalog ${catalogUrl} belongs to another repository (${row.value}); set catalog.url to another file, or run \`mailvault catalog rebuild\``,
+      );
+    }
+  }
+
+  async ingest(repository: Repository, id: string, hints?: IngestHints): Promise<void> {
+    await ingestSnapshot(this.db, repository, id, await repository.loadSnapshot(id), hints);
+  }
+
+  /**
+   * Brings the catalog in line with the repository: records snapshots it has not seen (oldest
+   * first) and replays the history of accounts whose snapshots were removed. Returns the number
+   * of snapshots added.
+   */
+  async sync(repository: Repository): Promise<number> {
+    const inRepository = new Set<string>();
+    for await (const file of repository.storage.list('snapshots')) inRepository.add(file.name);
+    const known = await this.db.selectFrom('snapshots').select(['id', 'account_id']).execute();
+    const knownIds = new Set(known.map((row) => row.id));
+    const vanished = known.filter((row) => !inRepository.has(row.id));
+    if (vanished.length > 0) {
+      await this.db.transaction().execute(async (trx) => {
+        for (const row of vanished) await trx.deleteFrom('snapshots').where('id', '=', row.id).execute();
+        for (const accountId of new Set(vanished.map((row) => row.account_id))) {
+          await replayAccount({ db: trx, repository, accountId, source: '', account: '', hints: {} });
+        }
+      });
+    }
+    const fresh = [];
+    for (const id of inRepository) {
+      if (!knownIds.has(id)) fresh.push({ id, snapshot: await repository.loadSnapshot(id) });
+    }
+    fresh.sort((a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id));
+    for (const { id, snapshot } of fresh) await ingestSnapshot(this.db, repository, id, snapshot);
+    return fresh.length;
+  }
+
+  /** Empties the catalog and records every snapshot of the repository again. */
+  async rebuild(repository: Repository): Promise<number> {
+    await this.db.transaction().execute(async (trx) => {
+      for (const table of ['item_states', 'items', 'folder_states', 'folders', 'snapshots', 'accounts'] as const) {
+        await trx.deleteFrom(table).execute();
+      }
+      await trx.deleteFrom('catalog_meta').execute();
+      await trx.insertInto('catalog_meta').values({ key: 'repository', value: repository.config.id }).execute();
+    });
+    return this.sync(repository);
+  }
+
+  /** Records which accounts a source lists now; the others are marked gone from the given time. */
+  async markPresent(source: string, present: readonly string[], time: number): Promise<void> {
+    const names = new Set(present);
+    const rows = await this.db.selectFrom('accounts').select(['id', 'name', 'gone_since']).where('source', '=', source).execute();
+    for (const row of rows) {
+      const gone = names.has(row.name) ? null : (row.gone_since ?? time);
+      if (gone !== row.gone_since) await this.db.updateTable('accounts').set({ gone_since: gone }).where('id', '=', row.id).execute();
+    }
+  }
+
+  async accounts(): Promise<AccountRow[]> {
+    const rows = await this.db
+      .selectFrom('accounts as a')
+      .leftJoin('snapshots as s', 's.account_id', 'a.id')
+      .select((eb) => ['a.source', 'a.name', 'a.first_seen', 'a.last_seen', 'a.gone_since', eb.fn.count<number>('s.id').as('snapshots')])
+      .groupBy(['a.id', 'a.source', 'a.name', 'a.first_seen', 'a.last_seen', 'a.gone_since'])
+      .orderBy('a.name')
+      .orderBy('a.source')
+      .execute();
+    return rows.map((row) => ({
+      source: row.source,
+      name: row.name,
+      firstSeen: new Date(Number(row.first_seen)),
+      lastBackup: new Date(Number(row.last_seen)),
+      goneSince: row.gone_since === null ? null : new Date(Number(row.gone_since)),
+      snapshots: Number(row.snapshots),
+    }));
+  }
+
+  /** Accounts with this name (on any source), for resolving a name typed by a user. */
+  async findAccounts(name: string): Promise<Array<{ id: number; source: string; name: string }>> {
+    return this.db.selectFrom('accounts').select(['id', 'source', 'name']).where('name', '=', name).execute();
+  }
+
+  async snapshots(filter: { account?: string; source?: string } = {}): Promise<SnapshotRow[]> {
+    let query = this.db
+      .selectFrom('snapshots as s')
+      .innerJoin('accounts as a', 'a.id', 's.account_id')
+      .select(['s.id', 'a.source', 'a.name', 's.time', 's.items', 's.bytes', 's.new_items', 's.bytes_added', 's.tree'])
+      .orderBy('s.time')
+      .orderBy('s.id');
+    if (filter.account) query = query.where('a.name', '=', filter.account);
+    if (filter.source) query = query.where('a.source', '=', filter.source);
+    return (await query.execute()).map((row) => ({
+      id: row.id,
+      source: row.source,
+      account: row.name,
+      time: new Date(Number(row.time)),
+      items: Number(row.items),
+      bytes: Number(row.bytes),
+      newItems: Number(row.new_items),
+      bytesAdded: Number(row.bytes_added),
+      tree: row.tree,
+    }));
+  }
+
+  /** The account's snapshot in force at a moment: the latest taken at or before it. */
+  async snapshotAt(accountId: number, at: { kind: 'first' } | { kind: 'last' } | { kind: 'time'; time: Date }): Promise<SnapshotRow | null> {
+    let query = this.db
+      .selectFrom('snapshots as s')
+      .innerJoin('accounts as a', 'a.id', 's.account_id')
+      .select(['s.id', 'a.source', 'a.name', 's.time', 's.items', 's.bytes', 's.new_items', 's.bytes_added', 's.tree'])
+      .where('s.account_id', '=', accountId);
+    if (at.kind === 'first') query = query.orderBy('s.time', 'asc');
+    else query = query.orderBy('s.time', 'desc');
+    if (at.kind === 'time') query = query.where('s.time', '<=', at.time.getTime());
+    const row = await query.orderBy('s.id').limit(1).executeTakeFirst();
+    if (!row) return null;
+    return {
+      id: row.id,
+      source: row.source,
+      account: row.name,
+      time: new Date(Number(row.time)),
+      items: Number(row.items),
+      bytes: Number(row.bytes),
+      newItems: Number(row.new_items),
+      bytesAdded: Number(row.bytes_added),
+      tree: row.tree,
+    };
+  }
+
+  async foldersAt(accountId: number, time: number): Promise<FolderRow[]> {
+    const rows = await this.db
+      .selectFrom('folder_states as s')
+      .innerJoin('folders as f', 'f.id', 's.folder_id')
+      .select(['f.path', 's.delimiter', 's.special_use', 's.subscribed', 's.attributes', 's.count', 's.bytes'])
+      .where('f.account_id', '=', accountId)
+      .where('s.from_time', '<=', time)
+      .where((eb) => eb.or([eb('s.until_time', 'is', null), eb('s.until_time', '>', time)]))
+      .orderBy('f.path')
+      .execute();
+    return rows.map((row) => ({
+      path: row.path,
+      delimiter: row.delimiter,
+      specialUse: row.special_use,
+      subscribed: row.subscribed === 1,
+      attributes: row.attributes ? row.attributes.split(' ') : [],
+      count: Number(row.count),
+      bytes: Number(row.bytes),
+    }));
+  }
+
+  private itemQuery() {
+    return this.db
+      .selectFrom('items as i')
+      .innerJoin('item_states as s', 's.item_id', 'i.id')
+      .innerJoin('folders as f', 'f.id', 'i.folder_id')
+      .innerJoin('accounts as a', 'a.id', 'i.account_id')
+      .select([
+        'i.key',
+        'a.name as account',
+        'a.source',
+        'f.path as folder',
+        's.uid',
+        's.flags',
+        'i.internal_date',
+        'i.sent_date',
+        'i.from_text',
+        'i.to_text',
+        'i.cc_text',
+        'i.subject',
+        'i.message_id',
+        'i.size',
+        'i.sha256',
+        'i.manifest',
+      ]);
+  }
+
+  async itemsAt(accountId: number, folder: string, time: number): Promise<ItemRow[]> {
+    const rows = await this.itemQuery()
+      .where('i.account_id', '=', accountId)
+      .where('f.path', '=', folder)
+      .where('s.from_time', '<=', time)
+      .where((eb) => eb.or([eb('s.until_time', 'is', null), eb('s.until_time', '>', time)]))
+      .orderBy('s.uid')
+      .execute();
+    return rows.map(toItemRow);
+  }
+
+  /** Items that were in the folder before the moment and were no longer there at it, as last seen. */
+  async deletedItemsAt(accountId: number, folder: string, time: number): Promise<ItemRow[]> {
+    const rows = await this.itemQuery()
+      .where('i.account_id', '=', accountId)
+      .where('f.path', '=', folder)
+      .where('s.until_time', '<=', time)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('item_states as later')
+              .select('later.id')
+              .whereRef('later.item_id', '=', 'i.id')
+              .where((eb) => eb.or([eb('later.until_time', 'is', null), eb('later.until_time', '>', time)]))
+              .where('later.from_time', '<=', time),
+          ),
+        ),
+      )
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('item_states as newer').select('newer.id').whereRef('newer.item_id', '=', 'i.id').whereRef('newer.from_time', '>', 's.from_time').where('newer.from_time', '<=', time))),
+      )
+      .orderBy('s.until_time')
+      .execute();
+    return rows.map(toItemRow);
+  }
+
+  /** An item by its id, with its state at its latest appearance. */
+  async item(key: string): Promise<ItemRow | null> {
+    const row = await this.itemQuery().where('i.key', '=', key).orderBy('s.from_time', 'desc').limit(1).executeTakeFirst();
+    return row ? toItemRow(row) : null;
+  }
+
+  async itemHistory(key: string): Promise<ItemHistoryRow[]> {
+    const rows = await this.db
+      .selectFrom('item_states as s')
+      .innerJoin('items as i', 'i.id', 's.item_id')
+      .select(['s.from_time', 's.until_time', 's.flags', 's.uid'])
+      .where('i.key', '=', key)
+      .orderBy('s.from_time')
+      .execute();
+    return rows.map((row) => ({
+      from: new Date(Number(row.from_time)),
+      until: row.until_time === null ? null : new Date(Number(row.until_time)),
+      flags: row.flags ? row.flags.split(' ') : [],
+      uid: Number(row.uid),
+    }));
+  }
+
+  async counts(): Promise<{ accounts: number; snapshots: number; items: number }> {
+    const count = async (table: 'accounts' | 'snapshots' | 'items'): Promise<number> => {
+      const row = await this.db.selectFrom(table).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+      return Number(row.n);
+    };
+    return { accounts: await count('accounts'), snapshots: await count('snapshots'), items: await count('items') };
+  }
+}
+
+function toItemRow(row: {
+  key: string;
+  account: string;
+  source: string;
+  folder: string;
+  uid: number;
+  flags: string;
+  internal_date: string;
+  sent_date: string | null;
+  from_text: string;
+  to_text: string;
+  cc_text: string;
+  subject: string;
+  message_id: string;
+  size: number;
+  sha256: string;
+  manifest: string;
+}): ItemRow {
+  return {
+    key: row.key,
+    account: row.account,
+    source: row.source,
+    folder: row.folder,
+    uid: Number(row.uid),
+    flags: row.flags ? row.flags.split(' ') : [],
+    internalDate: row.internal_date,
+    sentDate: row.sent_date,
+    from: row.from_text,
+    to: row.to_text,
+    cc: row.cc_text,
+    subject: row.subject,
+    messageId: row.message_id,
+    size: Number(row.size),
+    sha256: row.sha256,
+    manifest: row.manifest,
+  };
+}

@@ -1,0 +1,93 @@
+import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/** Schema changes, in order. A catalog is a cache: a change may also just ask for a rebuild. */
+const migrations: Record<string, Migration> = {
+  '0001-initial': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('catalog_meta')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('accounts')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('first_seen', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen', 'bigint', (c) => c.notNull())
+        .addColumn('gone_since', 'bigint')
+        .addUniqueConstraint('accounts_source_name', ['source', 'name'])
+        .execute();
+      await db.schema
+        .createTable('snapshots')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'integer', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('time', 'bigint', (c) => c.notNull())
+        .addColumn('run', 'text', (c) => c.notNull())
+        .addColumn('tree', 'text', (c) => c.notNull())
+        .addColumn('parent', 'text')
+        .addColumn('items', 'bigint', (c) => c.notNull())
+        .addColumn('bytes', 'bigint', (c) => c.notNull())
+        .addColumn('new_items', 'bigint', (c) => c.notNull())
+        .addColumn('bytes_added', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('snapshots_account_time').on('snapshots').columns(['account_id', 'time']).execute();
+      await db.schema
+        .createTable('folders')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('account_id', 'integer', (c) => c.notNull())
+        .addColumn('path', 'text', (c) => c.notNull())
+        .addUniqueConstraint('folders_account_path', ['account_id', 'path'])
+        .execute();
+      await db.schema
+        .createTable('folder_states')
+        .addColumn('folder_id', 'integer', (c) => c.notNull())
+        .addColumn('from_time', 'bigint', (c) => c.notNull())
+        .addColumn('until_time', 'bigint')
+        .addColumn('delimiter', 'text')
+        .addColumn('special_use', 'text')
+        .addColumn('subscribed', 'integer', (c) => c.notNull())
+        .addColumn('attributes', 'text', (c) => c.notNull())
+        .addColumn('count', 'bigint', (c) => c.notNull())
+        .addColumn('bytes', 'bigint', (c) => c.notNull())
+        .addColumn('listing', 'text')
+        .execute();
+      await db.schema.createIndex('folder_states_folder').on('folder_states').columns(['folder_id', 'from_time']).execute();
+      await db.schema
+        .createTable('items')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('key', 'text', (c) => c.notNull().unique())
+        .addColumn('account_id', 'integer', (c) => c.notNull())
+        .addColumn('folder_id', 'integer', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('manifest', 'text', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .addColumn('internal_date', 'text', (c) => c.notNull())
+        .addColumn('sent_date', 'text')
+        .addColumn('from_text', 'text', (c) => c.notNull())
+        .addColumn('to_text', 'text', (c) => c.notNull())
+        .addColumn('cc_text', 'text', (c) => c.notNull())
+        .addColumn('subject', 'text', (c) => c.notNull())
+        .addColumn('message_id', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('items_folder').on('items').column('folder_id').execute();
+      await db.schema.createIndex('items_account').on('items').column('account_id').execute();
+      await db.schema
+        .createTable('item_states')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('item_id', 'integer', (c) => c.notNull())
+        .addColumn('from_time', 'bigint', (c) => c.notNull())
+        .addColumn('until_time', 'bigint')
+        .addColumn('flags', 'text', (c) => c.notNull())
+        .addColumn('uid', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('item_states_item').on('item_states').columns(['item_id', 'from_time']).execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};

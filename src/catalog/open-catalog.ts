@@ -1,0 +1,40 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { migrationProvider } from './migrations.js';
+import type { CatalogSchema } from './schema.js';
+
+export class CatalogError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CatalogError';
+  }
+}
+
+/**
+ * Opens (creating if needed) the catalog database and brings its schema up to date. The url is a
+ * SQLite file path; the query layer is kysely, so a PostgreSQL dialect can sit beside this one.
+ */
+export async function openCatalogDatabase(url: string): Promise<Kysely<CatalogSchema>> {
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    throw new CatalogError('catalog.url: PostgreSQL catalogs are not supported yet; use a SQLite file path');
+  }
+  mkdirSync(dirname(url), { recursive: true });
+  let sqlite: Database.Database;
+  try {
+    sqlite = new Database(url);
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma('busy_timeout = 30000');
+  } catch (error) {
+    throw new CatalogError(`cannot open catalog ${url}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const db = new Kysely<CatalogSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
+  if (error) {
+    await db.destroy();
+    throw new CatalogError(`cannot prepare catalog ${url}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return db;
+}

@@ -1,0 +1,70 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The catalog's tables. Times are milliseconds since the epoch. A "state" row holds what was true
+ * from one snapshot (from_time, inclusive) until the first snapshot where it no longer was
+ * (until_time, exclusive; null while it still is).
+ */
+export interface CatalogSchema {
+  catalog_meta: { key: string; value: string };
+  accounts: {
+    id: Generated<number>;
+    source: string;
+    name: string;
+    first_seen: number;
+    last_seen: number;
+    /** When a backup last found the account missing from its source; null while it exists. */
+    gone_since: number | null;
+  };
+  snapshots: {
+    id: string;
+    account_id: number;
+    kind: string;
+    time: number;
+    run: string;
+    tree: string;
+    parent: string | null;
+    items: number;
+    bytes: number;
+    new_items: number;
+    bytes_added: number;
+  };
+  folders: { id: Generated<number>; account_id: number; path: string };
+  folder_states: {
+    folder_id: number;
+    from_time: number;
+    until_time: number | null;
+    delimiter: string | null;
+    special_use: string | null;
+    subscribed: number;
+    attributes: string;
+    count: number;
+    bytes: number;
+    listing: string | null;
+  };
+  items: {
+    id: Generated<number>;
+    /** The stable item id users see. */
+    key: string;
+    account_id: number;
+    folder_id: number;
+    sha256: string;
+    manifest: string;
+    size: number;
+    internal_date: string;
+    sent_date: string | null;
+    from_text: string;
+    to_text: string;
+    cc_text: string;
+    subject: string;
+    message_id: string;
+  };
+  item_states: {
+    id: Generated<number>;
+    item_id: number;
+    from_time: number;
+    until_time: number | null;
+    flags: string;
+    uid: number;
+  };
+}

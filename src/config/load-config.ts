@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+
+/** A configuration problem, with the file and the key it concerns. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadedConfig {
+  path: string;
+  /** Relative paths in the file are relative to the file's folder. */
+  directory: string;
+  config: Config;
+}
+
+export const DEFAULT_CONFIG_PATH = './mailvault.yml';
+
+export async function loadConfig(path: string): Promise<LoadedConfig> {
+  const absolute = resolve(path);
+  let text: string;
+  try {
+    text = await readFile(absolute, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(error);
+    throw new ConfigError(`cannot read configuration ${absolute}: ${why}`);
+  }
+  return { path: absolute, directory: dirname(absolute), config: parseConfig(text, absolute) };
+}
+
+export function parseConfig(text: string, where: string): Config {
+  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const yamlError = document.errors[0];
+  if (yamlError) {
+    const line = yamlError.linePos?.[0];
+    throw new ConfigError(`${where}${line ? `:${line.line}` : ''}: invalid YAML: ${yamlError.message.split('\n')[0]}`);
+  }
+  const result = configSchema.safeParse(document.toJS() ?? {});
+  if (!result.success) throw new ConfigError(`${where}: ${describeIssue(result.error.issues[0])}`);
+  const config = result.data;
+  const names = new Set<string>();
+  for (const [i, server] of config.servers.entries()) {
+    if (names.has(server.name)) throw new ConfigError(`${where}: servers[${i}].name: duplicate server name ${server.name}`);
+    names.add(server.name);
+    checkAuth(server, i, where);
+  }
+  return config;
+}
+
+function checkAuth(server: Config['servers'][number], i: number, where: string): void {
+  const auth = server.imap.auth;
+  const at = `${where}: servers[${i}].imap.auth`;
+  if (auth.mode === 'per-account') {
+    const list = server.accounts.list;
+    if (!list) throw new ConfigError(`${at}: mode per-account needs accounts.list with a passwordFile per account`);
+    const bare = list.find((entry) => typeof entry === 'string');
+    if (bare !== undefined) {
+      throw new ConfigError(`${where}: servers[${i}].accounts.list: account ${String(bare)} needs a passwordFile (auth mode per-account)`);
+    }
+  } else {
+    if (!auth.user) throw new ConfigError(`${at}.user: required for mode ${auth.mode}`);
+    if (!auth.passwordFile) throw new ConfigError(`${at}.passwordFile: required for mode ${auth.mode}`);
+  }
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (!issue) return 'invalid configuration';
+  const path = formatPath(issue.path);
+  if (issue.code === 'unrecognized_keys') {
+    const prefix = path ? `${path}.` : '';
+    return `unknown key ${issue.keys.map((key) => prefix + key).join(', ')}`;
+  }
+  const message = issue.message.replace(/^Invalid input: /, '');
+  return path ? `${path}: ${message}` : message;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+/** Resolves a path from the configuration against the configuration file's folder; ~ is the home folder. */
+export function configPath(loaded: LoadedConfig, path: string): string {
+  if (path.startsWith('~/')) return resolve(process.env.HOME ?? '/', path.slice(2));
+  return isAbsolute(path) ? path : resolve(loaded.directory, path);
+}

@@ -1,0 +1,118 @@
+import { z } from 'zod';
+
+/**
+ * The configuration file (mailvault.yml), as described in the README. Every object is strict, so
+ * a misspelt key is reported by name instead of silently ignored.
+ */
+const nonEmpty = z.string().min(1, 'must not be empty');
+
+const accountEntry = z.union([
+  nonEmpty,
+  z.strictObject({ name: nonEmpty, passwordFile: nonEmpty }),
+]);
+
+const imapAuth = z.strictObject({
+  /** authzid: SASL PLAIN with an authorization identity; master: LOGIN "account*user"; per-account: each account's own password. */
+  mode: z.enum(['authzid', 'master', 'per-account']),
+  user: nonEmpty.optional(),
+  passwordFile: nonEmpty.optional(),
+  /** Separator of the master-user login (Dovecot's auth_master_user_separator). */
+  masterSeparator: nonEmpty.default('*'),
+});
+
+const imap = z.strictObject({
+  host: nonEmpty,
+  port: z.number().int().min(1).max(65535).optional(),
+  tls: z.enum(['implicit', 'starttls', 'none']).default('implicit'),
+  /** Check the server's certificate (turn off only for self-signed test servers). */
+  verifyCertificate: z.boolean().default(true),
+  caFile: nonEmpty.optional(),
+  auth: imapAuth,
+  /** Connection attempts and retries after a dropped connection. */
+  retries: z.number().int().min(0).max(20).default(3),
+  /** Seconds to wait for the server before giving up on a connection or command. */
+  timeout: z.number().positive().default(60),
+});
+
+const accounts = z
+  .strictObject({
+    list: z.array(accountEntry).optional(),
+    passwdFile: nonEmpty.optional(),
+    command: nonEmpty.optional(),
+  })
+  .refine((value) => [value.list, value.passwdFile, value.command].filter((v) => v !== undefined).length === 1, {
+    message: 'give exactly one of list, passwdFile or command',
+  });
+
+const server = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash or underscore'),
+  imap,
+  dav: z
+    .strictObject({ url: nonEmpty, auth: z.strictObject({ user: nonEmpty, passwordFile: nonEmpty }).optional() })
+    .optional(),
+  accounts,
+  provisioning: z.strictObject({ command: nonEmpty }).optional(),
+});
+
+const duration = z.string().regex(/^\d+[mhdDwWMyY]$/, 'a duration such as 90d, 12h, 4w, 6M or 1y');
+
+export const configSchema = z.strictObject({
+  repository: z.strictObject({
+    url: nonEmpty,
+    passwordFile: nonEmpty.optional(),
+    sftp: z.strictObject({ identityFile: nonEmpty.optional(), knownHostsFile: nonEmpty.optional(), passwordFile: nonEmpty.optional() }).optional(),
+    s3: z
+      .strictObject({ pathStyle: z.boolean().optional(), accessKeyId: nonEmpty.optional(), secretAccessKeyFile: nonEmpty.optional(), profile: nonEmpty.optional() })
+      .optional(),
+  }),
+  catalog: z.strictObject({ url: nonEmpty }).default({ url: './catalog.sqlite' }),
+  servers: z.array(server).default([]),
+  backup: z
+    .strictObject({
+      /** Accounts backed up at the same time. */
+      concurrency: z.number().int().min(1).max(64).default(4),
+    })
+    .default({ concurrency: 4 }),
+  restore: z
+    .strictObject({
+      /** Messages sent in one MULTIAPPEND command. */
+      batchSize: z.number().int().min(1).max(1000).default(100),
+    })
+    .default({ batchSize: 100 }),
+  files: z
+    .array(z.strictObject({ name: nonEmpty, include: z.array(nonEmpty).min(1), exclude: z.array(nonEmpty).default([]) }))
+    .default([]),
+  commands: z.array(z.strictObject({ name: nonEmpty, backup: nonEmpty, restore: nonEmpty.optional() })).default([]),
+  retention: z
+    .strictObject({
+      keepWithin: duration.optional(),
+      keepDaily: z.number().int().min(0).optional(),
+      keepWeekly: z.number().int().min(0).optional(),
+      keepMonthly: z.number().int().min(0).optional(),
+      keepYearly: z.number().int().min(0).optional(),
+      deletedItems: duration.optional(),
+      legalHold: z.array(nonEmpty).default([]),
+    })
+    .optional(),
+  schedule: z.record(z.string(), nonEmpty).optional(),
+  hooks: z.strictObject({ postBackup: nonEmpty.optional() }).optional(),
+  notify: z
+    .strictObject({
+      smtp: z.strictObject({
+        host: nonEmpty,
+        port: z.number().int().min(1).max(65535).default(25),
+        from: nonEmpty,
+        secure: z.boolean().optional(),
+        user: nonEmpty.optional(),
+        passwordFile: nonEmpty.optional(),
+      }),
+      admins: z.array(nonEmpty).default([]),
+    })
+    .optional(),
+  logging: z.strictObject({ file: nonEmpty.optional(), level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).optional(),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ServerConfig = z.infer<typeof server>;
+export type ImapConfig = z.infer<typeof imap>;
+export type AccountEntry = z.infer<typeof accountEntry>;

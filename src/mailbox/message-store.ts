@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto';
+import type { Chunker } from '../chunking/fastcdc.js';
+import { summarizeHeader, type HeaderSummary } from '../mime/header-summary.js';
+import { encodeBase64Lines, segmentBytes, splitMessage, type MessageLayout, type Segment } from '../mime/message-layout.js';
+import type { ObjectWriter } from '../repository/object-writer.js';
+import type { Repository } from '../repository/repository.js';
+
+/**
+ * How one message is stored. Its header block is one data object (it is what differs between
+ * copies of the same mail delivered to many mailboxes). Its body is a tree object listing
+ * segments: small structural bytes inline, and each larger part's content as content-defined
+ * chunks, base64 parts decoded (with what it takes to re-encode them exactly), so that the same
+ * attachment forwarded many times is stored once. The manifest ties them together with the
+ * message's size, SHA-256 and a summary for browsing.
+ */
+export interface MessageManifest {
+  v: 1;
+  size: number;
+  sha256: string;
+  header: string;
+  body: string | null;
+  summary: HeaderSummary;
+}
+
+export type BodySegment =
+  | { t: 'l'; b: string }
+  | { t: 'c'; size: number; chunks: string[] }
+  | { t: 'b'; size: number; chunks: string[]; line: number; eol: 'crlf' | 'lf'; trailer: string };
+
+export interface BodyManifest {
+  v: 1;
+  segments: BodySegment[];
+}
+
+/** Parts smaller than this stay inline in the body tree: an object of their own would cost more than it saves. */
+const INLINE_LIMIT = 2048;
+
+export interface StoredMessage {
+  manifest: string;
+  sha256: string;
+  summary: HeaderSummary;
+  /** Bytes this message added to the repository: 0 when every piece was already there. */
+  bytesAdded: number;
+}
+
+export class MessageIntegrityError extends Error {
+  constructor(what: string) {
+    super(what);
+    this.name = 'MessageIntegrityError';
+  }
+}
+
+export async function storeMessage(objects: ObjectWriter, chunker: Chunker, raw: Buffer): Promise<StoredMessage> {
+  let bytesAdded = 0;
+  const writer = {
+    save: async (type: 'data' | 'tree', bytes: Uint8Array) => {
+      const saved = await objects.save(type, bytes);
+      bytesAdded += saved.stored;
+      return saved;
+    },
+  };
+  const sha256 = createHash('sha256').update(raw).digest('hex');
+  let layout = splitMessage(raw);
+  // The stored form must give back the very bytes we were handed; check the re-encoding before
+  // anything is written, and keep the body whole if it would not.
+  if (reassembledHash(layout) !== sha256) {
+    const rest = raw.subarray(layout.header.length);
+    layout = { header: layout.header, body: rest.length > 0 ? [{ kind: 'content', bytes: rest }] : [] };
+  }
+  const header = await writer.save('data', layout.header);
+  const segments: BodySegment[] = [];
+  for (const segment of layout.body) segments.push(await storeSegment(writer, chunker, segment));
+  let body: string | null = null;
+  if (segments.length > 0) {
+    const tree: BodyManifest = { v: 1, segments: mergeLiterals(segments) };
+    body = (await writer.save('tree', Buffer.from(JSON.stringify(tree)))).id.toString('hex');
+  }
+  const summary = summarizeHeader(layout.header);
+  const manifest: MessageManifest = { v: 1, size: raw.length, sha256, header: header.id.toString('hex'), body, summary };
+  const saved = await writer.save('tree', Buffer.from(JSON.stringify(manifest)));
+  return { manifest: saved.id.toString('hex'), sha256, summary, bytesAdded };
+}
+
+function reassembledHash(layout: MessageLayout): string {
+  const hash = createHash('sha256').update(layout.header);
+  for (const segment of layout.body) hash.update(segmentBytes(segment));
+  return hash.digest('hex');
+}
+
+function inline(bytes: Uint8Array): BodySegment {
+  return { t: 'l', b: Buffer.from(bytes).toString('base64') };
+}
+
+type Saver = Pick<ObjectWriter, 'save'>;
+
+async function storeSegment(writer: Saver, chunker: Chunker, segment: Segment): Promise<BodySegment> {
+  if (segment.kind === 'literal') return inline(segment.bytes);
+  if (segment.kind === 'content') {
+    if (segment.bytes.length < INLINE_LIMIT) return inline(segment.bytes);
+    return { t: 'c', size: segment.bytes.length, chunks: await saveChunks(writer, chunker, segment.bytes) };
+  }
+  if (segment.decoded.length < INLINE_LIMIT) return inline(segmentBytes(segment));
+  return {
+    t: 'b',
+    size: segment.decoded.length,
+    chunks: await saveChunks(writer, chunker, segment.decoded),
+    line: segment.lineLength,
+    eol: segment.eol,
+    trailer: Buffer.from(segment.trailer).toString('base64'),
+  };
+}
+
+async function saveChunks(writer: Saver, chunker: Chunker, bytes: Uint8Array): Promise<string[]> {
+  const ids: string[] = [];
+  for (const chunk of chunker.split(bytes)) ids.push((await writer.save('data', chunk)).id.toString('hex'));
+  return ids;
+}
+
+function mergeLiterals(segments: BodySegment[]): BodySegment[] {
+  const merged: BodySegment[] = [];
+  for (const segment of segments) {
+    const last = merged[merged.length - 1];
+    if (segment.t === 'l' && last?.t === 'l') {
+      last.b = Buffer.concat([Buffer.from(last.b, 'base64'), Buffer.from(segment.b, 'base64')]).toString('base64');
+    } else {
+      merged.push(segment);
+    }
+  }
+  return merged;
+}
+
+export async function readManifest(repository: Repository, manifest: string): Promise<MessageManifest> {
+  return repository.readTree<MessageManifest>(Buffer.from(manifest, 'hex'));
+}
+
+/** Every object a message needs, manifest first: what check and prune follow. */
+export async function messageObjects(repository: Repository, manifestId: string): Promise<string[]> {
+  const manifest = await readManifest(repository, manifestId);
+  const ids = [manifestId, manifest.header];
+  if (manifest.body) {
+    ids.push(manifest.body);
+    const body = await repository.readTree<BodyManifest>(Buffer.from(manifest.body, 'hex'));
+    for (const segment of body.segments) if (segment.t !== 'l') ids.push(...segment.chunks);
+  }
+  return ids;
+}
+
+/** Reassembles a message's exact bytes and checks them against the SHA-256 taken at backup. */
+export async function loadMessage(repository: Repository, manifestId: string): Promise<Buffer> {
+  const manifest = await readManifest(repository, manifestId);
+  const parts: Buffer[] = [await repository.readObject(Buffer.from(manifest.header, 'hex'))];
+  if (manifest.body) {
+    const body = await repository.readTree<BodyManifest>(Buffer.from(manifest.body, 'hex'));
+    for (const segment of body.segments) parts.push(await loadSegment(repository, segment));
+  }
+  const bytes = Buffer.concat(parts);
+  if (bytes.length !== manifest.size || createHash('sha256').update(bytes).digest('hex') !== manifest.sha256) {
+    throw new MessageIntegrityError(`message ${manifest.sha256} does not match the checksum taken at backup`);
+  }
+  return bytes;
+}
+
+async function loadSegment(repository: Repository, segment: BodySegment): Promise<Buffer> {
+  if (segment.t === 'l') return Buffer.from(segment.b, 'base64');
+  const chunks: Buffer[] = [];
+  for (const id of segment.chunks) chunks.push(await repository.readObject(Buffer.from(id, 'hex')));
+  const content = Buffer.concat(chunks);
+  if (segment.t === 'c') return content;
+  return Buffer.concat([encodeBase64Lines(content, segment.line, segment.eol), Buffer.from(segment.trailer, 'base64')]);
+}
