@@ -1,0 +1,132 @@
+import type { Logger } from 'pino';
+import { writeAccountTree, type AccountTree, type FolderRecord } from '../mailbox/account-tree.js';
+import type { MessageEntry } from '../mailbox/folder-listing.js';
+import { backupFolder, isUnchanged, type FolderBackupContext, type FolderProgress } from './folder-backup.js';
+import type { ItemFailure } from './item-failure.js';
+import type { FolderStatus, MailboxReader } from './mailbox-reader.js';
+
+export interface AccountJob {
+  source: string;
+  account: string;
+  /** Opens a fresh connection; called again after a dropped one. */
+  openReader: () => Promise<MailboxReader>;
+  /** The account's previous snapshot, the base of the incremental run. */
+  parent: { id: string; tree: AccountTree } | null;
+  /** Connection attempts after a drop before the account is given up. */
+  retries: number;
+}
+
+export interface AccountResult {
+  tree: string;
+  time: Date;
+  folders: number;
+  items: number;
+  bytes: number;
+  newItems: number;
+  bytesRead: number;
+  bytesAdded: number;
+  failures: ItemFailure[];
+  /** New listings, handed to the catalog so it need not read them back. */
+  listings: Map<string, MessageEntry[]>;
+}
+
+export interface AccountBackupContext extends FolderBackupContext {
+  log: Logger;
+  isRetryable: (error: unknown) => boolean;
+  onFolder?: (account: string, folder: string) => void;
+}
+
+/**
+ * Backs up one account: lists its folders with their status in one round trip, passes over the
+ * folders whose status proves them unchanged, brings the others up to date, and writes the
+ * account's tree. A dropped connection is reopened and the folder resumed.
+ */
+export async function backupAccount(context: AccountBackupContext, job: AccountJob): Promise<AccountResult> {
+  const time = new Date();
+  const previous = new Map((job.parent?.tree.folders ?? []).map((folder) => [folder.path, folder]));
+  const result: AccountResult = {
+    tree: '',
+    time,
+    folders: 0,
+    items: 0,
+    bytes: 0,
+    newItems: 0,
+    bytesRead: 0,
+    bytesAdded: 0,
+    failures: [],
+    listings: new Map(),
+  };
+  let reader: MailboxReader | undefined;
+  const retrying = async <T>(what: string, work: (reader: MailboxReader) => Promise<T>): Promise<T> => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (!reader || !reader.usable) {
+          await reader?.close();
+          reader = await job.openReader();
+        }
+        return await work(reader);
+      } catch (error) {
+        if (!context.isRetryable(error) || attempt >= job.retries) throw error;
+        context.log.warn({ account: job.account, attempt: attempt + 1 }, `${what}: ${(error as Error).message}; reconnecting`);
+        await reader?.close().catch(() => undefined);
+        reader = undefined;
+      }
+    }
+  };
+  try {
+    const listed = await retrying('listing folders', (r) => r.folders());
+    const records: FolderRecord[] = [];
+    for (const status of listed.folders) {
+      const before = previous.get(status.path);
+      if (!status.selectable) {
+        records.push(describedBy(status, { uidValidity: null, uidNext: null, highestModseq: null, count: 0, bytes: 0, listing: null }));
+        continue;
+      }
+      if (isUnchanged(before, status)) {
+        records.push(describedBy(status, before));
+        result.items += before.count;
+        result.bytes += before.bytes;
+        continue;
+      }
+      context.onFolder?.(job.account, status.path);
+      const progress: FolderProgress = { uidValidity: null, fetched: new Map() };
+      const folder = await retrying(`folder ${status.path}`, (r) => backupFolder(context, r, status, before, progress));
+      records.push(folder.record);
+      if (folder.record.listing) result.listings.set(folder.record.listing, folder.entries);
+      result.items += folder.record.count;
+      result.bytes += folder.record.bytes;
+      result.newItems += folder.newMessages;
+      result.bytesRead += folder.bytesRead;
+      result.bytesAdded += folder.bytesAdded;
+      for (const uid of folder.undelivered) {
+        result.failures.push({ source: job.source, account: job.account, folder: status.path, uid, reason: 'the server listed this message but did not deliver its content' });
+      }
+    }
+    result.folders = records.length;
+    const tree: AccountTree = { v: 1, folders: records, orphanSubscriptions: listed.orphanSubscriptions };
+    result.tree = await writeAccountTree(context.writer, tree);
+    return result;
+  } finally {
+    await reader?.close().catch(() => undefined);
+  }
+}
+
+/** A folder record with the folder's current description and the given content state. */
+function describedBy(
+  status: FolderStatus,
+  content: Pick<FolderRecord, 'uidValidity' | 'uidNext' | 'highestModseq' | 'count' | 'bytes' | 'listing'>,
+): FolderRecord {
+  return {
+    path: status.path,
+    delimiter: status.delimiter,
+    specialUse: status.specialUse,
+    attributes: status.attributes,
+    subscribed: status.subscribed,
+    uidValidity: content.uidValidity,
+    uidNext: content.uidNext,
+    highestModseq: content.highestModseq,
+    count: content.count,
+    bytes: content.bytes,
+    listing: content.listing,
+  };
+}

@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { IngestHints } from '../catalog/ingest.js';
+import type { Repository } from '../repository/repository.js';
+import type { Snapshot } from '../repository/snapshot/snapshot.js';
+import { backupAccount, type AccountJob, type AccountResult } from './account-backup.js';
+import type { ItemFailure } from './item-failure.js';
+import type { HeaderSummary } from '../mime/header-summary.js';
+
+export interface BackupRunOptions {
+  repository: Repository;
+  jobs: AccountJob[];
+  concurrency: number;
+  log: Logger;
+  program: string;
+  isRetryable: (error: unknown) => boolean;
+  /** Called for each snapshot once it is in the repository (the catalog records it). */
+  onSnapshot: (id: string, snapshot: Snapshot, hints: IngestHints) => Promise<void>;
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+export type ProgressEvent =
+  | { type: 'account-start'; account: string }
+  | { type: 'folder'; account: string; folder: string }
+  | { type: 'message'; bytes: number }
+  | { type: 'account-end'; account: string; ok: boolean };
+
+export interface AccountReport {
+  source: string;
+  account: string;
+  ok: boolean;
+  snapshot: string | null;
+  error: string | null;
+  folders: number;
+  items: number;
+  newItems: number;
+  bytesRead: number;
+  bytesAdded: number;
+}
+
+export interface RunReport {
+  run: string;
+  started: Date;
+  finished: Date;
+  accounts: AccountReport[];
+  failures: ItemFailure[];
+  totals: { accounts: number; failedAccounts: number; items: number; newItems: number; bytesRead: number; bytesAdded: number; packs: number };
+}
+
+/** Accounts finished since the last checkpoint wait at most this long for their snapshot. */
+const CHECKPOINT_INTERVAL_MS = 10_000;
+const CHECKPOINT_ACCOUNTS = 32;
+
+/**
+ * One backup run over many accounts, several at a time. Snapshots are written at checkpoints,
+ * after the packs and index that hold everything they reference, so a crash at any moment leaves
+ * only complete snapshots behind.
+ */
+export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
+  const run = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(4).toString('hex')}`;
+  const started = new Date();
+  const writer = options.repository.writer();
+  const summaries = new Map<string, HeaderSummary>();
+  const reports: AccountReport[] = [];
+  const failures: ItemFailure[] = [];
+  const pending: Array<{ job: AccountJob; result: AccountResult; report: AccountReport }> = [];
+  let lastCheckpoint = Date.now();
+  let checkpointChain: Promise<void> = Promise.resolve();
+
+  const checkpoint = (): Promise<void> => {
+    checkpointChain = checkpointChain.then(async () => {
+      const batch = pending.splice(0);
+      lastCheckpoint = Date.now();
+      if (batch.length === 0) return;
+      await writer.flush();
+      for (const { job, result, report } of batch) {
+        const snapshot: Snapshot = {
+          version: 1,
+          kind: 'account',
+          source: job.source,
+          name: job.account,
+          time: result.time.toISOString(),
+          run,
+          tree: result.tree,
+          parent: job.parent?.id ?? null,
+          hostname: hostname(),
+          program: options.program,
+          summary: { folders: result.folders, items: result.items, bytes: result.bytes, newItems: result.newItems, bytesRead: result.bytesRead, bytesAdded: result.bytesAdded },
+        };
+        const id = await options.repository.saveSnapshot(snapshot);
+        report.snapshot = id;
+        await options.onSnapshot(id, snapshot, { summaries, listings: result.listings });
+      }
+    });
+    return checkpointChain;
+  };
+
+  const context = {
+    repository: options.repository,
+    writer,
+    log: options.log,
+    summaries,
+    isRetryable: options.isRetryable,
+    onMessage: (bytes: number) => options.onProgress?.({ type: 'message', bytes }),
+    onFolder: (account: string, folder: string) => options.onProgress?.({ type: 'folder', account, folder }),
+  };
+
+  const queue = [...options.jobs];
+  const worker = async (): Promise<void> => {
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      options.onProgress?.({ type: 'account-start', account: job.account });
+      const report: AccountReport = { source: job.source, account: job.account, ok: false, snapshot: null, error: null, folders: 0, items: 0, newItems: 0, bytesRead: 0, bytesAdded: 0 };
+      reports.push(report);
+      try {
+        const result = await backupAccount(context, job);
+        Object.assign(report, { ok: true, folders: result.folders, items: result.items, newItems: result.newItems, bytesRead: result.bytesRead, bytesAdded: result.bytesAdded });
+        failures.push(...result.failures);
+        pending.push({ job, result, report });
+        if (pending.length >= CHECKPOINT_ACCOUNTS || Date.now() - lastCheckpoint >= CHECKPOINT_INTERVAL_MS) await checkpoint();
+      } catch (error) {
+        report.error = error instanceof Error ? error.message : String(error);
+        options.log.error({ account: job.account, source: job.source, err: error }, report.error);
+      }
+      options.onProgress?.({ type: 'account-end', account: job.account, ok: report.ok });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, options.jobs.length)) }, worker));
+  await checkpoint();
+  // Objects of accounts that failed halfway are in packs now; index them so the next run reuses them.
+  await writer.flush();
+
+  const ok = reports.filter((report) => report.ok);
+  return {
+    run,
+    started,
+    finished: new Date(),
+    accounts: reports,
+    failures,
+    totals: {
+      accounts: reports.length,
+      failedAccounts: reports.length - ok.length,
+      items: ok.reduce((sum, r) => sum + r.items, 0),
+      newItems: ok.reduce((sum, r) => sum + r.newItems, 0),
+      bytesRead: reports.reduce((sum, r) => sum + r.bytesRead, 0),
+      bytesAdded: writer.stats.bytesAdded,
+      packs: writer.stats.packsWritten,
+    },
+  };
+}

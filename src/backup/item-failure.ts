@@ -1,0 +1,8 @@
+/** An item the run could not back up, named so an administrator can look at it. */
+export interface ItemFailure {
+  source: string;
+  account: string;
+  folder?: string;
+  uid?: number;
+  reason: string;
+}

@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import type { CommandRunner } from '../main.js';
+import { formatDuration } from '../output/format.js';
+
+export function registerCatalog(program: Command, run: CommandRunner): void {
+  const catalog = program.command('catalog').description('the local catalog');
+  catalog
+    .command('rebuild')
+    .description('rebuild the local catalog from the repository alone')
+    .action(async () =>
+      run(async (context) => {
+        const started = Date.now();
+        const repository = await context.repository();
+        const opened = await context.catalog({ sync: false });
+        const snapshots = await opened.rebuild(repository);
+        const counts = await opened.counts();
+        context.output.result({ ...counts, seconds: (Date.now() - started) / 1000 });
+        context.output.line(`catalog rebuilt from ${snapshots} snapshots: ${counts.accounts} accounts, ${counts.items} items, in ${formatDuration(Date.now() - started)}`);
+      }),
+    );
+}

@@ -1,0 +1,40 @@
+import type { Command } from 'commander';
+import { Repository } from '../../repository/repository.js';
+import { checkRepository } from '../../maintenance/check.js';
+import { ExitCode } from '../exit-codes.js';
+import type { CommandRunner } from '../main.js';
+import { formatBytes } from '../output/format.js';
+
+export function registerCheck(program: Command, run: CommandRunner): void {
+  program
+    .command('check')
+    .description('verify the repository; --read-data reads and authenticates every object and names every damaged item')
+    .option('--read-data', 'read every pack and authenticate every object')
+    .action(async (options: { readData?: boolean }) =>
+      run(async (context) => {
+        // Not context.repository(): that loads the index, and a damaged index is what check must report.
+        const repository = await Repository.open(await context.storage(), await context.passphrase());
+        const progress = context.output.progress('check');
+        const report = await checkRepository(repository, {
+          readData: Boolean(options.readData),
+          log: context.log,
+          onProgress: (phase, done, total) => progress.setDetail(`${phase} ${done}/${total}`),
+        });
+        progress.finish();
+        context.output.result(report);
+        for (const warning of report.warnings) context.output.warn(warning);
+        for (const error of report.errors) context.output.line(`error: ${error}`);
+        for (const item of report.damagedItems) {
+          context.output.line(
+            `damaged item: ${item.source}/${item.account} folder ${item.folder} UID ${item.uid} (${item.date}) "${item.subject ?? '?'}" in ${item.snapshots.length} snapshot(s)`,
+          );
+        }
+        const { stats } = report;
+        context.output.line(
+          `${report.ok ? 'no errors' : `${report.errors.length} error(s)`}: ${stats.snapshots} snapshots, ${stats.objects} objects in ${stats.packs} packs, ` +
+            `${stats.indexes} index files, ${stats.keys} keys${options.readData ? `; read ${formatBytes(stats.bytesRead)}` : ''}`,
+        );
+        return report.ok ? ExitCode.Ok : ExitCode.Failed;
+      }),
+    );
+}

@@ -1,0 +1,123 @@
+import type { Logger } from 'pino';
+import { listAccounts, type ConfiguredAccount } from '../config/accounts.js';
+import { configPath, DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from '../config/load-config.js';
+import type { ServerConfig } from '../config/schema.js';
+import { Catalog } from '../catalog/catalog.js';
+import { Repository } from '../repository/repository.js';
+import { openStorage } from '../storage/open-storage.js';
+import type { Storage } from '../storage/storage.js';
+import { UsageError } from './exit-codes.js';
+import { createLogger } from './logger.js';
+import { Output } from './output/output.js';
+import { readPassphrase } from './passphrase.js';
+
+export interface GlobalOptions {
+  config?: string;
+  json?: boolean;
+  progress?: boolean;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+export interface AccountRef {
+  server: ServerConfig;
+  serverIndex: number;
+  account: ConfiguredAccount;
+}
+
+/**
+ * What a command needs, opened on first use and closed at the end: the configuration, the
+ * repository (with its passphrase), the catalog, the logger and the output.
+ */
+export class CliContext {
+  readonly output: Output;
+  private loadedConfig?: LoadedConfig;
+  private openedRepository?: Repository;
+  private openedCatalog?: Catalog;
+  private logger?: Logger;
+
+  constructor(readonly globals: GlobalOptions) {
+    const json = Boolean(globals.json);
+    const progress = globals.progress ?? (Boolean(process.stderr.isTTY) && !globals.quiet);
+    this.output = new Output(json, Boolean(globals.quiet), progress);
+  }
+
+  get log(): Logger {
+    this.logger ??= createLogger({
+      verbose: Boolean(this.globals.verbose),
+      quiet: Boolean(this.globals.quiet),
+      file: this.loadedConfig?.config.logging?.file ? configPath(this.loadedConfig, this.loadedConfig.config.logging.file) : undefined,
+      level: this.loadedConfig?.config.logging?.level,
+    });
+    return this.logger;
+  }
+
+  async config(): Promise<LoadedConfig> {
+    this.loadedConfig ??= await loadConfig(this.globals.config ?? process.env.MAILVAULT_CONFIG ?? DEFAULT_CONFIG_PATH);
+    return this.loadedConfig;
+  }
+
+  async storage(): Promise<Storage> {
+    const loaded = await this.config();
+    return openStorage(loaded.config.repository.url, loaded.directory);
+  }
+
+  async passphrase(): Promise<string> {
+    const loaded = await this.config();
+    const file = loaded.config.repository.passwordFile;
+    return readPassphrase(file ? configPath(loaded, file) : undefined);
+  }
+
+  /** Uses a repository the command already opened (init creates one). */
+  useRepository(repository: Repository): void {
+    this.openedRepository = repository;
+  }
+
+  /** Opens the repository and loads its index. */
+  async repository(): Promise<Repository> {
+    if (!this.openedRepository) {
+      const storage = await this.storage();
+      const repository = await Repository.open(storage, await this.passphrase());
+      await repository.loadIndex();
+      this.openedRepository = repository;
+    }
+    return this.openedRepository;
+  }
+
+  /** Opens the catalog and brings it in line with the repository. */
+  async catalog(options: { sync?: boolean } = {}): Promise<Catalog> {
+    if (!this.openedCatalog) {
+      const loaded = await this.config();
+      const repository = await this.repository();
+      const url = /^postgres/.test(loaded.config.catalog.url) ? loaded.config.catalog.url : configPath(loaded, loaded.config.catalog.url);
+      const catalog = await Catalog.open(url);
+      this.openedCatalog = catalog;
+      await catalog.bind(repository.config.id, url);
+      if (options.sync !== false) await catalog.sync(repository);
+    }
+    return this.openedCatalog;
+  }
+
+  /** Every configured account, or those named (each must be configured). */
+  async accounts(names: readonly string[] = []): Promise<AccountRef[]> {
+    const loaded = await this.config();
+    const all: AccountRef[] = [];
+    for (const [serverIndex, server] of loaded.config.servers.entries()) {
+      for (const account of await listAccounts(loaded, server, serverIndex)) all.push({ server, serverIndex, account });
+    }
+    if (names.length === 0) return all;
+    const chosen: AccountRef[] = [];
+    for (const name of names) {
+      const matches = all.filter((ref) => ref.account.name === name || `${ref.server.name}/${ref.account.name}` === name);
+      if (matches.length === 0) throw new UsageError(`unknown account ${name}: it is not in the configuration's account lists`);
+      chosen.push(...matches);
+    }
+    return chosen;
+  }
+
+  async close(): Promise<void> {
+    await this.openedCatalog?.close();
+    await this.openedRepository?.storage.close();
+    this.logger?.flush();
+  }
+}

@@ -1,0 +1,55 @@
+import { Command, CommanderError, Option } from 'commander';
+import { registerAccounts } from './commands/accounts.js';
+import { registerBackup } from './commands/backup.js';
+import { registerCatalog } from './commands/catalog.js';
+import { registerCheck } from './commands/check.js';
+import { registerInit } from './commands/init.js';
+import { registerLs } from './commands/ls.js';
+import { registerRestore } from './commands/restore.js';
+import { registerShow } from './commands/show.js';
+import { registerSnapshots } from './commands/snapshots.js';
+import { registerStats } from './commands/stats.js';
+import type { GlobalOptions } from './context.js';
+import { ExitCode } from './exit-codes.js';
+import { PROGRAM } from './program-name.js';
+import { runCommand } from './run-command.js';
+
+/** Runs a command's action and records its exit code. */
+export type CommandRunner = (action: Parameters<typeof runCommand>[1]) => Promise<void>;
+
+export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
+  const program = new Command('mailvault')
+    .description('Point-in-time backup and restore for mail servers')
+    .version(PROGRAM.split(' ')[1] ?? '0.0.0')
+    .option('--config <file>', 'configuration file (default ./mailvault.yml or $MAILVAULT_CONFIG)')
+    .option('--json', 'print one JSON document on stdout')
+    .addOption(new Option('--progress', 'show progress bars'))
+    .addOption(new Option('--no-progress', 'no progress bars'))
+    .option('--verbose', 'log details on stderr')
+    .option('--quiet', 'print only what matters')
+    .showHelpAfterError()
+    .exitOverride();
+  const run: CommandRunner = async (action) => {
+    setExitCode(await runCommand(program.opts<GlobalOptions>(), action));
+  };
+  for (const register of [registerInit, registerBackup, registerSnapshots, registerAccounts, registerLs, registerShow, registerRestore, registerCheck, registerCatalog, registerStats]) {
+    register(program, run);
+  }
+  program.commands.forEach((command) => command.exitOverride());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: ExitCode = ExitCode.Ok;
+  const program = buildProgram((code) => (exitCode = code));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version are not errors; everything else commander refuses is bad usage.
+      return error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.Ok : ExitCode.Usage;
+    }
+    throw error;
+  }
+  return exitCode;
+}

@@ -1,0 +1,60 @@
+import { readFile } from 'node:fs/promises';
+import { UsageError } from './exit-codes.js';
+
+/**
+ * The repository passphrase: from repository.passwordFile, else $MAILVAULT_PASSWORD, else a
+ * prompt when stdin is a terminal. A file's trailing newline is not part of the passphrase.
+ */
+export async function readPassphrase(passwordFile: string | undefined, purpose = 'repository passphrase'): Promise<string> {
+  if (passwordFile) return readSecretFile(passwordFile, 'repository.passwordFile');
+  const fromEnvironment = process.env.MAILVAULT_PASSWORD;
+  if (fromEnvironment !== undefined && fromEnvironment !== '') return fromEnvironment;
+  if (process.stdin.isTTY && process.stderr.isTTY) return prompt(`Enter ${purpose}: `);
+  throw new UsageError('no repository passphrase: set repository.passwordFile in the configuration, or $MAILVAULT_PASSWORD');
+}
+
+export async function readSecretFile(path: string, key: string): Promise<string> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`${key}: cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : String(code ?? error)}`);
+  }
+  const secret = text.replace(/\r?\n$/, '');
+  if (secret === '') throw new UsageError(`${key}: ${path} is empty`);
+  return secret;
+}
+
+async function prompt(question: string): Promise<string> {
+  const stdin = process.stdin;
+  process.stderr.write(question);
+  stdin.setRawMode(true);
+  stdin.resume();
+  let answer = '';
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const onData = (data: Buffer): void => {
+        for (const char of data.toString('utf8')) {
+          if (char === '\r' || char === '\n') {
+            stdin.off('data', onData);
+            resolve(answer);
+            return;
+          }
+          if (char === '\u0003') {
+            stdin.off('data', onData);
+            reject(new UsageError('cancelled'));
+            return;
+          }
+          if (char === '\u007f') answer = answer.slice(0, -1);
+          else answer += char;
+        }
+      };
+      stdin.on('data', onData);
+    });
+  } finally {
+    stdin.setRawMode(false);
+    stdin.pause();
+    process.stderr.write('\n');
+  }
+}

@@ -1,0 +1,41 @@
+import { CommanderError } from 'commander';
+import { CatalogError } from '../catalog/open-catalog.js';
+import { ConfigError } from '../config/load-config.js';
+import { DateError } from '../dates/parse-date.js';
+import { ImapError } from '../imap/imap-error.js';
+import { WrongPassphraseError } from '../repository/crypto/key-file.js';
+import { StorageError } from '../storage/storage.js';
+import { CliContext, type GlobalOptions } from './context.js';
+import { ExitCode, UsageError } from './exit-codes.js';
+
+/** Maps what went wrong to the exit codes of the CLI contract. */
+export function exitCodeOf(error: unknown): ExitCode {
+  if (error instanceof UsageError || error instanceof ConfigError || error instanceof DateError || error instanceof CatalogError) return ExitCode.Usage;
+  if (error instanceof CommanderError) return ExitCode.Usage;
+  return ExitCode.Failed;
+}
+
+export function describeError(error: unknown): string {
+  if (error instanceof WrongPassphraseError || error instanceof ImapError || error instanceof StorageError) return error.message;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+/**
+ * Runs a command's action with a context, prints a failure as one line on stderr (the stack only
+ * with --verbose), and sets the exit code.
+ */
+export async function runCommand(globals: GlobalOptions, action: (context: CliContext) => Promise<ExitCode | void>): Promise<ExitCode> {
+  const context = new CliContext(globals);
+  try {
+    return (await action(context)) ?? ExitCode.Ok;
+  } catch (error) {
+    const code = exitCodeOf(error);
+    process.stderr.write(`mailvault: ${code === ExitCode.Usage ? '' : 'error: '}${describeError(error)}\n`);
+    if (globals.verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    if (context.output.json) process.stdout.write(`${JSON.stringify({ error: describeError(error), exitCode: code })}\n`);
+    return code;
+  } finally {
+    await context.close().catch(() => undefined);
+  }
+}

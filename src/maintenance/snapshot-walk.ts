@@ -1,0 +1,91 @@
+import { readAccountTree } from '../mailbox/account-tree.js';
+import { readListingPage, readListingRoot, type MessageEntry } from '../mailbox/folder-listing.js';
+import type { BodyManifest, MessageManifest } from '../mailbox/message-store.js';
+import type { Repository } from '../repository/repository.js';
+import type { Snapshot } from '../repository/snapshot/snapshot.js';
+
+/** Where in a snapshot an object is needed, for naming what a damaged object hurts. */
+export interface ObjectUse {
+  snapshot: Snapshot;
+  folder?: string;
+  entry?: MessageEntry;
+}
+
+export interface WalkVisitor {
+  /** Called for every object id a snapshot needs, with where; return false to skip reading a tree's children. */
+  object(id: string, type: 'tree' | 'data', use: ObjectUse): void;
+  /** A tree that could not be read: its children are unknown. */
+  unreadable(id: string, use: ObjectUse, error: Error): void;
+}
+
+/**
+ * Visits every object an account snapshot references: its tree, folder listings and pages, and each
+ * message's manifest, header, body tree and chunks. Trees already walked (shared with another
+ * snapshot or folder) are visited once per walk, with the first use that reached them.
+ */
+export class SnapshotWalker {
+  private readonly walked = new Set<string>();
+
+  constructor(
+    private readonly repository: Repository,
+    private readonly visitor: WalkVisitor,
+  ) {}
+
+  async walk(snapshot: Snapshot): Promise<void> {
+    const use: ObjectUse = { snapshot };
+    this.visitor.object(snapshot.tree, 'tree', use);
+    let tree;
+    try {
+      tree = await readAccountTree(this.repository, snapshot.tree);
+    } catch (error) {
+      this.visitor.unreadable(snapshot.tree, use, error as Error);
+      return;
+    }
+    for (const folder of tree.folders) {
+      if (!folder.listing) continue;
+      await this.walkListing(folder.listing, { snapshot, folder: folder.path });
+    }
+  }
+
+  private async walkListing(id: string, use: ObjectUse): Promise<void> {
+    this.visitor.object(id, 'tree', use);
+    if (!this.firstVisit(id)) return;
+    const root = await this.read(() => readListingRoot(this.repository, id), id, use);
+    for (const page of root?.pages ?? []) {
+      this.visitor.object(page.id, 'tree', use);
+      if (!this.firstVisit(page.id)) continue;
+      const entries = await this.read(() => readListingPage(this.repository, page.id), page.id, use);
+      for (const entry of entries ?? []) await this.walkMessage(entry.manifest, { ...use, entry });
+    }
+  }
+
+  private async walkMessage(id: string, use: ObjectUse): Promise<void> {
+    this.visitor.object(id, 'tree', use);
+    if (!this.firstVisit(id)) return;
+    const manifest = await this.read(() => this.repository.readTree<MessageManifest>(Buffer.from(id, 'hex')), id, use);
+    if (!manifest) return;
+    this.visitor.object(manifest.header, 'data', use);
+    if (!manifest.body) return;
+    this.visitor.object(manifest.body, 'tree', use);
+    if (!this.firstVisit(manifest.body)) return;
+    const body = await this.read(() => this.repository.readTree<BodyManifest>(Buffer.from(manifest.body ?? '', 'hex')), manifest.body, use);
+    for (const segment of body?.segments ?? []) {
+      if (segment.t !== 'l') for (const chunk of segment.chunks) this.visitor.object(chunk, 'data', use);
+    }
+  }
+
+  private firstVisit(id: string): boolean {
+    if (this.walked.has(id)) return false;
+    this.walked.add(id);
+    return true;
+  }
+
+  private async read<T>(load: () => Promise<T>, id: string, use: ObjectUse): Promise<T | null> {
+    try {
+      return await load();
+    } catch (error) {
+      this.visitor.unreadable(id, use, error as Error);
+      return null;
+    }
+  }
+}

@@ -1,0 +1,202 @@
+import type { ImapFlow, ListResponse } from 'imapflow';
+import type { Logger } from 'pino';
+import { connectImap, closeQuietly, type ImapCounters } from '../../imap/connect.js';
+import type { ImapEndpoint, ImapLogin } from '../../imap/endpoint.js';
+import { classifyImapError } from '../../imap/imap-error.js';
+import { uidSetBatches } from './uid-set.js';
+
+/** A folder as the server lists it, with the status that tells whether it changed. */
+export interface FolderStatus {
+  path: string;
+  delimiter: string | null;
+  specialUse: string | null;
+  attributes: string[];
+  subscribed: boolean;
+  selectable: boolean;
+  uidValidity: string | null;
+  uidNext: number | null;
+  highestModseq: string | null;
+  messages: number | null;
+}
+
+export interface FetchedMessage {
+  uid: number;
+  flags: string[];
+  /** INTERNALDATE as ISO 8601 UTC. */
+  date: string;
+  raw: Buffer;
+}
+
+/** The state a folder was last backed up in, to ask only for what changed since. */
+export interface FolderSince {
+  uidValidity: string;
+  highestModseq: string | null;
+}
+
+export interface FolderChanges {
+  uidValidity: string;
+  uidNext: number;
+  highestModseq: string | null;
+  /**
+   * complete: `flags` holds every message of the folder; anything else is gone.
+   * incremental: `flags` holds only messages changed or added since, `vanished` those expunged.
+   */
+  mode: 'complete' | 'incremental';
+  flags: Map<number, string[]>;
+  vanished: number[];
+  /** Incremental without QRESYNC: every UID present now (what went is the rest). */
+  present: Set<number> | null;
+}
+
+const STATUS_QUERY = { messages: true, uidNext: true, uidValidity: true, highestModseq: true } as const;
+
+export function normalizeFlags(flags: Iterable<string> | undefined): string[] {
+  return [...(flags ?? [])].filter((flag) => flag.toLowerCase() !== '\\recent').sort();
+}
+
+/**
+ * Reads one account over IMAP: its folder tree in one round trip (LIST-STATUS where offered),
+ * what changed in a folder since a known state (CONDSTORE/QRESYNC where offered, a UID/FLAGS
+ * scan otherwise), and message bytes as a stream.
+ */
+export class ImapAccountReader {
+  private constructor(
+    private readonly client: ImapFlow,
+    readonly where: string,
+  ) {}
+
+  static async open(endpoint: ImapEndpoint, login: ImapLogin, options: { log?: Logger; counters?: ImapCounters } = {}): Promise<ImapAccountReader> {
+    const client = await connectImap(endpoint, login, options);
+    return new ImapAccountReader(client, `${login.account} on ${endpoint.server}`);
+  }
+
+  get usable(): boolean {
+    return this.client.usable;
+  }
+
+  get condstore(): boolean {
+    return this.client.enabled.has('CONDSTORE') || this.client.capabilities.has('CONDSTORE');
+  }
+
+  async folders(): Promise<{ folders: FolderStatus[]; orphanSubscriptions: string[] }> {
+    let listed: ListResponse[];
+    try {
+      listed = await this.client.list({ statusQuery: STATUS_QUERY });
+    } catch (error) {
+      throw classifyImapError(error, `${this.where}: listing folders`);
+    }
+    const folders: FolderStatus[] = [];
+    const orphanSubscriptions: string[] = [];
+    for (const entry of listed) {
+      const attributes = [...entry.flags].filter((flag) => !isSpecialUse(flag)).sort();
+      if (entry.flags.has('\\NonExistent')) {
+        if (entry.subscribed) orphanSubscriptions.push(entry.path);
+        continue;
+      }
+      const status = entry.status;
+      folders.push({
+        path: entry.path,
+        delimiter: entry.delimiter || null,
+        // imapflow also guesses special-use from names; only the server's own word counts here.
+        specialUse: entry.specialUseSource === 'extension' ? (entry.specialUse ?? null) : null,
+        attributes,
+        subscribed: Boolean(entry.subscribed),
+        selectable: !entry.flags.has('\\Noselect'),
+        uidValidity: status?.uidValidity !== undefined ? String(status.uidValidity) : null,
+        uidNext: status?.uidNext ?? null,
+        highestModseq: status?.highestModseq !== undefined && status.highestModseq > 0n ? String(status.highestModseq) : null,
+        messages: status?.messages ?? null,
+      });
+    }
+    folders.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return { folders, orphanSubscriptions: orphanSubscriptions.sort() };
+  }
+
+  /** What changed in a folder since `since` (everything, when since is null or UIDVALIDITY moved). */
+  async changes(path: string, since: FolderSince | null): Promise<FolderChanges> {
+    const where = `${this.where}: folder ${path}`;
+    try {
+      const mailbox = await this.client.mailboxOpen(path, { readOnly: true });
+      const uidValidity = String(mailbox.uidValidity);
+      const highestModseq = !mailbox.noModseq && mailbox.highestModseq ? String(mailbox.highestModseq) : null;
+      const base = { uidValidity, uidNext: mailbox.uidNext, highestModseq };
+      if (mailbox.exists === 0) return { ...base, mode: 'complete', flags: new Map(), vanished: [], present: null };
+      const incremental = since && since.uidValidity === uidValidity && since.highestModseq && highestModseq && this.client.enabled.has('CONDSTORE');
+      if (!incremental) return { ...base, mode: 'complete', flags: await this.allFlags(), vanished: [], present: null };
+
+      const vanished: number[] = [];
+      const onExpunge = (event: { path?: string; uid?: number; vanished?: boolean }): void => {
+        if (event.vanished && event.uid !== undefined) vanished.push(event.uid);
+      };
+      const flags = new Map<number, string[]>();
+      this.client.on('expunge', onExpunge);
+      try {
+        const changedSince = BigInt(since.highestModseq ?? '0');
+        for await (const message of this.client.fetch('1:*', { uid: true, flags: true }, { uid: true, changedSince })) {
+          flags.set(message.uid, normalizeFlags(message.flags));
+        }
+      } finally {
+        this.client.off('expunge', onExpunge);
+      }
+      if (!this.client.enabled.has('QRESYNC')) {
+        // CONDSTORE without QRESYNC says what changed but not what went: compare the UID lists.
+        const present = new Set((await this.client.search({ all: true }, { uid: true })) || []);
+        return { ...base, mode: 'incremental', flags, vanished: [], present };
+      }
+      return { ...base, mode: 'incremental', flags, vanished, present: null };
+    } catch (error) {
+      throw classifyImapError(error, where);
+    }
+  }
+
+  private async allFlags(): Promise<Map<number, string[]>> {
+    const flags = new Map<number, string[]>();
+    for await (const message of this.client.fetch('1:*', { uid: true, flags: true }, { uid: true })) {
+      flags.set(message.uid, normalizeFlags(message.flags));
+    }
+    return flags;
+  }
+
+  /**
+   * Streams the messages with these UIDs from the open folder. UIDs the server does not return
+   * (expunged meanwhile, or undeliverable) are simply absent; the caller compares.
+   */
+  async *messages(path: string, uids: readonly number[]): AsyncGenerator<FetchedMessage> {
+    const where = `${this.where}: folder ${path}`;
+    try {
+      if (this.client.mailbox === false || this.client.mailbox.path !== path) await this.client.mailboxOpen(path, { readOnly: true });
+      for (const set of uidSetBatches(uids)) {
+        for await (const message of this.client.fetch(set, { uid: true, flags: true, internalDate: true, source: true }, { uid: true })) {
+          if (!message.source) continue;
+          const date = message.internalDate instanceof Date ? message.internalDate : new Date(String(message.internalDate));
+          yield { uid: message.uid, flags: normalizeFlags(message.flags), date: date.toISOString(), raw: message.source };
+        }
+      }
+    } catch (error) {
+      throw classifyImapError(error, where);
+    }
+  }
+
+  async present(path: string, uids: readonly number[]): Promise<Set<number>> {
+    try {
+      if (this.client.mailbox === false || this.client.mailbox.path !== path) await this.client.mailboxOpen(path, { readOnly: true });
+      const found = new Set<number>();
+      for (const set of uidSetBatches(uids)) {
+        for (const uid of (await this.client.search({ uid: set }, { uid: true })) || []) found.add(uid);
+      }
+      return found;
+    } catch (error) {
+      throw classifyImapError(error, `${this.where}: folder ${path}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await closeQuietly(this.client);
+  }
+}
+
+const SPECIAL_USE = new Set(['\\all', '\\archive', '\\drafts', '\\flagged', '\\junk', '\\sent', '\\trash', '\\important']);
+
+function isSpecialUse(flag: string): boolean {
+  return SPECIAL_USE.has(flag.toLowerCase());
+}

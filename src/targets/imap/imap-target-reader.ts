@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import type { ImapFlow } from 'imapflow';
+import type { Logger } from 'pino';
+import { closeQuietly, connectImap, type ImapCounters } from '../../imap/connect.js';
+import type { ImapEndpoint, ImapLogin } from '../../imap/endpoint.js';
+import { classifyImapError } from '../../imap/imap-error.js';
+
+export interface TargetFolder {
+  path: string;
+  delimiter: string | null;
+  subscribed: boolean;
+  selectable: boolean;
+}
+
+/** Enough of a message already in a target folder to recognise a copy of it cheaply. */
+export interface PresentMessage {
+  uid: number;
+  size: number;
+  /** SHA-256 of the header block as the server cuts it (BODY[HEADER]). */
+  headerSha256: string;
+  /** The same without CR bytes: servers that rewrite line endings keep this one. */
+  headerLooseSha256: string;
+}
+
+export interface BodyHashes {
+  sha256: string;
+  looseSha256: string;
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** SHA-256 of the bytes without any CR: equal for copies that differ only in line endings. */
+export function looseSha256(bytes: Uint8Array): string {
+  const hash = createHash('sha256');
+  let start = 0;
+  for (let i = 0; i < bytes.length; i++) {
+    if (bytes[i] === 0x0d) {
+      if (i > start) hash.update(bytes.subarray(start, i));
+      start = i + 1;
+    }
+  }
+  if (start < bytes.length) hash.update(bytes.subarray(start));
+  return hash.digest('hex');
+}
+
+/**
+ * Reads what a restore target already holds, so that a restore adds only what is missing and can
+ * be repeated or resumed without duplicates.
+ */
+export class ImapTargetReader {
+  private constructor(
+    private readonly client: ImapFlow,
+    private readonly where: string,
+  ) {}
+
+  static async open(endpoint: ImapEndpoint, login: ImapLogin, options: { log?: Logger; counters?: ImapCounters } = {}): Promise<ImapTargetReader> {
+    return new ImapTargetReader(await connectImap(endpoint, login, { ...options, qresync: false }), `${login.account} on ${endpoint.server}`);
+  }
+
+  /** The hierarchy separator of the personal namespace. */
+  get delimiter(): string {
+    return this.client.namespace?.delimiter || '/';
+  }
+
+  async folders(): Promise<TargetFolder[]> {
+    try {
+      const listed = await this.client.list();
+      return listed
+        .filter((entry) => !entry.flags.has('\\NonExistent'))
+        .map((entry) => ({ path: entry.path, delimiter: entry.delimiter || null, subscribed: Boolean(entry.subscribed), selectable: !entry.flags.has('\\Noselect') }));
+    } catch (error) {
+      throw classifyImapError(error, `${this.where}: listing folders`);
+    }
+  }
+
+  async present(path: string): Promise<PresentMessage[]> {
+    try {
+      const mailbox = await this.client.mailboxOpen(path, { readOnly: true });
+      if (mailbox.exists === 0) return [];
+      const found: PresentMessage[] = [];
+      for await (const message of this.client.fetch('1:*', { uid: true, size: true, headers: true }, { uid: true })) {
+        const header = message.headers ?? Buffer.alloc(0);
+        found.push({ uid: message.uid, size: message.size ?? -1, headerSha256: sha256(header), headerLooseSha256: looseSha256(header) });
+      }
+      return found;
+    } catch (error) {
+      throw classifyImapError(error, `${this.where}: folder ${path}`);
+    }
+  }
+
+  /** SHA-256 of the full bytes of these messages, for telling apart two with the same size and header. */
+  async bodyHashes(path: string, uids: readonly number[]): Promise<Map<number, BodyHashes>> {
+    const hashes = new Map<number, BodyHashes>();
+    if (uids.length === 0) return hashes;
+    try {
+      await this.client.mailboxOpen(path, { readOnly: true });
+      for await (const message of this.client.fetch(uids.join(','), { uid: true, source: true }, { uid: true })) {
+        if (message.source) hashes.set(message.uid, { sha256: sha256(message.source), looseSha256: looseSha256(message.source) });
+      }
+      return hashes;
+    } catch (error) {
+      throw classifyImapError(error, `${this.where}: folder ${path}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await closeQuietly(this.client);
+  }
+}
