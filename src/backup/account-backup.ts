@@ -1,7 +1,12 @@
 import type { Logger } from 'pino';
 import { writeAccountTree, type AccountTree, type FolderRecord } from '../mailbox/account-tree.js';
 import type { MessageEntry } from '../mailbox/folder-listing.js';
-import { backupFolder, isUnchanged, type FolderBackupContext, type FolderProgress } from './folder-backup.js';
+import {
+  backupFolder,
+  isUnchanged,
+  type FolderBackupContext,
+  type FolderProgress,
+} from './folder-backup.js';
 import type { ItemFailure } from './item-failure.js';
 import type { FolderStatus, MailboxReader } from './mailbox-reader.js';
 
@@ -41,7 +46,10 @@ export interface AccountBackupContext extends FolderBackupContext {
  * folders whose status proves them unchanged, brings the others up to date, and writes the
  * account's tree. A dropped connection is reopened and the folder resumed.
  */
-export async function backupAccount(context: AccountBackupContext, job: AccountJob): Promise<AccountResult> {
+export async function backupAccount(
+  context: AccountBackupContext,
+  job: AccountJob,
+): Promise<AccountResult> {
   const time = new Date();
   const previous = new Map((job.parent?.tree.folders ?? []).map((folder) => [folder.path, folder]));
   const result: AccountResult = {
@@ -57,7 +65,10 @@ export async function backupAccount(context: AccountBackupContext, job: AccountJ
     listings: new Map(),
   };
   let reader: MailboxReader | undefined;
-  const retrying = async <T>(what: string, work: (reader: MailboxReader) => Promise<T>): Promise<T> => {
+  const retrying = async <T>(
+    what: string,
+    work: (reader: MailboxReader) => Promise<T>,
+  ): Promise<T> => {
     for (let attempt = 0; ; attempt++) {
       try {
         if (!reader || !reader.usable) {
@@ -67,7 +78,10 @@ export async function backupAccount(context: AccountBackupContext, job: AccountJ
         return await work(reader);
       } catch (error) {
         if (!context.isRetryable(error) || attempt >= job.retries) throw error;
-        context.log.warn({ account: job.account, attempt: attempt + 1 }, `${what}: ${(error as Error).message}; reconnecting`);
+        context.log.warn(
+          { account: job.account, attempt: attempt + 1 },
+          `${what}: ${(error as Error).message}; reconnecting`,
+        );
         await reader?.close().catch(() => undefined);
         reader = undefined;
       }
@@ -79,7 +93,16 @@ export async function backupAccount(context: AccountBackupContext, job: AccountJ
     for (const status of listed.folders) {
       const before = previous.get(status.path);
       if (!status.selectable) {
-        records.push(describedBy(status, { uidValidity: null, uidNext: null, highestModseq: null, count: 0, bytes: 0, listing: null }));
+        records.push(
+          describedBy(status, {
+            uidValidity: null,
+            uidNext: null,
+            highestModseq: null,
+            count: 0,
+            bytes: 0,
+            listing: null,
+          }),
+        );
         continue;
       }
       if (isUnchanged(before, status)) {
@@ -90,7 +113,9 @@ export async function backupAccount(context: AccountBackupContext, job: AccountJ
       }
       context.onFolder?.(job.account, status.path);
       const progress: FolderProgress = { uidValidity: null, fetched: new Map() };
-      const folder = await retrying(`folder ${status.path}`, (r) => backupFolder(context, r, status, before, progress));
+      const folder = await retrying(`folder ${status.path}`, (r) =>
+        backupFolder(context, r, status, before, progress),
+      );
       records.push(folder.record);
       if (folder.record.listing) result.listings.set(folder.record.listing, folder.entries);
       result.items += folder.record.count;
@@ -99,11 +124,21 @@ export async function backupAccount(context: AccountBackupContext, job: AccountJ
       result.bytesRead += folder.bytesRead;
       result.bytesAdded += folder.bytesAdded;
       for (const uid of folder.undelivered) {
-        result.failures.push({ source: job.source, account: job.account, folder: status.path, uid, reason: 'the server listed this message but did not deliver its content' });
+        result.failures.push({
+          source: job.source,
+          account: job.account,
+          folder: status.path,
+          uid,
+          reason: 'the server listed this message but did not deliver its content',
+        });
       }
     }
     result.folders = records.length;
-    const tree: AccountTree = { v: 1, folders: records, orphanSubscriptions: listed.orphanSubscriptions };
+    const tree: AccountTree = {
+      v: 1,
+      folders: records,
+      orphanSubscriptions: listed.orphanSubscriptions,
+    };
     result.tree = await writeAccountTree(context.writer, tree);
     return result;
   } finally {
@@ -114,7 +149,10 @@ export async function backupAccount(context: AccountBackupContext, job: AccountJ
 /** A folder record with the folder's current description and the given content state. */
 function describedBy(
   status: FolderStatus,
-  content: Pick<FolderRecord, 'uidValidity' | 'uidNext' | 'highestModseq' | 'count' | 'bytes' | 'listing'>,
+  content: Pick<
+    FolderRecord,
+    'uidValidity' | 'uidNext' | 'highestModseq' | 'count' | 'bytes' | 'listing'
+  >,
 ): FolderRecord {
   return {
     path: status.path,

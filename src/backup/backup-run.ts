@@ -45,7 +45,15 @@ export interface RunReport {
   finished: Date;
   accounts: AccountReport[];
   failures: ItemFailure[];
-  totals: { accounts: number; failedAccounts: number; items: number; newItems: number; bytesRead: number; bytesAdded: number; packs: number };
+  totals: {
+    accounts: number;
+    failedAccounts: number;
+    items: number;
+    newItems: number;
+    bytesRead: number;
+    bytesAdded: number;
+    packs: number;
+  };
 }
 
 /** Accounts finished since the last checkpoint wait at most this long for their snapshot. */
@@ -86,7 +94,14 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
           parent: job.parent?.id ?? null,
           hostname: hostname(),
           program: options.program,
-          summary: { folders: result.folders, items: result.items, bytes: result.bytes, newItems: result.newItems, bytesRead: result.bytesRead, bytesAdded: result.bytesAdded },
+          summary: {
+            folders: result.folders,
+            items: result.items,
+            bytes: result.bytes,
+            newItems: result.newItems,
+            bytesRead: result.bytesRead,
+            bytesAdded: result.bytesAdded,
+          },
         };
         const id = await options.repository.saveSnapshot(snapshot);
         report.snapshot = id;
@@ -103,21 +118,44 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
     summaries,
     isRetryable: options.isRetryable,
     onMessage: (bytes: number) => options.onProgress?.({ type: 'message', bytes }),
-    onFolder: (account: string, folder: string) => options.onProgress?.({ type: 'folder', account, folder }),
+    onFolder: (account: string, folder: string) =>
+      options.onProgress?.({ type: 'folder', account, folder }),
   };
 
   const queue = [...options.jobs];
   const worker = async (): Promise<void> => {
     for (let job = queue.shift(); job; job = queue.shift()) {
       options.onProgress?.({ type: 'account-start', account: job.account });
-      const report: AccountReport = { source: job.source, account: job.account, ok: false, snapshot: null, error: null, folders: 0, items: 0, newItems: 0, bytesRead: 0, bytesAdded: 0 };
+      const report: AccountReport = {
+        source: job.source,
+        account: job.account,
+        ok: false,
+        snapshot: null,
+        error: null,
+        folders: 0,
+        items: 0,
+        newItems: 0,
+        bytesRead: 0,
+        bytesAdded: 0,
+      };
       reports.push(report);
       try {
         const result = await backupAccount(context, job);
-        Object.assign(report, { ok: true, folders: result.folders, items: result.items, newItems: result.newItems, bytesRead: result.bytesRead, bytesAdded: result.bytesAdded });
+        Object.assign(report, {
+          ok: true,
+          folders: result.folders,
+          items: result.items,
+          newItems: result.newItems,
+          bytesRead: result.bytesRead,
+          bytesAdded: result.bytesAdded,
+        });
         failures.push(...result.failures);
         pending.push({ job, result, report });
-        if (pending.length >= CHECKPOINT_ACCOUNTS || Date.now() - lastCheckpoint >= CHECKPOINT_INTERVAL_MS) await checkpoint();
+        if (
+          pending.length >= CHECKPOINT_ACCOUNTS ||
+          Date.now() - lastCheckpoint >= CHECKPOINT_INTERVAL_MS
+        )
+          await checkpoint();
       } catch (error) {
         report.error = error instanceof Error ? error.message : String(error);
         options.log.error({ account: job.account, source: job.source, err: error }, report.error);
@@ -125,7 +163,9 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
       options.onProgress?.({ type: 'account-end', account: job.account, ok: report.ok });
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency, options.jobs.length)) }, worker));
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(options.concurrency, options.jobs.length)) }, worker),
+  );
   await checkpoint();
   // Objects of accounts that failed halfway are in packs now; index them so the next run reuses them.
   await writer.flush();

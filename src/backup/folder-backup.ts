@@ -28,7 +28,10 @@ export interface FolderBackupContext {
 }
 
 /** True when the listed status proves the folder unchanged since its previous record. */
-export function isUnchanged(previous: FolderRecord | undefined, status: FolderStatus): previous is FolderRecord {
+export function isUnchanged(
+  previous: FolderRecord | undefined,
+  status: FolderStatus,
+): previous is FolderRecord {
   return (
     previous !== undefined &&
     previous.listing !== null &&
@@ -52,11 +55,15 @@ export async function backupFolder(
   previous: FolderRecord | undefined,
   progress: FolderProgress,
 ): Promise<FolderResult> {
-  const since = previous?.uidValidity ? { uidValidity: previous.uidValidity, highestModseq: previous.highestModseq } : null;
+  const since = previous?.uidValidity
+    ? { uidValidity: previous.uidValidity, highestModseq: previous.highestModseq }
+    : null;
   const changes = await reader.changes(status.path, since);
   const sameUids = previous?.uidValidity === changes.uidValidity;
   const known = new Map<number, MessageEntry>();
-  if (sameUids && previous?.listing) for (const entry of await readAllEntries(context.repository, previous.listing)) known.set(entry.uid, entry);
+  if (sameUids && previous?.listing)
+    for (const entry of await readAllEntries(context.repository, previous.listing))
+      known.set(entry.uid, entry);
   if (progress.uidValidity !== changes.uidValidity) progress.fetched.clear();
   progress.uidValidity = changes.uidValidity;
   for (const [uid, entry] of progress.fetched) known.set(uid, entry);
@@ -65,7 +72,8 @@ export async function backupFolder(
   if (changes.mode === 'incremental') {
     for (const [uid, entry] of known) next.set(uid, entry);
     for (const uid of changes.vanished) next.delete(uid);
-    if (changes.present) for (const uid of [...next.keys()]) if (!changes.present.has(uid)) next.delete(uid);
+    if (changes.present)
+      for (const uid of [...next.keys()]) if (!changes.present.has(uid)) next.delete(uid);
   }
   const wanted: number[] = [];
   for (const [uid, flags] of changes.flags) {
@@ -97,7 +105,10 @@ export async function backupFolder(
   }
   // A message missing from the answer was either expunged meanwhile or is one the server cannot read.
   const missing = wanted.filter((uid) => !next.has(uid));
-  const undelivered = missing.length > 0 ? [...(await reader.present(status.path, missing))].sort((a, b) => a - b) : [];
+  const undelivered =
+    missing.length > 0
+      ? [...(await reader.present(status.path, missing))].sort((a, b) => a - b)
+      : [];
   const entries = [...next.values()].sort((a, b) => a.uid - b.uid);
   const listing = await writeListing(context.writer, entries);
   const record: FolderRecord = {

@@ -1,4 +1,9 @@
-import type { FetchedMessage, FolderChanges, FolderSince, FolderStatus } from '../sources/imap/imap-account-reader.js';
+import type {
+  FetchedMessage,
+  FolderChanges,
+  FolderSince,
+  FolderStatus,
+} from '../sources/imap/imap-account-reader.js';
 
 /** What the backup needs from a mail source for one account (the IMAP reader is one). */
 export interface MailboxReader {

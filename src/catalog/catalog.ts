@@ -78,9 +78,16 @@ export class Catalog {
 
   /** Ties the catalog to one repository; a catalog of another repository is refused. */
   async bind(repositoryId: string, catalogUrl: string): Promise<void> {
-    const row = await this.db.selectFrom('catalog_meta').select('value').where('key', '=', 'repository').executeTakeFirst();
+    const row = await this.db
+      .selectFrom('catalog_meta')
+      .select('value')
+      .where('key', '=', 'repository')
+      .executeTakeFirst();
     if (!row) {
-      await this.db.insertInto('catalog_meta').values({ key: 'repository', value: repositoryId }).execute();
+      await this.db
+        .insertInto('catalog_meta')
+        .values({ key: 'repository', value: repositoryId })
+        .execute();
     } else if (row.value !== repositoryId) {
       throw new CatalogError(
         `the catalog ${catalogUrl} belongs to another repository (${row.value}); set catalog.url to another file, or run \`mailvault catalog rebuild\``,
@@ -105,9 +112,17 @@ export class Catalog {
     const vanished = known.filter((row) => !inRepository.has(row.id));
     if (vanished.length > 0) {
       await this.db.transaction().execute(async (trx) => {
-        for (const row of vanished) await trx.deleteFrom('snapshots').where('id', '=', row.id).execute();
+        for (const row of vanished)
+          await trx.deleteFrom('snapshots').where('id', '=', row.id).execute();
         for (const accountId of new Set(vanished.map((row) => row.account_id))) {
-          await replayAccount({ db: trx, repository, accountId, source: '', account: '', hints: {} });
+          await replayAccount({
+            db: trx,
+            repository,
+            accountId,
+            source: '',
+            account: '',
+            hints: {},
+          });
         }
       });
     }
@@ -115,7 +130,9 @@ export class Catalog {
     for (const id of inRepository) {
       if (!knownIds.has(id)) fresh.push({ id, snapshot: await repository.loadSnapshot(id) });
     }
-    fresh.sort((a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id));
+    fresh.sort(
+      (a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id),
+    );
     for (const { id, snapshot } of fresh) await ingestSnapshot(this.db, repository, id, snapshot);
     return fresh.length;
   }
@@ -123,11 +140,21 @@ export class Catalog {
   /** Empties the catalog and records every snapshot of the repository again. */
   async rebuild(repository: Repository): Promise<number> {
     await this.db.transaction().execute(async (trx) => {
-      for (const table of ['item_states', 'items', 'folder_states', 'folders', 'snapshots', 'accounts'] as const) {
+      for (const table of [
+        'item_states',
+        'items',
+        'folder_states',
+        'folders',
+        'snapshots',
+        'accounts',
+      ] as const) {
         await trx.deleteFrom(table).execute();
       }
       await trx.deleteFrom('catalog_meta').execute();
-      await trx.insertInto('catalog_meta').values({ key: 'repository', value: repository.config.id }).execute();
+      await trx
+        .insertInto('catalog_meta')
+        .values({ key: 'repository', value: repository.config.id })
+        .execute();
     });
     return this.sync(repository);
   }
@@ -135,10 +162,19 @@ export class Catalog {
   /** Records which accounts a source lists now; the others are marked gone from the given time. */
   async markPresent(source: string, present: readonly string[], time: number): Promise<void> {
     const names = new Set(present);
-    const rows = await this.db.selectFrom('accounts').select(['id', 'name', 'gone_since']).where('source', '=', source).execute();
+    const rows = await this.db
+      .selectFrom('accounts')
+      .select(['id', 'name', 'gone_since'])
+      .where('source', '=', source)
+      .execute();
     for (const row of rows) {
       const gone = names.has(row.name) ? null : (row.gone_since ?? time);
-      if (gone !== row.gone_since) await this.db.updateTable('accounts').set({ gone_since: gone }).where('id', '=', row.id).execute();
+      if (gone !== row.gone_since)
+        await this.db
+          .updateTable('accounts')
+          .set({ gone_since: gone })
+          .where('id', '=', row.id)
+          .execute();
     }
   }
 
@@ -146,7 +182,14 @@ export class Catalog {
     const rows = await this.db
       .selectFrom('accounts as a')
       .leftJoin('snapshots as s', 's.account_id', 'a.id')
-      .select((eb) => ['a.source', 'a.name', 'a.first_seen', 'a.last_seen', 'a.gone_since', eb.fn.count<number>('s.id').as('snapshots')])
+      .select((eb) => [
+        'a.source',
+        'a.name',
+        'a.first_seen',
+        'a.last_seen',
+        'a.gone_since',
+        eb.fn.count<number>('s.id').as('snapshots'),
+      ])
       .groupBy(['a.id', 'a.source', 'a.name', 'a.first_seen', 'a.last_seen', 'a.gone_since'])
       .orderBy('a.name')
       .orderBy('a.source')
@@ -163,14 +206,28 @@ export class Catalog {
 
   /** Accounts with this name (on any source), for resolving a name typed by a user. */
   async findAccounts(name: string): Promise<Array<{ id: number; source: string; name: string }>> {
-    return this.db.selectFrom('accounts').select(['id', 'source', 'name']).where('name', '=', name).execute();
+    return this.db
+      .selectFrom('accounts')
+      .select(['id', 'source', 'name'])
+      .where('name', '=', name)
+      .execute();
   }
 
   async snapshots(filter: { account?: string; source?: string } = {}): Promise<SnapshotRow[]> {
     let query = this.db
       .selectFrom('snapshots as s')
       .innerJoin('accounts as a', 'a.id', 's.account_id')
-      .select(['s.id', 'a.source', 'a.name', 's.time', 's.items', 's.bytes', 's.new_items', 's.bytes_added', 's.tree'])
+      .select([
+        's.id',
+        'a.source',
+        'a.name',
+        's.time',
+        's.items',
+        's.bytes',
+        's.new_items',
+        's.bytes_added',
+        's.tree',
+      ])
       .orderBy('s.time')
       .orderBy('s.id');
     if (filter.account) query = query.where('a.name', '=', filter.account);
@@ -189,11 +246,24 @@ export class Catalog {
   }
 
   /** The account's snapshot in force at a moment: the latest taken at or before it. */
-  async snapshotAt(accountId: number, at: { kind: 'first' } | { kind: 'last' } | { kind: 'time'; time: Date }): Promise<SnapshotRow | null> {
+  async snapshotAt(
+    accountId: number,
+    at: { kind: 'first' } | { kind: 'last' } | { kind: 'time'; time: Date },
+  ): Promise<SnapshotRow | null> {
     let query = this.db
       .selectFrom('snapshots as s')
       .innerJoin('accounts as a', 'a.id', 's.account_id')
-      .select(['s.id', 'a.source', 'a.name', 's.time', 's.items', 's.bytes', 's.new_items', 's.bytes_added', 's.tree'])
+      .select([
+        's.id',
+        'a.source',
+        'a.name',
+        's.time',
+        's.items',
+        's.bytes',
+        's.new_items',
+        's.bytes_added',
+        's.tree',
+      ])
       .where('s.account_id', '=', accountId);
     if (at.kind === 'first') query = query.orderBy('s.time', 'asc');
     else query = query.orderBy('s.time', 'desc');
@@ -217,7 +287,15 @@ export class Catalog {
     const rows = await this.db
       .selectFrom('folder_states as s')
       .innerJoin('folders as f', 'f.id', 's.folder_id')
-      .select(['f.path', 's.delimiter', 's.special_use', 's.subscribed', 's.attributes', 's.count', 's.bytes'])
+      .select([
+        'f.path',
+        's.delimiter',
+        's.special_use',
+        's.subscribed',
+        's.attributes',
+        's.count',
+        's.bytes',
+      ])
       .where('f.account_id', '=', accountId)
       .where('s.from_time', '<=', time)
       .where((eb) => eb.or([eb('s.until_time', 'is', null), eb('s.until_time', '>', time)]))
@@ -283,13 +361,23 @@ export class Catalog {
             selectFrom('item_states as later')
               .select('later.id')
               .whereRef('later.item_id', '=', 'i.id')
-              .where((eb) => eb.or([eb('later.until_time', 'is', null), eb('later.until_time', '>', time)]))
+              .where((eb) =>
+                eb.or([eb('later.until_time', 'is', null), eb('later.until_time', '>', time)]),
+              )
               .where('later.from_time', '<=', time),
           ),
         ),
       )
       .where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom('item_states as newer').select('newer.id').whereRef('newer.item_id', '=', 'i.id').whereRef('newer.from_time', '>', 's.from_time').where('newer.from_time', '<=', time))),
+        not(
+          exists(
+            selectFrom('item_states as newer')
+              .select('newer.id')
+              .whereRef('newer.item_id', '=', 'i.id')
+              .whereRef('newer.from_time', '>', 's.from_time')
+              .where('newer.from_time', '<=', time),
+          ),
+        ),
       )
       .orderBy('s.until_time')
       .execute();
@@ -298,7 +386,11 @@ export class Catalog {
 
   /** An item by its id, with its state at its latest appearance. */
   async item(key: string): Promise<ItemRow | null> {
-    const row = await this.itemQuery().where('i.key', '=', key).orderBy('s.from_time', 'desc').limit(1).executeTakeFirst();
+    const row = await this.itemQuery()
+      .where('i.key', '=', key)
+      .orderBy('s.from_time', 'desc')
+      .limit(1)
+      .executeTakeFirst();
     return row ? toItemRow(row) : null;
   }
 
@@ -320,10 +412,17 @@ export class Catalog {
 
   async counts(): Promise<{ accounts: number; snapshots: number; items: number }> {
     const count = async (table: 'accounts' | 'snapshots' | 'items'): Promise<number> => {
-      const row = await this.db.selectFrom(table).select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow();
+      const row = await this.db
+        .selectFrom(table)
+        .select(sql<number>`count(*)`.as('n'))
+        .executeTakeFirstOrThrow();
       return Number(row.n);
     };
-    return { accounts: await count('accounts'), snapshots: await count('snapshots'), items: await count('items') };
+    return {
+      accounts: await count('accounts'),
+      snapshots: await count('snapshots'),
+      items: await count('items'),
+    };
   }
 }
 

@@ -43,7 +43,8 @@ export async function ingestSnapshot(
 ): Promise<void> {
   const time = Date.parse(snapshot.time);
   await db.transaction().execute(async (trx) => {
-    if (await trx.selectFrom('snapshots').select('id').where('id', '=', id).executeTakeFirst()) return;
+    if (await trx.selectFrom('snapshots').select('id').where('id', '=', id).executeTakeFirst())
+      return;
     const accountId = await ensureAccount(trx, snapshot.source, snapshot.name, time);
     const latest = await trx
       .selectFrom('snapshots')
@@ -67,7 +68,15 @@ export async function ingestSnapshot(
         bytes_added: summary.bytesAdded ?? 0,
       })
       .execute();
-    const context: Context = { db: trx, repository, accountId, source: snapshot.source, account: snapshot.name, time, hints };
+    const context: Context = {
+      db: trx,
+      repository,
+      accountId,
+      source: snapshot.source,
+      account: snapshot.name,
+      time,
+      hints,
+    };
     if (latest?.time != null && Number(latest.time) >= time) {
       await replayAccount(context);
     } else {
@@ -93,14 +102,19 @@ async function ensureAccount(db: Db, source: string, name: string, time: number)
   }
   await db
     .updateTable('accounts')
-    .set({ first_seen: Math.min(Number(row.first_seen), time), last_seen: Math.max(Number(row.last_seen), time) })
+    .set({
+      first_seen: Math.min(Number(row.first_seen), time),
+      last_seen: Math.max(Number(row.last_seen), time),
+    })
     .where('id', '=', row.id)
     .execute();
   return row.id;
 }
 
 /** Forgets the account's intervals and applies each of its snapshots again, oldest first. */
-export async function replayAccount(context: Omit<Context, 'time'> & { time?: number }): Promise<void> {
+export async function replayAccount(
+  context: Omit<Context, 'time'> & { time?: number },
+): Promise<void> {
   const { db, accountId } = context;
   const folderIds = db.selectFrom('folders').select('id').where('account_id', '=', accountId);
   const itemIds = db.selectFrom('items').select('id').where('account_id', '=', accountId);
@@ -124,7 +138,16 @@ async function applyTree(context: Context, tree: AccountTree): Promise<void> {
   const open = await db
     .selectFrom('folder_states as s')
     .innerJoin('folders as f', 'f.id', 's.folder_id')
-    .select(['f.id as folderId', 'f.path', 's.listing', 's.delimiter', 's.special_use', 's.subscribed', 's.attributes', 's.count'])
+    .select([
+      'f.id as folderId',
+      'f.path',
+      's.listing',
+      's.delimiter',
+      's.special_use',
+      's.subscribed',
+      's.attributes',
+      's.count',
+    ])
     .where('f.account_id', '=', accountId)
     .where('s.until_time', 'is', null)
     .execute();
@@ -145,7 +168,10 @@ async function applyTree(context: Context, tree: AccountTree): Promise<void> {
     }
     const folderId = previous?.folderId ?? (await ensureFolder(db, accountId, folder.path));
     if (previous) await closeFolderState(db, folderId, time);
-    await db.insertInto('folder_states').values({ folder_id: folderId, from_time: time, until_time: null, ...state }).execute();
+    await db
+      .insertInto('folder_states')
+      .values({ folder_id: folderId, from_time: time, until_time: null, ...state })
+      .execute();
     if (previous?.listing !== state.listing) await diffItems(context, folderId, folder);
   }
   for (const gone of openByPath.values()) {
@@ -174,7 +200,11 @@ async function ensureFolder(db: Db, accountId: number, path: string): Promise<nu
     .where('path', '=', path)
     .executeTakeFirst();
   if (row) return row.id;
-  const inserted = await db.insertInto('folders').values({ account_id: accountId, path }).returning('id').executeTakeFirstOrThrow();
+  const inserted = await db
+    .insertInto('folders')
+    .values({ account_id: accountId, path })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   return inserted.id;
 }
 
@@ -188,10 +218,15 @@ async function closeFolderState(db: Db, folderId: number, time: number): Promise
 }
 
 /** Compares a folder's open item states with its new listing (null: the folder is gone). */
-async function diffItems(context: Context, folderId: number, folder: FolderRecord | null): Promise<void> {
+async function diffItems(
+  context: Context,
+  folderId: number,
+  folder: FolderRecord | null,
+): Promise<void> {
   const { db, time } = context;
   const entries = folder?.listing
-    ? (context.hints.listings?.get(folder.listing) ?? (await readAllEntries(context.repository, folder.listing)))
+    ? (context.hints.listings?.get(folder.listing) ??
+      (await readAllEntries(context.repository, folder.listing)))
     : [];
   const keys = folder ? itemKeys(context.source, context.account, folder.path, entries) : [];
   const open = await db
@@ -221,7 +256,15 @@ async function diffItems(context: Context, folderId: number, folder: FolderRecor
     const itemIds = await ensureItems(context, folderId, batch);
     await db
       .insertInto('item_states')
-      .values(batch.map(({ key, entry }) => ({ item_id: itemIds.get(key) ?? 0, from_time: time, until_time: null, flags: entry.flags.join(' '), uid: entry.uid })))
+      .values(
+        batch.map(({ key, entry }) => ({
+          item_id: itemIds.get(key) ?? 0,
+          from_time: time,
+          until_time: null,
+          flags: entry.flags.join(' '),
+          uid: entry.uid,
+        })),
+      )
       .execute();
   }
 }
@@ -246,7 +289,9 @@ async function ensureItems(
   if (missing.length > 0) {
     const rows = [];
     for (const { key, entry } of missing) {
-      const summary = context.hints.summaries?.get(entry.manifest) ?? (await readManifest(context.repository, entry.manifest)).summary;
+      const summary =
+        context.hints.summaries?.get(entry.manifest) ??
+        (await readManifest(context.repository, entry.manifest)).summary;
       rows.push({
         key,
         account_id: context.accountId,

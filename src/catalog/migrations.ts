@@ -33,7 +33,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('new_items', 'bigint', (c) => c.notNull())
         .addColumn('bytes_added', 'bigint', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('snapshots_account_time').on('snapshots').columns(['account_id', 'time']).execute();
+      await db.schema
+        .createIndex('snapshots_account_time')
+        .on('snapshots')
+        .columns(['account_id', 'time'])
+        .execute();
       await db.schema
         .createTable('folders')
         .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
@@ -54,7 +58,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('bytes', 'bigint', (c) => c.notNull())
         .addColumn('listing', 'text')
         .execute();
-      await db.schema.createIndex('folder_states_folder').on('folder_states').columns(['folder_id', 'from_time']).execute();
+      await db.schema
+        .createIndex('folder_states_folder')
+        .on('folder_states')
+        .columns(['folder_id', 'from_time'])
+        .execute();
       await db.schema
         .createTable('items')
         .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
@@ -83,7 +91,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('flags', 'text', (c) => c.notNull())
         .addColumn('uid', 'bigint', (c) => c.notNull())
         .execute();
-      await db.schema.createIndex('item_states_item').on('item_states').columns(['item_id', 'from_time']).execute();
+      await db.schema
+        .createIndex('item_states_item')
+        .on('item_states')
+        .columns(['item_id', 'from_time'])
+        .execute();
     },
   },
 };

@@ -18,7 +18,9 @@ export class CatalogError extends Error {
  */
 export async function openCatalogDatabase(url: string): Promise<Kysely<CatalogSchema>> {
   if (/^postgres(ql)?:\/\//.test(url)) {
-    throw new CatalogError('catalog.url: PostgreSQL catalogs are not supported yet; use a SQLite file path');
+    throw new CatalogError(
+      'catalog.url: PostgreSQL catalogs are not supported yet; use a SQLite file path',
+    );
   }
   mkdirSync(dirname(url), { recursive: true });
   let sqlite: Database.Database;
@@ -28,13 +30,17 @@ export async function openCatalogDatabase(url: string): Promise<Kysely<CatalogSc
     sqlite.pragma('synchronous = NORMAL');
     sqlite.pragma('busy_timeout = 30000');
   } catch (error) {
-    throw new CatalogError(`cannot open catalog ${url}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new CatalogError(
+      `cannot open catalog ${url}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const db = new Kysely<CatalogSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
   const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
   if (error) {
     await db.destroy();
-    throw new CatalogError(`cannot prepare catalog ${url}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new CatalogError(
+      `cannot prepare catalog ${url}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   return db;
 }

@@ -1,6 +1,11 @@
 import type { Logger } from 'pino';
 import { listAccounts, type ConfiguredAccount } from '../config/accounts.js';
-import { configPath, DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from '../config/load-config.js';
+import {
+  configPath,
+  DEFAULT_CONFIG_PATH,
+  loadConfig,
+  type LoadedConfig,
+} from '../config/load-config.js';
 import type { ServerConfig } from '../config/schema.js';
 import { Catalog } from '../catalog/catalog.js';
 import { Repository } from '../repository/repository.js';
@@ -46,14 +51,18 @@ export class CliContext {
     this.logger ??= createLogger({
       verbose: Boolean(this.globals.verbose),
       quiet: Boolean(this.globals.quiet),
-      file: this.loadedConfig?.config.logging?.file ? configPath(this.loadedConfig, this.loadedConfig.config.logging.file) : undefined,
+      file: this.loadedConfig?.config.logging?.file
+        ? configPath(this.loadedConfig, this.loadedConfig.config.logging.file)
+        : undefined,
       level: this.loadedConfig?.config.logging?.level,
     });
     return this.logger;
   }
 
   async config(): Promise<LoadedConfig> {
-    this.loadedConfig ??= await loadConfig(this.globals.config ?? process.env.MAILVAULT_CONFIG ?? DEFAULT_CONFIG_PATH);
+    this.loadedConfig ??= await loadConfig(
+      this.globals.config ?? process.env.MAILVAULT_CONFIG ?? DEFAULT_CONFIG_PATH,
+    );
     return this.loadedConfig;
   }
 
@@ -89,7 +98,9 @@ export class CliContext {
     if (!this.openedCatalog) {
       const loaded = await this.config();
       const repository = await this.repository();
-      const url = /^postgres/.test(loaded.config.catalog.url) ? loaded.config.catalog.url : configPath(loaded, loaded.config.catalog.url);
+      const url = /^postgres/.test(loaded.config.catalog.url)
+        ? loaded.config.catalog.url
+        : configPath(loaded, loaded.config.catalog.url);
       const catalog = await Catalog.open(url);
       this.openedCatalog = catalog;
       await catalog.bind(repository.config.id, url);
@@ -103,13 +114,19 @@ export class CliContext {
     const loaded = await this.config();
     const all: AccountRef[] = [];
     for (const [serverIndex, server] of loaded.config.servers.entries()) {
-      for (const account of await listAccounts(loaded, server, serverIndex)) all.push({ server, serverIndex, account });
+      for (const account of await listAccounts(loaded, server, serverIndex))
+        all.push({ server, serverIndex, account });
     }
     if (names.length === 0) return all;
     const chosen: AccountRef[] = [];
     for (const name of names) {
-      const matches = all.filter((ref) => ref.account.name === name || `${ref.server.name}/${ref.account.name}` === name);
-      if (matches.length === 0) throw new UsageError(`unknown account ${name}: it is not in the configuration's account lists`);
+      const matches = all.filter(
+        (ref) => ref.account.name === name || `${ref.server.name}/${ref.account.name}` === name,
+      );
+      if (matches.length === 0)
+        throw new UsageError(
+          `unknown account ${name}: it is not in the configuration's account lists`,
+        );
       chosen.push(...matches);
     }
     return chosen;

@@ -32,7 +32,18 @@ export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
   const run: CommandRunner = async (action) => {
     setExitCode(await runCommand(program.opts<GlobalOptions>(), action));
   };
-  for (const register of [registerInit, registerBackup, registerSnapshots, registerAccounts, registerLs, registerShow, registerRestore, registerCheck, registerCatalog, registerStats]) {
+  for (const register of [
+    registerInit,
+    registerBackup,
+    registerSnapshots,
+    registerAccounts,
+    registerLs,
+    registerShow,
+    registerRestore,
+    registerCheck,
+    registerCatalog,
+    registerStats,
+  ]) {
     register(program, run);
   }
   program.commands.forEach((command) => command.exitOverride());
@@ -47,7 +58,11 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version are not errors; everything else commander refuses is bad usage.
-      return error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.Ok : ExitCode.Usage;
+      return error.exitCode === 0 ||
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version'
+        ? ExitCode.Ok
+        : ExitCode.Usage;
     }
     throw error;
   }

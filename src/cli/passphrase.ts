@@ -5,12 +5,17 @@ import { UsageError } from './exit-codes.js';
  * The repository passphrase: from repository.passwordFile, else $MAILVAULT_PASSWORD, else a
  * prompt when stdin is a terminal. A file's trailing newline is not part of the passphrase.
  */
-export async function readPassphrase(passwordFile: string | undefined, purpose = 'repository passphrase'): Promise<string> {
+export async function readPassphrase(
+  passwordFile: string | undefined,
+  purpose = 'repository passphrase',
+): Promise<string> {
   if (passwordFile) return readSecretFile(passwordFile, 'repository.passwordFile');
   const fromEnvironment = process.env.MAILVAULT_PASSWORD;
   if (fromEnvironment !== undefined && fromEnvironment !== '') return fromEnvironment;
   if (process.stdin.isTTY && process.stderr.isTTY) return prompt(`Enter ${purpose}: `);
-  throw new UsageError('no repository passphrase: set repository.passwordFile in the configuration, or $MAILVAULT_PASSWORD');
+  throw new UsageError(
+    'no repository passphrase: set repository.passwordFile in the configuration, or $MAILVAULT_PASSWORD',
+  );
 }
 
 export async function readSecretFile(path: string, key: string): Promise<string> {
@@ -19,7 +24,9 @@ export async function readSecretFile(path: string, key: string): Promise<string>
     text = await readFile(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`${key}: cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : String(code ?? error)}`);
+    throw new UsageError(
+      `${key}: cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : String(code ?? error)}`,
+    );
   }
   const secret = text.replace(/\r?\n$/, '');
   if (secret === '') throw new UsageError(`${key}: ${path} is empty`);

@@ -10,30 +10,49 @@ import { ExitCode, UsageError } from './exit-codes.js';
 
 /** Maps what went wrong to the exit codes of the CLI contract. */
 export function exitCodeOf(error: unknown): ExitCode {
-  if (error instanceof UsageError || error instanceof ConfigError || error instanceof DateError || error instanceof CatalogError) return ExitCode.Usage;
+  if (
+    error instanceof UsageError ||
+    error instanceof ConfigError ||
+    error instanceof DateError ||
+    error instanceof CatalogError
+  )
+    return ExitCode.Usage;
   if (error instanceof CommanderError) return ExitCode.Usage;
   return ExitCode.Failed;
 }
 
 export function describeError(error: unknown): string {
-  if (error instanceof WrongPassphraseError || error instanceof ImapError || error instanceof StorageError) return error.message;
+  if (
+    error instanceof WrongPassphraseError ||
+    error instanceof ImapError ||
+    error instanceof StorageError
+  )
+    return error.message;
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/** A command's work; it may return an exit code (nothing means success). */
+export type CommandAction = (context: CliContext) => Promise<unknown>;
 
 /**
  * Runs a command's action with a context, prints a failure as one line on stderr (the stack only
  * with --verbose), and sets the exit code.
  */
-export async function runCommand(globals: GlobalOptions, action: (context: CliContext) => Promise<ExitCode | void>): Promise<ExitCode> {
+export async function runCommand(globals: GlobalOptions, action: CommandAction): Promise<ExitCode> {
   const context = new CliContext(globals);
   try {
-    return (await action(context)) ?? ExitCode.Ok;
+    const code = await action(context);
+    return typeof code === 'number' ? (code as ExitCode) : ExitCode.Ok;
   } catch (error) {
     const code = exitCodeOf(error);
-    process.stderr.write(`mailvault: ${code === ExitCode.Usage ? '' : 'error: '}${describeError(error)}\n`);
-    if (globals.verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
-    if (context.output.json) process.stdout.write(`${JSON.stringify({ error: describeError(error), exitCode: code })}\n`);
+    process.stderr.write(
+      `mailvault: ${code === ExitCode.Usage ? '' : 'error: '}${describeError(error)}\n`,
+    );
+    if (globals.verbose && error instanceof Error && error.stack)
+      process.stderr.write(`${error.stack}\n`);
+    if (context.output.json)
+      process.stdout.write(`${JSON.stringify({ error: describeError(error), exitCode: code })}\n`);
     return code;
   } finally {
     await context.close().catch(() => undefined);

@@ -6,7 +6,10 @@ import { defaultPort, type ImapEndpoint, type ImapLogin } from '../imap/endpoint
 import { readSecretFile } from './passphrase.js';
 
 /** Turns a server's configuration into what the IMAP code needs to reach it. */
-export async function imapEndpoint(loaded: LoadedConfig, server: ServerConfig): Promise<ImapEndpoint> {
+export async function imapEndpoint(
+  loaded: LoadedConfig,
+  server: ServerConfig,
+): Promise<ImapEndpoint> {
   const imap = server.imap;
   return {
     server: server.name,
@@ -21,14 +24,27 @@ export async function imapEndpoint(loaded: LoadedConfig, server: ServerConfig): 
 }
 
 /** The login for one account, reading the password file it needs. */
-export async function imapLogin(loaded: LoadedConfig, server: ServerConfig, serverIndex: number, account: ConfiguredAccount): Promise<ImapLogin> {
+export async function imapLogin(
+  loaded: LoadedConfig,
+  server: ServerConfig,
+  serverIndex: number,
+  account: ConfiguredAccount,
+): Promise<ImapLogin> {
   const auth = server.imap.auth;
   const key = `servers[${serverIndex}].imap.auth`;
   if (auth.mode === 'per-account') {
-    if (!account.passwordFile) throw new Error(`${key}: account ${account.name} has no passwordFile`);
-    return { mode: 'account', account: account.name, password: await readSecretFile(account.passwordFile, `password of ${account.name}`) };
+    if (!account.passwordFile)
+      throw new Error(`${key}: account ${account.name} has no passwordFile`);
+    return {
+      mode: 'account',
+      account: account.name,
+      password: await readSecretFile(account.passwordFile, `password of ${account.name}`),
+    };
   }
-  const password = await readSecretFile(configPath(loaded, auth.passwordFile ?? ''), `${key}.passwordFile`);
+  const password = await readSecretFile(
+    configPath(loaded, auth.passwordFile ?? ''),
+    `${key}.passwordFile`,
+  );
   const admin = auth.user ?? '';
   return auth.mode === 'master'
     ? { mode: 'master', account: account.name, admin, password, separator: auth.masterSeparator }

@@ -16,11 +16,19 @@ export interface ConfiguredAccount {
  * The accounts of a server, from the configuration's list, a passwd-style file (the name is the
  * first field of each line), or a command printing one account a line.
  */
-export async function listAccounts(loaded: LoadedConfig, server: ServerConfig, index: number): Promise<ConfiguredAccount[]> {
+export async function listAccounts(
+  loaded: LoadedConfig,
+  server: ServerConfig,
+  index: number,
+): Promise<ConfiguredAccount[]> {
   const key = `servers[${index}].accounts`;
   const { list, passwdFile, command } = server.accounts;
   if (list) {
-    return list.map((entry) => (typeof entry === 'string' ? { name: entry } : { name: entry.name, passwordFile: configPath(loaded, entry.passwordFile) }));
+    return list.map((entry) =>
+      typeof entry === 'string'
+        ? { name: entry }
+        : { name: entry.name, passwordFile: configPath(loaded, entry.passwordFile) },
+    );
   }
   if (passwdFile) {
     const path = configPath(loaded, passwdFile);
@@ -28,16 +36,23 @@ export async function listAccounts(loaded: LoadedConfig, server: ServerConfig, i
     try {
       text = await readFile(path, 'utf8');
     } catch (error) {
-      throw new ConfigError(`${key}.passwdFile: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      throw new ConfigError(
+        `${key}.passwdFile: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      );
     }
     return namesFrom(text.split('\n').map((line) => line.split(':')[0] ?? ''));
   }
   try {
-    const { stdout } = await execAsync(command ?? '', { cwd: loaded.directory, maxBuffer: 64 * 1024 * 1024 });
+    const { stdout } = await execAsync(command ?? '', {
+      cwd: loaded.directory,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     return namesFrom(stdout.split('\n'));
   } catch (error) {
     const failure = error as { code?: number; stderr?: string; message: string };
-    throw new ConfigError(`${key}.command failed (exit ${failure.code ?? '?'}): ${(failure.stderr ?? failure.message).trim().split('\n')[0]}`);
+    throw new ConfigError(
+      `${key}.command failed (exit ${failure.code ?? '?'}): ${(failure.stderr ?? failure.message).trim().split('\n')[0]}`,
+    );
   }
 }
 

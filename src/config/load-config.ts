@@ -28,7 +28,8 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
     text = await readFile(absolute, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(error);
+    const why =
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(error);
     throw new ConfigError(`cannot read configuration ${absolute}: ${why}`);
   }
   return { path: absolute, directory: dirname(absolute), config: parseConfig(text, absolute) };
@@ -39,14 +40,17 @@ export function parseConfig(text: string, where: string): Config {
   const yamlError = document.errors[0];
   if (yamlError) {
     const line = yamlError.linePos?.[0];
-    throw new ConfigError(`${where}${line ? `:${line.line}` : ''}: invalid YAML: ${yamlError.message.split('\n')[0]}`);
+    throw new ConfigError(
+      `${where}${line ? `:${line.line}` : ''}: invalid YAML: ${yamlError.message.split('\n')[0]}`,
+    );
   }
   const result = configSchema.safeParse(document.toJS() ?? {});
   if (!result.success) throw new ConfigError(`${where}: ${describeIssue(result.error.issues[0])}`);
   const config = result.data;
   const names = new Set<string>();
   for (const [i, server] of config.servers.entries()) {
-    if (names.has(server.name)) throw new ConfigError(`${where}: servers[${i}].name: duplicate server name ${server.name}`);
+    if (names.has(server.name))
+      throw new ConfigError(`${where}: servers[${i}].name: duplicate server name ${server.name}`);
     names.add(server.name);
     checkAuth(server, i, where);
   }
@@ -58,14 +62,20 @@ function checkAuth(server: Config['servers'][number], i: number, where: string):
   const at = `${where}: servers[${i}].imap.auth`;
   if (auth.mode === 'per-account') {
     const list = server.accounts.list;
-    if (!list) throw new ConfigError(`${at}: mode per-account needs accounts.list with a passwordFile per account`);
+    if (!list)
+      throw new ConfigError(
+        `${at}: mode per-account needs accounts.list with a passwordFile per account`,
+      );
     const bare = list.find((entry) => typeof entry === 'string');
     if (bare !== undefined) {
-      throw new ConfigError(`${where}: servers[${i}].accounts.list: account ${String(bare)} needs a passwordFile (auth mode per-account)`);
+      throw new ConfigError(
+        `${where}: servers[${i}].accounts.list: account ${String(bare)} needs a passwordFile (auth mode per-account)`,
+      );
     }
   } else {
     if (!auth.user) throw new ConfigError(`${at}.user: required for mode ${auth.mode}`);
-    if (!auth.passwordFile) throw new ConfigError(`${at}.passwordFile: required for mode ${auth.mode}`);
+    if (!auth.passwordFile)
+      throw new ConfigError(`${at}.passwordFile: required for mode ${auth.mode}`);
   }
 }
 

@@ -40,15 +40,22 @@ const accounts = z
     passwdFile: nonEmpty.optional(),
     command: nonEmpty.optional(),
   })
-  .refine((value) => [value.list, value.passwdFile, value.command].filter((v) => v !== undefined).length === 1, {
-    message: 'give exactly one of list, passwdFile or command',
-  });
+  .refine(
+    (value) =>
+      [value.list, value.passwdFile, value.command].filter((v) => v !== undefined).length === 1,
+    {
+      message: 'give exactly one of list, passwdFile or command',
+    },
+  );
 
 const server = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash or underscore'),
   imap,
   dav: z
-    .strictObject({ url: nonEmpty, auth: z.strictObject({ user: nonEmpty, passwordFile: nonEmpty }).optional() })
+    .strictObject({
+      url: nonEmpty,
+      auth: z.strictObject({ user: nonEmpty, passwordFile: nonEmpty }).optional(),
+    })
     .optional(),
   accounts,
   provisioning: z.strictObject({ command: nonEmpty }).optional(),
@@ -60,9 +67,20 @@ export const configSchema = z.strictObject({
   repository: z.strictObject({
     url: nonEmpty,
     passwordFile: nonEmpty.optional(),
-    sftp: z.strictObject({ identityFile: nonEmpty.optional(), knownHostsFile: nonEmpty.optional(), passwordFile: nonEmpty.optional() }).optional(),
+    sftp: z
+      .strictObject({
+        identityFile: nonEmpty.optional(),
+        knownHostsFile: nonEmpty.optional(),
+        passwordFile: nonEmpty.optional(),
+      })
+      .optional(),
     s3: z
-      .strictObject({ pathStyle: z.boolean().optional(), accessKeyId: nonEmpty.optional(), secretAccessKeyFile: nonEmpty.optional(), profile: nonEmpty.optional() })
+      .strictObject({
+        pathStyle: z.boolean().optional(),
+        accessKeyId: nonEmpty.optional(),
+        secretAccessKeyFile: nonEmpty.optional(),
+        profile: nonEmpty.optional(),
+      })
       .optional(),
   }),
   catalog: z.strictObject({ url: nonEmpty }).default({ url: './catalog.sqlite' }),
@@ -80,9 +98,17 @@ export const configSchema = z.strictObject({
     })
     .default({ batchSize: 100 }),
   files: z
-    .array(z.strictObject({ name: nonEmpty, include: z.array(nonEmpty).min(1), exclude: z.array(nonEmpty).default([]) }))
+    .array(
+      z.strictObject({
+        name: nonEmpty,
+        include: z.array(nonEmpty).min(1),
+        exclude: z.array(nonEmpty).default([]),
+      }),
+    )
     .default([]),
-  commands: z.array(z.strictObject({ name: nonEmpty, backup: nonEmpty, restore: nonEmpty.optional() })).default([]),
+  commands: z
+    .array(z.strictObject({ name: nonEmpty, backup: nonEmpty, restore: nonEmpty.optional() }))
+    .default([]),
   retention: z
     .strictObject({
       keepWithin: duration.optional(),
@@ -109,7 +135,12 @@ export const configSchema = z.strictObject({
       admins: z.array(nonEmpty).default([]),
     })
     .optional(),
-  logging: z.strictObject({ file: nonEmpty.optional(), level: z.enum(['debug', 'info', 'warn', 'error']).default('info') }).optional(),
+  logging: z
+    .strictObject({
+      file: nonEmpty.optional(),
+      level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    })
+    .optional(),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -38,8 +38,11 @@ describe('parseDate', () => {
     expect(parseDate('first', '--at')).toEqual({ kind: 'first' });
   });
 
-  it.each(['yesterday', '2026-13-01', '2026-02-30', '31/02/2026', '12:00', ''])('refuses %j with the option named', (text) => {
-    expect(() => parseDate(text, '--at')).toThrow(DateError);
-    expect(() => parseDate(text, '--at')).toThrow(/^--at: cannot read the date/);
-  });
+  it.each(['yesterday', '2026-13-01', '2026-02-30', '31/02/2026', '12:00', ''])(
+    'refuses %j with the option named',
+    (text) => {
+      expect(() => parseDate(text, '--at')).toThrow(DateError);
+      expect(() => parseDate(text, '--at')).toThrow(/^--at: cannot read the date/);
+    },
+  );
 });

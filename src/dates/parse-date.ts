@@ -20,11 +20,17 @@ export class DateError extends Error {
   }
 }
 
-const ISO = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
+const ISO =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 const DMY = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/;
 const AGE = /^(\d+)\s*(m|h|H|d|D|w|W|M|y|Y)$/;
 
-export function parseDate(text: string, option = 'date', role: DateRole = 'end', now = new Date()): DateSpec {
+export function parseDate(
+  text: string,
+  option = 'date',
+  role: DateRole = 'end',
+  now = new Date(),
+): DateSpec {
   const value = text.trim();
   const lower = value.toLowerCase();
   if (lower === 'last' || lower === 'now') return { kind: 'last' };
@@ -42,7 +48,10 @@ export function parseDate(text: string, option = 'date', role: DateRole = 'end',
   const dmy = DMY.exec(value);
   if (dmy) {
     const [, d, mo, y, h, mi, s] = dmy;
-    return { kind: 'time', time: build(option, text, role, [y, mo, d, h, mi, s], undefined, undefined) };
+    return {
+      kind: 'time',
+      time: build(option, text, role, [y, mo, d, h, mi, s], undefined, undefined),
+    };
   }
   throw new DateError(option, text);
 }
@@ -55,20 +64,34 @@ function build(
   fraction: string | undefined,
   zone: string | undefined,
 ): Date {
-  const [year, month, day, hour, minute, second] = parts.map((part) => (part === undefined ? undefined : Number(part)));
-  if (year === undefined || month === undefined || day === undefined) throw new DateError(option, text);
+  const [year, month, day, hour, minute, second] = parts.map((part) =>
+    part === undefined ? undefined : Number(part),
+  );
+  if (year === undefined || month === undefined || day === undefined)
+    throw new DateError(option, text);
   const dayOnly = hour === undefined;
   const ms = fraction ? Math.floor(Number(`0.${fraction}`) * 1000) : 0;
-  const fields = dayOnly && role === 'end' ? [23, 59, 59, 999] : [hour ?? 0, minute ?? 0, second ?? 0, ms];
+  const fields =
+    dayOnly && role === 'end' ? [23, 59, 59, 999] : [hour ?? 0, minute ?? 0, second ?? 0, ms];
   const [h, mi, s, milli] = fields as [number, number, number, number];
-  if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || h > 23 || mi > 59 || s > 59) {
+  if (
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysIn(year, month) ||
+    h > 23 ||
+    mi > 59 ||
+    s > 59
+  ) {
     throw new DateError(option, text);
   }
   if (zone === undefined) return new Date(year, month - 1, day, h, mi, s, milli);
   let offset = 0;
   if (zone.toUpperCase() !== 'Z') {
     const digits = zone.replace(':', '');
-    offset = (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5))) * (digits.startsWith('-') ? -1 : 1);
+    offset =
+      (Number(digits.slice(1, 3)) * 60 + Number(digits.slice(3, 5))) *
+      (digits.startsWith('-') ? -1 : 1);
   }
   return new Date(Date.UTC(year, month - 1, day, h, mi, s, milli) - offset * 60_000);
 }

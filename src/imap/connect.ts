@@ -18,9 +18,18 @@ export interface ConnectOptions {
 function authOf(login: ImapLogin): NonNullable<ImapFlowOptions['auth']> {
   switch (login.mode) {
     case 'authzid':
-      return { user: login.admin, pass: login.password, authzid: login.account, loginMethod: 'AUTH=PLAIN' };
+      return {
+        user: login.admin,
+        pass: login.password,
+        authzid: login.account,
+        loginMethod: 'AUTH=PLAIN',
+      };
     case 'master':
-      return { user: `${login.account}${login.separator}${login.admin}`, pass: login.password, loginMethod: 'LOGIN' };
+      return {
+        user: `${login.account}${login.separator}${login.admin}`,
+        pass: login.password,
+        loginMethod: 'LOGIN',
+      };
     case 'account':
       return { user: login.account, pass: login.password };
   }
@@ -37,7 +46,9 @@ function countingLogger(counters: ImapCounters | undefined, log: Logger | undefi
       if (log?.isLevelEnabled(level)) log[level]({ imap: entry });
     };
   return {
-    isLevelEnabled: (level: string) => level !== 'trace' && (level !== 'debug' || counters !== undefined || Boolean(log?.isLevelEnabled('debug'))),
+    isLevelEnabled: (level: string) =>
+      level !== 'trace' &&
+      (level !== 'debug' || counters !== undefined || Boolean(log?.isLevelEnabled('debug'))),
     trace: () => undefined,
     debug: (entry: { src?: string; msg?: string }) => {
       if (counters && entry?.src === 'c' && !entry.msg?.startsWith('(*')) counters.commands++;
@@ -51,7 +62,11 @@ function countingLogger(counters: ImapCounters | undefined, log: Logger | undefi
 }
 
 /** Opens an authenticated connection, retrying when the server cannot be reached. */
-export async function connectImap(endpoint: ImapEndpoint, login: ImapLogin, options: ConnectOptions = {}): Promise<ImapFlow> {
+export async function connectImap(
+  endpoint: ImapEndpoint,
+  login: ImapLogin,
+  options: ConnectOptions = {},
+): Promise<ImapFlow> {
   const where = `${endpoint.server} (${endpoint.host}:${endpoint.port}) as ${login.account}`;
   for (let attempt = 0; ; attempt++) {
     const client = new ImapFlow({
@@ -59,7 +74,10 @@ export async function connectImap(endpoint: ImapEndpoint, login: ImapLogin, opti
       port: endpoint.port,
       secure: endpoint.tls === 'implicit',
       doSTARTTLS: endpoint.tls === 'starttls' ? true : endpoint.tls === 'none' ? false : undefined,
-      tls: { rejectUnauthorized: endpoint.verifyCertificate, ...(endpoint.ca ? { ca: endpoint.ca } : {}) },
+      tls: {
+        rejectUnauthorized: endpoint.verifyCertificate,
+        ...(endpoint.ca ? { ca: endpoint.ca } : {}),
+      },
       auth: authOf(login),
       logger: countingLogger(options.counters, options.log) as ImapFlowOptions['logger'],
       disableAutoIdle: true,
@@ -72,13 +90,19 @@ export async function connectImap(endpoint: ImapEndpoint, login: ImapLogin, opti
     });
     // A reset socket is reported as an 'error' event; without a listener it would end the process.
     // The command in flight fails too, and that failure is what the caller handles.
-    client.on('error', (error: unknown) => options.log?.debug({ err: error, server: endpoint.server }, 'imap connection error'));
+    client.on('error', (error: unknown) =>
+      options.log?.debug({ err: error, server: endpoint.server }, 'imap connection error'),
+    );
     try {
       await client.connect();
       return client;
     } catch (error) {
       const failure = classifyImapError(error, where);
-      if (!(failure.kind === 'unreachable' || failure.kind === 'dropped') || attempt >= endpoint.retries) throw failure;
+      if (
+        !(failure.kind === 'unreachable' || failure.kind === 'dropped') ||
+        attempt >= endpoint.retries
+      )
+        throw failure;
       options.log?.warn({ server: endpoint.server, attempt: attempt + 1 }, failure.message);
       await delay(backoff(attempt));
     }

@@ -41,9 +41,23 @@ export function classifyImapError(error: unknown, where: string): ImapError {
   const shape = (error ?? {}) as ImapFlowErrorShape;
   const code = shape.code ?? '';
   if (shape.authenticationFailed) {
-    return new ImapError('auth', `${where}: login refused: ${shape.responseText ?? 'authentication failed'}`, { cause: error });
+    return new ImapError(
+      'auth',
+      `${where}: login refused: ${shape.responseText ?? 'authentication failed'}`,
+      { cause: error },
+    );
   }
-  if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'CONNECT_TIMEOUT', 'GREETING_TIMEOUT'].includes(code)) {
+  if (
+    [
+      'ECONNREFUSED',
+      'ENOTFOUND',
+      'EAI_AGAIN',
+      'EHOSTUNREACH',
+      'ENETUNREACH',
+      'CONNECT_TIMEOUT',
+      'GREETING_TIMEOUT',
+    ].includes(code)
+  ) {
     const why = {
       ECONNREFUSED: 'connection refused',
       ENOTFOUND: 'unknown host',
@@ -56,10 +70,20 @@ export function classifyImapError(error: unknown, where: string): ImapError {
     return new ImapError('unreachable', `${where}: cannot connect: ${why}`, { cause: error });
   }
   if (/certificate|self[- ]signed|SSL|TLS/i.test(`${code} ${shape.message ?? ''}`)) {
-    return new ImapError('auth', `${where}: TLS failed: ${shape.message ?? code}`, { cause: error });
+    return new ImapError('auth', `${where}: TLS failed: ${shape.message ?? code}`, {
+      cause: error,
+    });
   }
   if (shape.responseStatus === 'NO' || shape.responseStatus === 'BAD') {
-    return new ImapError('refused', `${where}: the server refused: ${shape.responseText ?? shape.message ?? 'command failed'}`, { cause: error });
+    return new ImapError(
+      'refused',
+      `${where}: the server refused: ${shape.responseText ?? shape.message ?? 'command failed'}`,
+      { cause: error },
+    );
   }
-  return new ImapError('dropped', `${where}: connection lost: ${shape.message ?? code ?? String(error)}`, { cause: error });
+  return new ImapError(
+    'dropped',
+    `${where}: connection lost: ${shape.message ?? code ?? String(error)}`,
+    { cause: error },
+  );
 }

@@ -45,19 +45,31 @@ function endsPage(uid: number): boolean {
 }
 
 /** Stores a folder's entries (sorted by UID) and returns the listing root's id. */
-export async function writeListing(writer: ObjectWriter, entries: readonly MessageEntry[]): Promise<string> {
+export async function writeListing(
+  writer: ObjectWriter,
+  entries: readonly MessageEntry[],
+): Promise<string> {
   const root: ListingRoot = { v: 1, count: entries.length, bytes: 0, pages: [] };
   let page: MessageEntry[] = [];
   const flush = async (): Promise<void> => {
     if (page.length === 0) return;
-    const encoded: ListingPage = { v: 1, entries: page.map((e) => [e.uid, e.flags, e.date, e.size, e.sha256, e.manifest]) };
+    const encoded: ListingPage = {
+      v: 1,
+      entries: page.map((e) => [e.uid, e.flags, e.date, e.size, e.sha256, e.manifest]),
+    };
     const saved = await writer.save('tree', Buffer.from(JSON.stringify(encoded)));
-    root.pages.push({ id: saved.id.toString('hex'), first: page[0]?.uid ?? 0, last: page[page.length - 1]?.uid ?? 0, count: page.length });
+    root.pages.push({
+      id: saved.id.toString('hex'),
+      first: page[0]?.uid ?? 0,
+      last: page[page.length - 1]?.uid ?? 0,
+      count: page.length,
+    });
     page = [];
   };
   let previousUid = 0;
   for (const entry of entries) {
-    if (entry.uid <= previousUid) throw new Error(`listing entries must be sorted by UID (${entry.uid} after ${previousUid})`);
+    if (entry.uid <= previousUid)
+      throw new Error(`listing entries must be sorted by UID (${entry.uid} after ${previousUid})`);
     previousUid = entry.uid;
     root.bytes += entry.size;
     page.push(entry);
@@ -73,15 +85,28 @@ export async function readListingRoot(repository: Repository, id: string): Promi
 
 export async function readListingPage(repository: Repository, id: string): Promise<MessageEntry[]> {
   const page = await repository.readTree<ListingPage>(Buffer.from(id, 'hex'));
-  return page.entries.map(([uid, flags, date, size, sha256, manifest]) => ({ uid, flags, date, size, sha256, manifest }));
+  return page.entries.map(([uid, flags, date, size, sha256, manifest]) => ({
+    uid,
+    flags,
+    date,
+    size,
+    sha256,
+    manifest,
+  }));
 }
 
-export async function* readListing(repository: Repository, id: string): AsyncIterable<MessageEntry> {
+export async function* readListing(
+  repository: Repository,
+  id: string,
+): AsyncIterable<MessageEntry> {
   const root = await readListingRoot(repository, id);
   for (const page of root.pages) yield* await readListingPage(repository, page.id);
 }
 
-export async function readAllEntries(repository: Repository, id: string | null): Promise<MessageEntry[]> {
+export async function readAllEntries(
+  repository: Repository,
+  id: string | null,
+): Promise<MessageEntry[]> {
   const entries: MessageEntry[] = [];
   if (id) for await (const entry of readListing(repository, id)) entries.push(entry);
   return entries;

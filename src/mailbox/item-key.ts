@@ -7,7 +7,13 @@ import type { MessageEntry } from './folder-listing.js';
  * the message's bytes, not from server state. `duplicate` tells apart identical copies in one
  * folder (0 for the first in UID order).
  */
-export function itemKey(source: string, account: string, folder: string, sha256: string, duplicate: number): string {
+export function itemKey(
+  source: string,
+  account: string,
+  folder: string,
+  sha256: string,
+  duplicate: number,
+): string {
   return createHash('sha256')
     .update(['mailvault-item', source, account, folder, sha256, String(duplicate)].join('\0'))
     .digest('hex')
@@ -15,7 +21,12 @@ export function itemKey(source: string, account: string, folder: string, sha256:
 }
 
 /** Item keys of a folder's entries, in the entries' order (which must be by UID). */
-export function itemKeys(source: string, account: string, folder: string, entries: readonly MessageEntry[]): string[] {
+export function itemKeys(
+  source: string,
+  account: string,
+  folder: string,
+  entries: readonly MessageEntry[],
+): string[] {
   const seen = new Map<string, number>();
   return entries.map((entry) => {
     const duplicate = seen.get(entry.sha256) ?? 0;

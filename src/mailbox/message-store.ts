@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Chunker } from '../chunking/fastcdc.js';
 import { summarizeHeader, type HeaderSummary } from '../mime/header-summary.js';
-import { encodeBase64Lines, segmentBytes, splitMessage, type MessageLayout, type Segment } from '../mime/message-layout.js';
+import {
+  encodeBase64Lines,
+  segmentBytes,
+  splitMessage,
+  type MessageLayout,
+  type Segment,
+} from '../mime/message-layout.js';
 import type { ObjectWriter } from '../repository/object-writer.js';
 import type { Repository } from '../repository/repository.js';
 
@@ -50,7 +56,11 @@ export class MessageIntegrityError extends Error {
   }
 }
 
-export async function storeMessage(objects: ObjectWriter, chunker: Chunker, raw: Buffer): Promise<StoredMessage> {
+export async function storeMessage(
+  objects: ObjectWriter,
+  chunker: Chunker,
+  raw: Buffer,
+): Promise<StoredMessage> {
   let bytesAdded = 0;
   const writer = {
     save: async (type: 'data' | 'tree', bytes: Uint8Array) => {
@@ -65,7 +75,10 @@ export async function storeMessage(objects: ObjectWriter, chunker: Chunker, raw:
   // anything is written, and keep the body whole if it would not.
   if (reassembledHash(layout) !== sha256) {
     const rest = raw.subarray(layout.header.length);
-    layout = { header: layout.header, body: rest.length > 0 ? [{ kind: 'content', bytes: rest }] : [] };
+    layout = {
+      header: layout.header,
+      body: rest.length > 0 ? [{ kind: 'content', bytes: rest }] : [],
+    };
   }
   const header = await writer.save('data', layout.header);
   const segments: BodySegment[] = [];
@@ -76,7 +89,14 @@ export async function storeMessage(objects: ObjectWriter, chunker: Chunker, raw:
     body = (await writer.save('tree', Buffer.from(JSON.stringify(tree)))).id.toString('hex');
   }
   const summary = summarizeHeader(layout.header);
-  const manifest: MessageManifest = { v: 1, size: raw.length, sha256, header: header.id.toString('hex'), body, summary };
+  const manifest: MessageManifest = {
+    v: 1,
+    size: raw.length,
+    sha256,
+    header: header.id.toString('hex'),
+    body,
+    summary,
+  };
   const saved = await writer.save('tree', Buffer.from(JSON.stringify(manifest)));
   return { manifest: saved.id.toString('hex'), sha256, summary, bytesAdded };
 }
@@ -93,11 +113,19 @@ function inline(bytes: Uint8Array): BodySegment {
 
 type Saver = Pick<ObjectWriter, 'save'>;
 
-async function storeSegment(writer: Saver, chunker: Chunker, segment: Segment): Promise<BodySegment> {
+async function storeSegment(
+  writer: Saver,
+  chunker: Chunker,
+  segment: Segment,
+): Promise<BodySegment> {
   if (segment.kind === 'literal') return inline(segment.bytes);
   if (segment.kind === 'content') {
     if (segment.bytes.length < INLINE_LIMIT) return inline(segment.bytes);
-    return { t: 'c', size: segment.bytes.length, chunks: await saveChunks(writer, chunker, segment.bytes) };
+    return {
+      t: 'c',
+      size: segment.bytes.length,
+      chunks: await saveChunks(writer, chunker, segment.bytes),
+    };
   }
   if (segment.decoded.length < INLINE_LIMIT) return inline(segmentBytes(segment));
   return {
@@ -112,7 +140,8 @@ async function storeSegment(writer: Saver, chunker: Chunker, segment: Segment): 
 
 async function saveChunks(writer: Saver, chunker: Chunker, bytes: Uint8Array): Promise<string[]> {
   const ids: string[] = [];
-  for (const chunk of chunker.split(bytes)) ids.push((await writer.save('data', chunk)).id.toString('hex'));
+  for (const chunk of chunker.split(bytes))
+    ids.push((await writer.save('data', chunk)).id.toString('hex'));
   return ids;
 }
 
@@ -121,7 +150,10 @@ function mergeLiterals(segments: BodySegment[]): BodySegment[] {
   for (const segment of segments) {
     const last = merged[merged.length - 1];
     if (segment.t === 'l' && last?.t === 'l') {
-      last.b = Buffer.concat([Buffer.from(last.b, 'base64'), Buffer.from(segment.b, 'base64')]).toString('base64');
+      last.b = Buffer.concat([
+        Buffer.from(last.b, 'base64'),
+        Buffer.from(segment.b, 'base64'),
+      ]).toString('base64');
     } else {
       merged.push(segment);
     }
@@ -129,12 +161,18 @@ function mergeLiterals(segments: BodySegment[]): BodySegment[] {
   return merged;
 }
 
-export async function readManifest(repository: Repository, manifest: string): Promise<MessageManifest> {
+export async function readManifest(
+  repository: Repository,
+  manifest: string,
+): Promise<MessageManifest> {
   return repository.readTree<MessageManifest>(Buffer.from(manifest, 'hex'));
 }
 
 /** Every object a message needs, manifest first: what check and prune follow. */
-export async function messageObjects(repository: Repository, manifestId: string): Promise<string[]> {
+export async function messageObjects(
+  repository: Repository,
+  manifestId: string,
+): Promise<string[]> {
   const manifest = await readManifest(repository, manifestId);
   const ids = [manifestId, manifest.header];
   if (manifest.body) {
@@ -154,8 +192,13 @@ export async function loadMessage(repository: Repository, manifestId: string): P
     for (const segment of body.segments) parts.push(await loadSegment(repository, segment));
   }
   const bytes = Buffer.concat(parts);
-  if (bytes.length !== manifest.size || createHash('sha256').update(bytes).digest('hex') !== manifest.sha256) {
-    throw new MessageIntegrityError(`message ${manifest.sha256} does not match the checksum taken at backup`);
+  if (
+    bytes.length !== manifest.size ||
+    createHash('sha256').update(bytes).digest('hex') !== manifest.sha256
+  ) {
+    throw new MessageIntegrityError(
+      `message ${manifest.sha256} does not match the checksum taken at backup`,
+    );
   }
   return bytes;
 }
@@ -166,5 +209,8 @@ async function loadSegment(repository: Repository, segment: BodySegment): Promis
   for (const id of segment.chunks) chunks.push(await repository.readObject(Buffer.from(id, 'hex')));
   const content = Buffer.concat(chunks);
   if (segment.t === 'c') return content;
-  return Buffer.concat([encodeBase64Lines(content, segment.line, segment.eol), Buffer.from(segment.trailer, 'base64')]);
+  return Buffer.concat([
+    encodeBase64Lines(content, segment.line, segment.eol),
+    Buffer.from(segment.trailer, 'base64'),
+  ]);
 }

@@ -35,7 +35,15 @@ export interface CheckReport {
   warnings: string[];
   damagedObjects: string[];
   damagedItems: DamagedItem[];
-  stats: { keys: number; indexes: number; packs: number; snapshots: number; objects: number; packsRead: number; bytesRead: number };
+  stats: {
+    keys: number;
+    indexes: number;
+    packs: number;
+    snapshots: number;
+    objects: number;
+    packsRead: number;
+    bytesRead: number;
+  };
 }
 
 /**
@@ -44,7 +52,10 @@ export interface CheckReport {
  * exists. With readData it also reads every pack, checks its hash and authenticates every object.
  * Damaged or missing objects are traced back to the messages they belong to.
  */
-export async function checkRepository(repository: Repository, options: CheckOptions): Promise<CheckReport> {
+export async function checkRepository(
+  repository: Repository,
+  options: CheckOptions,
+): Promise<CheckReport> {
   const report: CheckReport = {
     ok: true,
     errors: [],
@@ -103,7 +114,12 @@ export async function checkRepository(repository: Repository, options: CheckOpti
       const byId = new Map(header.map((entry) => [entry.id.toString('hex'), entry]));
       for (const entry of entries) {
         const found = byId.get(entry.id.toString('hex'));
-        if (!found || found.offset !== entry.offset || found.length !== entry.length || found.type !== entry.type) {
+        if (
+          !found ||
+          found.offset !== entry.offset ||
+          found.length !== entry.length ||
+          found.type !== entry.type
+        ) {
           error(`pack ${pack}: object ${entry.id.toString('hex')} is not where the index says`);
           damaged.add(entry.id.toString('hex'));
         }
@@ -115,7 +131,9 @@ export async function checkRepository(repository: Repository, options: CheckOpti
   }
   const unindexed = [...packSizes.keys()].filter((pack) => !packsInIndex.has(pack));
   if (unindexed.length > 0) {
-    report.warnings.push(`${unindexed.length} pack(s) are in no index (left by an interrupted backup; harmless, prune removes them)`);
+    report.warnings.push(
+      `${unindexed.length} pack(s) are in no index (left by an interrupted backup; harmless, prune removes them)`,
+    );
   }
 
   if (options.readData) {
@@ -133,11 +151,16 @@ export async function checkRepository(repository: Repository, options: CheckOpti
       }
       report.stats.packsRead++;
       report.stats.bytesRead += bytes.length;
-      if (createHash('sha256').update(bytes).digest('hex') !== pack) error(`pack ${pack}: its content does not match its name (damaged)`);
+      if (createHash('sha256').update(bytes).digest('hex') !== pack)
+        error(`pack ${pack}: its content does not match its name (damaged)`);
       for (const entry of entries) {
         const location = { pack, ...entry };
         try {
-          repository.openObject(entry.id, location, bytes.subarray(entry.offset, entry.offset + entry.length));
+          repository.openObject(
+            entry.id,
+            location,
+            bytes.subarray(entry.offset, entry.offset + entry.length),
+          );
         } catch (failure) {
           damaged.add(entry.id.toString('hex'));
           error((failure as Error).message);
@@ -181,18 +204,32 @@ export async function checkRepository(repository: Repository, options: CheckOpti
   return report;
 }
 
-async function readPackHeader(repository: Repository, pack: string, size: number): Promise<PackEntry[]> {
+async function readPackHeader(
+  repository: Repository,
+  pack: string,
+  size: number,
+): Promise<PackEntry[]> {
   const tailLength = Math.min(size, 64 * 1024);
-  let tail = await repository.storage.load({ kind: 'data', name: pack }, { offset: size - tailLength, length: tailLength });
+  let tail = await repository.storage.load(
+    { kind: 'data', name: pack },
+    { offset: size - tailLength, length: tailLength },
+  );
   const headerLength = tail.readUInt32LE(tail.length - 4) + 4;
   if (headerLength > tail.length && headerLength <= size) {
-    tail = await repository.storage.load({ kind: 'data', name: pack }, { offset: size - headerLength, length: headerLength });
+    tail = await repository.storage.load(
+      { kind: 'data', name: pack },
+      { offset: size - headerLength, length: headerLength },
+    );
   }
   return decodePackHeader(repository.key.encryption, tail, size, pack);
 }
 
 /** Names the messages (per account and folder, across snapshots) whose objects are bad. */
-async function damagedItems(repository: Repository, snapshots: Array<{ id: string; snapshot: Snapshot }>, bad: ReadonlySet<string>): Promise<DamagedItem[]> {
+async function damagedItems(
+  repository: Repository,
+  snapshots: Array<{ id: string; snapshot: Snapshot }>,
+  bad: ReadonlySet<string>,
+): Promise<DamagedItem[]> {
   const verdict = new Map<string, boolean>();
   const isBad = async (manifest: string): Promise<boolean> => {
     let known = verdict.get(manifest);
@@ -218,8 +255,20 @@ async function damagedItems(repository: Repository, snapshots: Array<{ id: strin
           const key = [snapshot.source, snapshot.name, folder.path, entry.sha256].join('\0');
           let item = items.get(key);
           if (!item) {
-            const subject = await readManifest(repository, entry.manifest).then((m) => m.summary.subject, () => null);
-            item = { source: snapshot.source, account: snapshot.name, folder: folder.path, uid: entry.uid, date: entry.date, sha256: entry.sha256, subject, snapshots: [] };
+            const subject = await readManifest(repository, entry.manifest).then(
+              (m) => m.summary.subject,
+              () => null,
+            );
+            item = {
+              source: snapshot.source,
+              account: snapshot.name,
+              folder: folder.path,
+              uid: entry.uid,
+              date: entry.date,
+              sha256: entry.sha256,
+              subject,
+              snapshots: [],
+            };
             items.set(key, item);
           }
           item.snapshots.push(id);

@@ -54,7 +54,11 @@ export class SnapshotWalker {
     for (const page of root?.pages ?? []) {
       this.visitor.object(page.id, 'tree', use);
       if (!this.firstVisit(page.id)) continue;
-      const entries = await this.read(() => readListingPage(this.repository, page.id), page.id, use);
+      const entries = await this.read(
+        () => readListingPage(this.repository, page.id),
+        page.id,
+        use,
+      );
       for (const entry of entries ?? []) await this.walkMessage(entry.manifest, { ...use, entry });
     }
   }
@@ -62,15 +66,24 @@ export class SnapshotWalker {
   private async walkMessage(id: string, use: ObjectUse): Promise<void> {
     this.visitor.object(id, 'tree', use);
     if (!this.firstVisit(id)) return;
-    const manifest = await this.read(() => this.repository.readTree<MessageManifest>(Buffer.from(id, 'hex')), id, use);
+    const manifest = await this.read(
+      () => this.repository.readTree<MessageManifest>(Buffer.from(id, 'hex')),
+      id,
+      use,
+    );
     if (!manifest) return;
     this.visitor.object(manifest.header, 'data', use);
     if (!manifest.body) return;
     this.visitor.object(manifest.body, 'tree', use);
     if (!this.firstVisit(manifest.body)) return;
-    const body = await this.read(() => this.repository.readTree<BodyManifest>(Buffer.from(manifest.body ?? '', 'hex')), manifest.body, use);
+    const body = await this.read(
+      () => this.repository.readTree<BodyManifest>(Buffer.from(manifest.body ?? '', 'hex')),
+      manifest.body,
+      use,
+    );
     for (const segment of body?.segments ?? []) {
-      if (segment.t !== 'l') for (const chunk of segment.chunks) this.visitor.object(chunk, 'data', use);
+      if (segment.t !== 'l')
+        for (const chunk of segment.chunks) this.visitor.object(chunk, 'data', use);
     }
   }
 

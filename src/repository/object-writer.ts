@@ -38,7 +38,13 @@ const MAX_UNINDEXED_PACKS = 32;
  * referenced until `flush` has written the index that covers it.
  */
 export class ObjectWriter {
-  readonly stats: WriterStats = { objectsAdded: 0, bytesAdded: 0, rawBytesAdded: 0, duplicates: 0, packsWritten: 0 };
+  readonly stats: WriterStats = {
+    objectsAdded: 0,
+    bytesAdded: 0,
+    rawBytesAdded: 0,
+    duplicates: 0,
+    packsWritten: 0,
+  };
   private readonly open = new Map<ObjectType, PackBuilder>();
   /** Ids in an open or uploading pack, not yet in the repository index. */
   private readonly pending = new Set<string>();

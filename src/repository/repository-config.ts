@@ -43,7 +43,8 @@ export function parseRepositoryConfig(bytes: Buffer, location: string): Reposito
   } catch {
     throw new Error(`${location} is not a mailvault repository: its config file is not JSON`);
   }
-  if (parsed.format !== 'mailvault-repository') throw new Error(`${location} is not a mailvault repository`);
+  if (parsed.format !== 'mailvault-repository')
+    throw new Error(`${location} is not a mailvault repository`);
   if (!Number.isInteger(parsed.version) || parsed.version < 1) {
     throw new Error(`${location}: invalid repository format version ${String(parsed.version)}`);
   }

@@ -13,13 +13,23 @@ import { createHash } from 'node:crypto';
 import { Chunker, createGearTable } from '../chunking/fastcdc.js';
 import type { Storage } from '../storage/storage.js';
 import { open } from './crypto/aead.js';
-import { createKeyFile, parseKeyFile, unlockKeyFile, WrongPassphraseError, DEFAULT_SCRYPT_COST } from './crypto/key-file.js';
+import {
+  createKeyFile,
+  parseKeyFile,
+  unlockKeyFile,
+  WrongPassphraseError,
+  DEFAULT_SCRYPT_COST,
+} from './crypto/key-file.js';
 import { generateMasterKey, objectId, type MasterKey } from './crypto/master-key.js';
 import { decodeIndex, encodeIndex, type IndexContent } from './index/index-file.js';
 import { ObjectIndex, type ObjectLocation } from './index/object-index.js';
 import { ObjectWriter } from './object-writer.js';
 import { decodePayload } from './payload.js';
-import { newRepositoryConfig, parseRepositoryConfig, type RepositoryConfig } from './repository-config.js';
+import {
+  newRepositoryConfig,
+  parseRepositoryConfig,
+  type RepositoryConfig,
+} from './repository-config.js';
 import { openFile, sealFile } from './sealed-file.js';
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from './snapshot/snapshot.js';
 
@@ -64,14 +74,25 @@ export class Repository {
     readonly keyName: string,
   ) {}
 
-  static async init(storage: Storage, passphrase: string, options: InitOptions = {}): Promise<Repository> {
-    const config = newRepositoryConfig({ minSize: 32 * 1024, avgSize: 128 * 1024, maxSize: 1024 * 1024 });
+  static async init(
+    storage: Storage,
+    passphrase: string,
+    options: InitOptions = {},
+  ): Promise<Repository> {
+    const config = newRepositoryConfig({
+      minSize: 32 * 1024,
+      avgSize: 128 * 1024,
+      maxSize: 1024 * 1024,
+    });
     const master = generateMasterKey();
     const key = await createKeyFile(master, passphrase, options.scryptCost ?? DEFAULT_SCRYPT_COST);
     await storage.create();
     // The key goes first: a config without a key would be a repository nobody can open.
     await storage.save({ kind: 'keys', name: key.name }, key.bytes);
-    await storage.save({ kind: 'config', name: 'config' }, Buffer.from(JSON.stringify(config, null, 2) + '\n'));
+    await storage.save(
+      { kind: 'config', name: 'config' },
+      Buffer.from(JSON.stringify(config, null, 2) + '\n'),
+    );
     return new Repository(storage, config, master, key.name);
   }
 
@@ -79,7 +100,10 @@ export class Repository {
   static async open(storage: Storage, passphrase: string): Promise<Repository> {
     const config = await Repository.readConfig(storage);
     for await (const file of storage.list('keys')) {
-      const keyFile = parseKeyFile(await storage.load({ kind: 'keys', name: file.name }), file.name);
+      const keyFile = parseKeyFile(
+        await storage.load({ kind: 'keys', name: file.name }),
+        file.name,
+      );
       try {
         return new Repository(storage, config, await unlockKeyFile(keyFile, passphrase), file.name);
       } catch (error) {
@@ -95,7 +119,9 @@ export class Repository {
       bytes = await storage.load({ kind: 'config', name: 'config' });
     } catch (error) {
       if (storage.isNotFound(error)) {
-        throw new Error(`no repository at ${storage.location} (run \`mailvault init\` to create one)`);
+        throw new Error(
+          `no repository at ${storage.location} (run \`mailvault init\` to create one)`,
+        );
       }
       throw error;
     }
@@ -168,7 +194,9 @@ export class Repository {
     }
     let loading = this.loadingPacks.get(name);
     if (!loading) {
-      loading = this.storage.load({ kind: 'data', name }).finally(() => this.loadingPacks.delete(name));
+      loading = this.storage
+        .load({ kind: 'data', name })
+        .finally(() => this.loadingPacks.delete(name));
       this.loadingPacks.set(name, loading);
       const pack = await loading;
       this.treePacks.set(name, pack);
@@ -188,9 +216,16 @@ export class Repository {
     const hex = Buffer.from(id).toString('hex');
     let plaintext: Buffer;
     try {
-      plaintext = decodePayload(open(this.key.encryption, sealed, `object ${hex}`), `object ${hex}`);
+      plaintext = decodePayload(
+        open(this.key.encryption, sealed, `object ${hex}`),
+        `object ${hex}`,
+      );
     } catch (error) {
-      throw new DamagedObjectError(hex, location.pack, error instanceof Error ? error.message : String(error));
+      throw new DamagedObjectError(
+        hex,
+        location.pack,
+        error instanceof Error ? error.message : String(error),
+      );
     }
     if (!objectId(this.key, plaintext).equals(id)) {
       throw new DamagedObjectError(hex, location.pack, 'its content does not match its id');

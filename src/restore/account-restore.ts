@@ -32,7 +32,9 @@ export interface AccountRestoreOutcome {
  * messages appended with their flags, keywords and INTERNALDATE. Nothing on the target is deleted,
  * overwritten or re-flagged.
  */
-export async function restoreAccount(options: AccountRestoreOptions): Promise<AccountRestoreOutcome> {
+export async function restoreAccount(
+  options: AccountRestoreOptions,
+): Promise<AccountRestoreOutcome> {
   const { target } = options;
   const existing = new Map((await target.folders()).map((folder) => [folder.path, folder]));
   const outcome: AccountRestoreOutcome = { folders: [], failures: [], bytes: 0 };
@@ -40,11 +42,24 @@ export async function restoreAccount(options: AccountRestoreOptions): Promise<Ac
   if (options.intoFolder && !existing.has(options.intoFolder)) {
     await target.create(options.intoFolder, null);
     await target.subscribe(options.intoFolder);
-    existing.set(options.intoFolder, { path: options.intoFolder, delimiter: target.delimiter, subscribed: true, selectable: true });
+    existing.set(options.intoFolder, {
+      path: options.intoFolder,
+      delimiter: target.delimiter,
+      subscribed: true,
+      selectable: true,
+    });
   }
   for (const record of records) {
     const destination = targetPath(record, target.delimiter, options.intoFolder);
-    const report: FolderRestoreReport = { folder: record.path, target: destination, created: false, subscribed: false, restored: 0, alreadyPresent: 0, failed: 0 };
+    const report: FolderRestoreReport = {
+      folder: record.path,
+      target: destination,
+      created: false,
+      subscribed: false,
+      restored: 0,
+      alreadyPresent: 0,
+      failed: 0,
+    };
     outcome.folders.push(report);
     options.onFolder?.(record.path);
     try {
@@ -52,15 +67,30 @@ export async function restoreAccount(options: AccountRestoreOptions): Promise<Ac
       // A \Noselect folder holds no messages; creating its children brings it back.
       if (!current && record.listing !== null) {
         report.created = await target.create(destination, record.specialUse);
-        existing.set(destination, { path: destination, delimiter: target.delimiter, subscribed: false, selectable: true });
+        existing.set(destination, {
+          path: destination,
+          delimiter: target.delimiter,
+          subscribed: false,
+          selectable: true,
+        });
       }
-      if (record.subscribed && !existing.get(destination)?.subscribed && (current || record.listing !== null)) {
+      if (
+        record.subscribed &&
+        !existing.get(destination)?.subscribed &&
+        (current || record.listing !== null)
+      ) {
         await target.subscribe(destination);
         report.subscribed = true;
       }
       if (record.listing === null) continue;
       const folder = await restoreFolderMessages(
-        { repository: options.repository, target, log: options.log, batchSize: options.batchSize, onMessages: options.onMessages },
+        {
+          repository: options.repository,
+          target,
+          log: options.log,
+          batchSize: options.batchSize,
+          onMessages: options.onMessages,
+        },
         record.listing,
         record.path,
         destination,
@@ -78,7 +108,9 @@ export async function restoreAccount(options: AccountRestoreOptions): Promise<Ac
   }
   if (!options.intoFolder && !options.folders?.length) {
     for (const name of options.tree.orphanSubscriptions) {
-      await target.subscribe(name).catch((error: unknown) => options.log.warn({ folder: name }, (error as Error).message));
+      await target
+        .subscribe(name)
+        .catch((error: unknown) => options.log.warn({ folder: name }, (error as Error).message));
     }
   }
   return outcome;

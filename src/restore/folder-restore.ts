@@ -37,7 +37,13 @@ export async function restoreFolderMessages(
 ): Promise<FolderRestoreOutcome> {
   const entries = await readAllEntries(context.repository, listing);
   const present = entries.length > 0 ? await context.target.present(destination) : [];
-  const { missing, alreadyPresent } = await findMissing(context.repository, context.target, destination, entries, present);
+  const { missing, alreadyPresent } = await findMissing(
+    context.repository,
+    context.target,
+    destination,
+    entries,
+    present,
+  );
   const outcome: FolderRestoreOutcome = { restored: 0, alreadyPresent, bytes: 0, failures: [] };
 
   let batch: Array<{ entry: MessageEntry; message: AppendMessage }> = [];
@@ -54,7 +60,11 @@ export async function restoreFolderMessages(
     try {
       raw = await loadMessage(context.repository, entry.manifest);
     } catch (error) {
-      outcome.failures.push({ folder: source, uid: entry.uid, reason: `cannot read it from the repository: ${(error as Error).message}` });
+      outcome.failures.push({
+        folder: source,
+        uid: entry.uid,
+        reason: `cannot read it from the repository: ${(error as Error).message}`,
+      });
       continue;
     }
     if (batchBytes + raw.length > MAX_BATCH_BYTES) await flush();
@@ -74,7 +84,10 @@ async function appendBatch(
   outcome: FolderRestoreOutcome,
 ): Promise<void> {
   try {
-    await context.target.append(destination, batch.map((item) => item.message));
+    await context.target.append(
+      destination,
+      batch.map((item) => item.message),
+    );
     outcome.restored += batch.length;
     const bytes = batch.reduce((sum, item) => sum + item.message.raw.length, 0);
     outcome.bytes += bytes;
@@ -88,7 +101,11 @@ async function appendBatch(
       return;
     }
     const [item] = batch;
-    outcome.failures.push({ folder: source, uid: item?.entry.uid, reason: (error as Error).message });
+    outcome.failures.push({
+      folder: source,
+      uid: item?.entry.uid,
+      reason: (error as Error).message,
+    });
     context.log.warn({ folder: source, uid: item?.entry.uid }, (error as Error).message);
   }
 }

@@ -25,5 +25,11 @@ export interface RestoreReport {
   snapshotTime: string;
   folders: FolderRestoreReport[];
   failures: RestoreFailure[];
-  totals: { restored: number; alreadyPresent: number; failed: number; foldersCreated: number; bytes: number };
+  totals: {
+    restored: number;
+    alreadyPresent: number;
+    failed: number;
+    foldersCreated: number;
+    bytes: number;
+  };
 }

@@ -1,5 +1,9 @@
 import type { AppendMessage, AppendOutcome } from '../targets/imap/imap-writer.js';
-import type { BodyHashes, PresentMessage, TargetFolder } from '../targets/imap/imap-target-reader.js';
+import type {
+  BodyHashes,
+  PresentMessage,
+  TargetFolder,
+} from '../targets/imap/imap-target-reader.js';
 
 /** Where a mail restore writes: an account on a server (IMAP is one such target). */
 export interface RestoreTarget {

@@ -44,12 +44,16 @@ export async function findMissing(
 
   const unmatched: Array<{ entry: MessageEntry; sameSize: PresentMessage[] }> = [];
   for (const entry of entries) {
-    const sameSize = (bySize.get(String(entry.size)) ?? []).filter((message) => !used.has(message.uid));
+    const sameSize = (bySize.get(String(entry.size)) ?? []).filter(
+      (message) => !used.has(message.uid),
+    );
     if (sameSize.length === 0) {
       unmatched.push({ entry, sameSize });
       continue;
     }
-    const headerSha256 = createHash('sha256').update(await headerOf(entry)).digest('hex');
+    const headerSha256 = createHash('sha256')
+      .update(await headerOf(entry))
+      .digest('hex');
     const match = sameSize.find((message) => message.headerSha256 === headerSha256);
     if (match) claim(match.uid);
     else unmatched.push({ entry, sameSize });
@@ -57,7 +61,10 @@ export async function findMissing(
 
   const missing: MessageEntry[] = [];
   const byLooseHeader = groupBy(present, (message) => message.headerLooseSha256);
-  const candidatesOf = async (item: { entry: MessageEntry; sameSize: PresentMessage[] }): Promise<PresentMessage[]> => {
+  const candidatesOf = async (item: {
+    entry: MessageEntry;
+    sameSize: PresentMessage[];
+  }): Promise<PresentMessage[]> => {
     const loose = byLooseHeader.get(looseSha256(await headerOf(item.entry))) ?? [];
     return [...new Set([...item.sameSize, ...loose])].filter((message) => !used.has(message.uid));
   };
@@ -68,13 +75,19 @@ export async function findMissing(
     else pending.push({ entry: item.entry, candidates });
   }
   if (pending.length > 0) {
-    const uids = [...new Set(pending.flatMap((item) => item.candidates.map((message) => message.uid)))];
+    const uids = [
+      ...new Set(pending.flatMap((item) => item.candidates.map((message) => message.uid))),
+    ];
     const hashes = await target.bodyHashes(destination, uids);
     for (const { entry, candidates } of pending) {
-      let match = candidates.find((message) => !used.has(message.uid) && hashes.get(message.uid)?.sha256 === entry.sha256);
+      let match = candidates.find(
+        (message) => !used.has(message.uid) && hashes.get(message.uid)?.sha256 === entry.sha256,
+      );
       if (!match) {
         const loose = looseSha256(await loadMessage(repository, entry.manifest));
-        match = candidates.find((message) => !used.has(message.uid) && hashes.get(message.uid)?.looseSha256 === loose);
+        match = candidates.find(
+          (message) => !used.has(message.uid) && hashes.get(message.uid)?.looseSha256 === loose,
+        );
       }
       if (match) claim(match.uid);
       else missing.push(entry);

@@ -16,7 +16,10 @@ export function openStorage(url: string, base: string): Storage {
   if (scheme === undefined) return new LocalStorage(isAbsolute(url) ? url : resolve(base, url));
   if (scheme === 'file') return new LocalStorage(decodeURIComponent(new URL(url).pathname));
   if (scheme === 'sftp' || scheme === 's3') {
-    throw new StorageError(`${redactUrl(url)}: ${scheme} repositories are not supported by this version yet`, 'io');
+    throw new StorageError(
+      `${redactUrl(url)}: ${scheme} repositories are not supported by this version yet`,
+      'io',
+    );
   }
   throw new StorageError(`${redactUrl(url)}: unknown repository URL scheme ${scheme}`, 'io');
 }

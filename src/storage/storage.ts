@@ -7,7 +7,14 @@
 /** The kinds of file a repository holds; each kind is a folder in every backend. */
 export type FileKind = 'config' | 'keys' | 'data' | 'index' | 'snapshots' | 'locks';
 
-export const FILE_KINDS: readonly FileKind[] = ['config', 'keys', 'data', 'index', 'snapshots', 'locks'];
+export const FILE_KINDS: readonly FileKind[] = [
+  'config',
+  'keys',
+  'data',
+  'index',
+  'snapshots',
+  'locks',
+];
 
 export interface FileHandle {
   kind: FileKind;

@@ -5,7 +5,9 @@ import { formatTime } from '../output/format.js';
 export function registerAccounts(program: Command, run: CommandRunner): void {
   program
     .command('accounts')
-    .description('every account known to the backups, with its last backup and whether it still exists on its source')
+    .description(
+      'every account known to the backups, with its last backup and whether it still exists on its source',
+    )
     .action(async () =>
       run(async (context) => {
         const catalog = await context.catalog();
@@ -23,7 +25,13 @@ export function registerAccounts(program: Command, run: CommandRunner): void {
         );
         context.output.table(
           ['ACCOUNT', 'SERVER', 'SNAPSHOTS', 'LAST BACKUP', 'ON SOURCE'],
-          rows.map((row) => [row.name, row.source, String(row.snapshots), formatTime(row.lastBackup), row.goneSince ? `gone since ${formatTime(row.goneSince)}` : 'yes']),
+          rows.map((row) => [
+            row.name,
+            row.source,
+            String(row.snapshots),
+            formatTime(row.lastBackup),
+            row.goneSince ? `gone since ${formatTime(row.goneSince)}` : 'yes',
+          ]),
           [2],
         );
       }),

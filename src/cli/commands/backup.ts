@@ -28,14 +28,19 @@ export function registerBackup(program: Command, run: CommandRunner): void {
         for (const ref of refs) {
           const endpoint = await imapEndpoint(loaded, ref.server);
           const login = await imapLogin(loaded, ref.server, ref.serverIndex, ref.account);
-          const known = (await catalog.findAccounts(ref.account.name)).find((account) => account.source === ref.server.name);
+          const known = (await catalog.findAccounts(ref.account.name)).find(
+            (account) => account.source === ref.server.name,
+          );
           const last = known ? await catalog.snapshotAt(known.id, { kind: 'last' }) : null;
           jobs.push({
             source: ref.server.name,
             account: ref.account.name,
             retries: ref.server.imap.retries,
-            parent: last ? { id: last.id, tree: await readAccountTree(repository, last.tree) } : null,
-            openReader: () => ImapAccountReader.open(endpoint, login, { log: context.log, counters }),
+            parent: last
+              ? { id: last.id, tree: await readAccountTree(repository, last.tree) }
+              : null,
+            openReader: () =>
+              ImapAccountReader.open(endpoint, login, { log: context.log, counters }),
           });
         }
         const progress = context.output.progress('backup');
@@ -51,13 +56,16 @@ export function registerBackup(program: Command, run: CommandRunner): void {
           onProgress: (event) => {
             if (event.type === 'message') progress.add(1, event.bytes);
             else if (event.type === 'account-end') progress.step();
-            else if (event.type === 'folder') progress.setDetail(`${event.account} ${event.folder}`);
+            else if (event.type === 'folder')
+              progress.setDetail(`${event.account} ${event.folder}`);
           },
         });
         progress.finish();
         if (names.length === 0) {
           for (const server of loaded.config.servers) {
-            const present = refs.filter((ref) => ref.server.name === server.name).map((ref) => ref.account.name);
+            const present = refs
+              .filter((ref) => ref.server.name === server.name)
+              .map((ref) => ref.account.name);
             await catalog.markPresent(server.name, present, report.started.getTime());
           }
         }
@@ -71,7 +79,9 @@ function exitCodeFor(report: RunReport): ExitCode {
   const failed = report.accounts.filter((account) => !account.ok);
   if (report.accounts.length > 0 && failed.length === report.accounts.length) {
     const first = failed[0]?.error ?? 'failed';
-    throw new Error(failed.length > 1 ? `${first} (and ${failed.length - 1} other account(s) failed)` : first);
+    throw new Error(
+      failed.length > 1 ? `${first} (and ${failed.length - 1} other account(s) failed)` : first,
+    );
   }
   return failed.length > 0 || report.failures.length > 0 ? ExitCode.Partial : ExitCode.Ok;
 }
@@ -93,7 +103,9 @@ function printReport(output: Output, report: RunReport, counters: ImapCounters):
     if (!account.ok) output.line(`FAILED  ${account.source}/${account.account}: ${account.error}`);
   }
   for (const failure of report.failures) {
-    output.line(`FAILED  ${failure.source}/${failure.account} ${failure.folder ?? ''} UID ${failure.uid ?? '?'}: ${failure.reason}`);
+    output.line(
+      `FAILED  ${failure.source}/${failure.account} ${failure.folder ?? ''} UID ${failure.uid ?? '?'}: ${failure.reason}`,
+    );
   }
   output.line(
     `backed up ${totals.accounts - totals.failedAccounts}/${totals.accounts} accounts: ${formatCount(totals.items)} items, ` +

@@ -15,7 +15,9 @@ export function registerCatalog(program: Command, run: CommandRunner): void {
         const snapshots = await opened.rebuild(repository);
         const counts = await opened.counts();
         context.output.result({ ...counts, seconds: (Date.now() - started) / 1000 });
-        context.output.line(`catalog rebuilt from ${snapshots} snapshots: ${counts.accounts} accounts, ${counts.items} items, in ${formatDuration(Date.now() - started)}`);
+        context.output.line(
+          `catalog rebuilt from ${snapshots} snapshots: ${counts.accounts} accounts, ${counts.items} items, in ${formatDuration(Date.now() - started)}`,
+        );
       }),
     );
 }

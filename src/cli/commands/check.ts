@@ -8,12 +8,17 @@ import { formatBytes } from '../output/format.js';
 export function registerCheck(program: Command, run: CommandRunner): void {
   program
     .command('check')
-    .description('verify the repository; --read-data reads and authenticates every object and names every damaged item')
+    .description(
+      'verify the repository; --read-data reads and authenticates every object and names every damaged item',
+    )
     .option('--read-data', 'read every pack and authenticate every object')
     .action(async (options: { readData?: boolean }) =>
       run(async (context) => {
         // Not context.repository(): that loads the index, and a damaged index is what check must report.
-        const repository = await Repository.open(await context.storage(), await context.passphrase());
+        const repository = await Repository.open(
+          await context.storage(),
+          await context.passphrase(),
+        );
         const progress = context.output.progress('check');
         const report = await checkRepository(repository, {
           readData: Boolean(options.readData),

@@ -13,39 +13,79 @@ export function registerLs(program: Command, run: CommandRunner): void {
     .option('--at <date>', 'as it was at this date (default: last)', 'last')
     .option('--source <server>', 'the server, when the account name exists on several')
     .option('--deleted', 'items that were in the folder before the date and no longer are')
-    .action(async (name: string, folder: string | undefined, options: { at: string; source?: string; deleted?: boolean }) =>
-      run(async (context) => {
-        const at = parseDate(options.at, '--at', 'end');
-        const catalog = await context.catalog();
-        const account = await resolveAccount(catalog, name, options.source);
-        const snapshot = await catalog.snapshotAt(account.id, at);
-        if (!snapshot) throw new Error(`no backup of ${name} at ${options.at}: its first backup is later`);
-        const time = snapshot.time.getTime();
-        const where = `${account.source}/${account.name} as of ${formatTime(snapshot.time)} (snapshot ${snapshot.id.slice(0, 12)})`;
-        if (folder === undefined) {
-          const folders = await catalog.foldersAt(account.id, time);
-          context.output.result({ account: account.name, source: account.source, snapshot: snapshot.id, time: snapshot.time.toISOString(), folders });
-          context.output.note(where);
+    .action(
+      async (
+        name: string,
+        folder: string | undefined,
+        options: { at: string; source?: string; deleted?: boolean },
+      ) =>
+        run(async (context) => {
+          const at = parseDate(options.at, '--at', 'end');
+          const catalog = await context.catalog();
+          const account = await resolveAccount(catalog, name, options.source);
+          const snapshot = await catalog.snapshotAt(account.id, at);
+          if (!snapshot)
+            throw new Error(`no backup of ${name} at ${options.at}: its first backup is later`);
+          const time = snapshot.time.getTime();
+          const where = `${account.source}/${account.name} as of ${formatTime(snapshot.time)} (snapshot ${snapshot.id.slice(0, 12)})`;
+          if (folder === undefined) {
+            const folders = await catalog.foldersAt(account.id, time);
+            context.output.result({
+              account: account.name,
+              source: account.source,
+              snapshot: snapshot.id,
+              time: snapshot.time.toISOString(),
+              folders,
+            });
+            context.output.note(where);
+            context.output.table(
+              ['FOLDER', 'MESSAGES', 'SIZE', 'SPECIAL-USE', 'SUBSCRIBED'],
+              folders.map((f) => [
+                f.path,
+                formatCount(f.count),
+                formatBytes(f.bytes),
+                f.specialUse ?? '',
+                f.subscribed ? 'yes' : 'no',
+              ]),
+              [1, 2],
+            );
+            return;
+          }
+          const path = /^inbox$/i.test(folder) ? 'INBOX' : folder;
+          const items = options.deleted
+            ? await catalog.deletedItemsAt(account.id, path, time)
+            : await catalog.itemsAt(account.id, path, time);
+          if (
+            !options.deleted &&
+            items.length === 0 &&
+            !(await catalog.foldersAt(account.id, time)).some((f) => f.path === path)
+          ) {
+            throw new Error(
+              `${account.name} had no folder ${folder} at ${formatTime(snapshot.time)}`,
+            );
+          }
+          context.output.result({
+            account: account.name,
+            source: account.source,
+            folder: path,
+            snapshot: snapshot.id,
+            time: snapshot.time.toISOString(),
+            items,
+          });
+          context.output.note(`${where}, folder ${path}`);
           context.output.table(
-            ['FOLDER', 'MESSAGES', 'SIZE', 'SPECIAL-USE', 'SUBSCRIBED'],
-            folders.map((f) => [f.path, formatCount(f.count), formatBytes(f.bytes), f.specialUse ?? '', f.subscribed ? 'yes' : 'no']),
-            [1, 2],
+            ['ID', 'DATE', 'FROM', 'SUBJECT', 'SIZE', 'FLAGS'],
+            items.map((item) => [
+              item.key,
+              formatTime(new Date(item.internalDate)),
+              clip(item.from, 30),
+              clip(item.subject, 50),
+              formatBytes(item.size),
+              item.flags.join(' '),
+            ]),
+            [4],
           );
-          return;
-        }
-        const path = /^inbox$/i.test(folder) ? 'INBOX' : folder;
-        const items = options.deleted ? await catalog.deletedItemsAt(account.id, path, time) : await catalog.itemsAt(account.id, path, time);
-        if (!options.deleted && items.length === 0 && !(await catalog.foldersAt(account.id, time)).some((f) => f.path === path)) {
-          throw new Error(`${account.name} had no folder ${folder} at ${formatTime(snapshot.time)}`);
-        }
-        context.output.result({ account: account.name, source: account.source, folder: path, snapshot: snapshot.id, time: snapshot.time.toISOString(), items });
-        context.output.note(`${where}, folder ${path}`);
-        context.output.table(
-          ['ID', 'DATE', 'FROM', 'SUBJECT', 'SIZE', 'FLAGS'],
-          items.map((item) => [item.key, formatTime(new Date(item.internalDate)), clip(item.from, 30), clip(item.subject, 50), formatBytes(item.size), item.flags.join(' ')]),
-          [4],
-        );
-      }),
+        }),
     );
 }
 

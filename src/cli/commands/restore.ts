@@ -23,12 +23,17 @@ export function registerRestore(program: Command, run: CommandRunner): void {
   const restore = program.command('restore').description('put backed-up data back');
   restore
     .command('account')
-    .description('an account as it was at a date, merged back: missing folders and messages are added, nothing is deleted')
+    .description(
+      'an account as it was at a date, merged back: missing folders and messages are added, nothing is deleted',
+    )
     .argument('<account>', 'the account')
     .option('--at <date>', 'as it was at this date (default: last)', 'last')
     .option('--source <server>', 'the server, when the account name exists on several')
     .option('--folder <folder...>', 'only these folders (with their subfolders)')
-    .option('--into-folder <folder>', 'put the restored folders below this folder instead of merging')
+    .option(
+      '--into-folder <folder>',
+      'put the restored folders below this folder instead of merging',
+    )
     .action(async (name: string, options: AccountOptions) =>
       run(async (context) => {
         const at = parseDate(options.at, '--at', 'end');
@@ -37,16 +42,32 @@ export function registerRestore(program: Command, run: CommandRunner): void {
         const catalog = await context.catalog();
         const account = await resolveAccount(catalog, name, options.source);
         const snapshot = await catalog.snapshotAt(account.id, at);
-        if (!snapshot) throw new Error(`no backup of ${name} at ${options.at}: its first backup is later`);
+        if (!snapshot)
+          throw new Error(`no backup of ${name} at ${options.at}: its first backup is later`);
         const refs = await context.accounts().catch(() => []);
-        const ref = refs.find((r) => r.server.name === account.source && r.account.name === account.name);
-        const serverIndex = loaded.config.servers.findIndex((server) => server.name === account.source);
+        const ref = refs.find(
+          (r) => r.server.name === account.source && r.account.name === account.name,
+        );
+        const serverIndex = loaded.config.servers.findIndex(
+          (server) => server.name === account.source,
+        );
         const server = loaded.config.servers[serverIndex];
-        if (!server) throw new UsageError(`server ${account.source} of ${account.name} is not in the configuration`);
-        const login = await imapLogin(loaded, server, serverIndex, ref?.account ?? { name: account.name });
+        if (!server)
+          throw new UsageError(
+            `server ${account.source} of ${account.name} is not in the configuration`,
+          );
+        const login = await imapLogin(
+          loaded,
+          server,
+          serverIndex,
+          ref?.account ?? { name: account.name },
+        );
         const started = Date.now();
         const counters: ImapCounters = { commands: 0 };
-        const target = await ImapRestoreTarget.open(await imapEndpoint(loaded, server), login, { log: context.log, counters });
+        const target = await ImapRestoreTarget.open(await imapEndpoint(loaded, server), login, {
+          log: context.log,
+          counters,
+        });
         const progress = context.output.progress('restore');
         let outcome;
         try {
@@ -88,13 +109,24 @@ export function registerRestore(program: Command, run: CommandRunner): void {
 
 export function printRestoreReport(output: Output, report: RestoreReport, elapsedMs: number): void {
   output.result({ ...report, seconds: elapsedMs / 1000 });
-  output.note(`restoring ${report.account} as of ${formatTime(new Date(report.snapshotTime))} into ${report.target}`);
+  output.note(
+    `restoring ${report.account} as of ${formatTime(new Date(report.snapshotTime))} into ${report.target}`,
+  );
   output.table(
     ['FOLDER', 'RESTORED', 'ALREADY THERE', 'FAILED', ''],
-    report.folders.map((f) => [f.target, formatCount(f.restored), formatCount(f.alreadyPresent), formatCount(f.failed), f.created ? 'created' : '']),
+    report.folders.map((f) => [
+      f.target,
+      formatCount(f.restored),
+      formatCount(f.alreadyPresent),
+      formatCount(f.failed),
+      f.created ? 'created' : '',
+    ]),
     [1, 2, 3],
   );
-  for (const failure of report.failures) output.line(`FAILED  ${failure.folder}${failure.uid ? ` UID ${failure.uid}` : ''}: ${failure.reason}`);
+  for (const failure of report.failures)
+    output.line(
+      `FAILED  ${failure.folder}${failure.uid ? ` UID ${failure.uid}` : ''}: ${failure.reason}`,
+    );
   const { totals } = report;
   output.line(
     `restored ${formatCount(totals.restored)} items (${formatBytes(totals.bytes)}), ${formatCount(totals.alreadyPresent)} already there, ` +

@@ -13,17 +13,30 @@ export function registerShow(program: Command, run: CommandRunner): void {
     .option('--raw', 'write the exact bytes of the item to stdout')
     .action(async (key: string, options: { raw?: boolean }) =>
       run(async (context) => {
-        if (!ITEM_KEY_PATTERN.test(key)) throw new UsageError(`${key} is not an item id (16 hexadecimal characters, as ls prints them)`);
+        if (!ITEM_KEY_PATTERN.test(key))
+          throw new UsageError(
+            `${key} is not an item id (16 hexadecimal characters, as ls prints them)`,
+          );
         const catalog = await context.catalog();
         const item = await catalog.item(key);
         if (!item) throw new UsageError(`unknown item ${key}: no backup holds it`);
         if (options.raw) {
           const bytes = await loadMessage(await context.repository(), item.manifest);
-          await new Promise<void>((resolve, reject) => process.stdout.write(bytes, (error) => (error ? reject(error) : resolve())));
+          await new Promise<void>((resolve, reject) =>
+            process.stdout.write(bytes, (error) => (error ? reject(error) : resolve())),
+          );
           return;
         }
         const history = await catalog.itemHistory(key);
-        context.output.result({ ...item, history: history.map((h) => ({ from: h.from.toISOString(), until: h.until?.toISOString() ?? null, flags: h.flags, uid: h.uid })) });
+        context.output.result({
+          ...item,
+          history: history.map((h) => ({
+            from: h.from.toISOString(),
+            until: h.until?.toISOString() ?? null,
+            flags: h.flags,
+            uid: h.uid,
+          })),
+        });
         const rows: Array<[string, string]> = [
           ['item', item.key],
           ['account', `${item.source}/${item.account}`],
@@ -38,10 +51,13 @@ export function registerShow(program: Command, run: CommandRunner): void {
           ['size', `${formatBytes(item.size)} (${item.size} bytes)`],
           ['sha256', item.sha256],
         ];
-        for (const [label, value] of rows) if (value) context.output.line(`${`${label}:`.padEnd(12)}${value}`);
+        for (const [label, value] of rows)
+          if (value) context.output.line(`${`${label}:`.padEnd(12)}${value}`);
         context.output.line('history:');
         for (const h of history) {
-          context.output.line(`  ${formatTime(h.from)} - ${h.until ? formatTime(h.until) : 'now'}  uid ${h.uid}  ${h.flags.join(' ') || '(no flags)'}`);
+          context.output.line(
+            `  ${formatTime(h.from)} - ${h.until ? formatTime(h.until) : 'now'}  uid ${h.uid}  ${h.flags.join(' ') || '(no flags)'}`,
+          );
         }
       }),
     );

@@ -14,7 +14,14 @@ export function registerSnapshots(program: Command, run: CommandRunner): void {
         context.output.result(rows.map((row) => ({ ...row, time: row.time.toISOString() })));
         context.output.table(
           ['ID', 'TIME', 'ACCOUNT', 'ITEMS', 'SIZE', 'ADDED'],
-          rows.map((row) => [shortId(row.id), formatTime(row.time), `${row.source}/${row.account}`, formatCount(row.items), formatBytes(row.bytes), formatBytes(row.bytesAdded)]),
+          rows.map((row) => [
+            shortId(row.id),
+            formatTime(row.time),
+            `${row.source}/${row.account}`,
+            formatCount(row.items),
+            formatBytes(row.bytes),
+            formatBytes(row.bytesAdded),
+          ]),
           [3, 4, 5],
         );
         context.output.note(`${rows.length} snapshot(s)`);

@@ -12,7 +12,8 @@ export function registerStats(program: Command, run: CommandRunner): void {
         const catalog = await context.catalog();
         const snapshots = await catalog.snapshots();
         const latest = new Map<string, (typeof snapshots)[number]>();
-        for (const snapshot of snapshots) latest.set(`${snapshot.source}/${snapshot.account}`, snapshot);
+        for (const snapshot of snapshots)
+          latest.set(`${snapshot.source}/${snapshot.account}`, snapshot);
         let objectBytes = 0;
         let rawObjectBytes = 0;
         for (const [, location] of repository.index.entries()) {
@@ -43,13 +44,23 @@ export function registerStats(program: Command, run: CommandRunner): void {
           repositoryToLatest: latestBytes > 0 ? packBytes / latestBytes : 0,
         };
         context.output.result(stats);
-        const line = (label: string, value: string): void => context.output.line(`${label.padEnd(34)}${value}`);
+        const line = (label: string, value: string): void =>
+          context.output.line(`${label.padEnd(34)}${value}`);
         line('accounts', formatCount(stats.accounts));
         line('snapshots', formatCount(stats.snapshots));
-        line('mail in the latest snapshots', `${formatCount(stats.latestItems)} items, ${formatBytes(latestBytes)}`);
+        line(
+          'mail in the latest snapshots',
+          `${formatCount(stats.latestItems)} items, ${formatBytes(latestBytes)}`,
+        );
         line('mail in all snapshots', formatBytes(allBytes));
-        line('unique objects (before compression)', `${formatCount(stats.objects)} objects, ${formatBytes(rawObjectBytes)}`);
-        line('stored (compressed, encrypted)', `${formatBytes(objectBytes)} in ${formatCount(packs)} packs (${formatBytes(packBytes)} on disk)`);
+        line(
+          'unique objects (before compression)',
+          `${formatCount(stats.objects)} objects, ${formatBytes(rawObjectBytes)}`,
+        );
+        line(
+          'stored (compressed, encrypted)',
+          `${formatBytes(objectBytes)} in ${formatCount(packs)} packs (${formatBytes(packBytes)} on disk)`,
+        );
         line('deduplication ratio', `${stats.deduplicationRatio.toFixed(2)}x`);
         line('compression ratio', `${stats.compressionRatio.toFixed(2)}x`);
         line('repository size / latest mail', `${stats.repositoryToLatest.toFixed(3)}`);

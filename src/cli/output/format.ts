@@ -28,11 +28,19 @@ export function formatCount(n: number): string {
 }
 
 /** Columns padded to their widest cell; numbers may be right-aligned by listing their column. */
-export function formatTable(headers: string[], rows: string[][], rightAligned: number[] = []): string {
-  const widths = headers.map((header, i) => Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)));
+export function formatTable(
+  headers: string[],
+  rows: string[][],
+  rightAligned: number[] = [],
+): string {
+  const widths = headers.map((header, i) =>
+    Math.max(header.length, ...rows.map((row) => (row[i] ?? '').length)),
+  );
   const render = (cells: string[]): string =>
     cells
-      .map((cell, i) => (rightAligned.includes(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0)))
+      .map((cell, i) =>
+        rightAligned.includes(i) ? cell.padStart(widths[i] ?? 0) : cell.padEnd(widths[i] ?? 0),
+      )
       .join('  ')
       .trimEnd();
   return [render(headers), ...rows.map(render)].join('\n');

@@ -49,7 +49,12 @@ export class Progress {
     const seconds = Math.max(0.001, (now - this.started) / 1000);
     const parts = [this.label];
     if (this.total !== null) parts.push(`${this.done}/${this.total}`);
-    if (this.items > 0) parts.push(`${this.items} items`, formatBytes(this.bytes), `${formatBytes(this.bytes / seconds)}/s`);
+    if (this.items > 0)
+      parts.push(
+        `${this.items} items`,
+        formatBytes(this.bytes),
+        `${formatBytes(this.bytes / seconds)}/s`,
+      );
     if (this.detail) parts.push(this.detail);
     const columns = process.stderr.columns || 100;
     process.stderr.write(`\r\x1b[K${parts.join('  ').slice(0, columns - 1)}`);

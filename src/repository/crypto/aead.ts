@@ -20,7 +20,8 @@ export function seal(key: Uint8Array, plaintext: Uint8Array | Uint8Array[]): Buf
   const nonce = randomBytes(NONCE_LENGTH);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   const parts = [nonce];
-  for (const piece of Array.isArray(plaintext) ? plaintext : [plaintext]) parts.push(cipher.update(piece));
+  for (const piece of Array.isArray(plaintext) ? plaintext : [plaintext])
+    parts.push(cipher.update(piece));
   parts.push(cipher.final(), cipher.getAuthTag());
   return Buffer.concat(parts);
 }

@@ -49,8 +49,15 @@ export async function createKeyFile(
   passphrase: string,
   cost = DEFAULT_SCRYPT_COST,
 ): Promise<{ name: string; bytes: Buffer }> {
-  if (!Number.isInteger(cost) || cost < 10 || cost > 22) throw new Error('scrypt cost must be between 10 and 22');
-  const kdf = { name: 'scrypt' as const, N: 2 ** cost, r: 8, p: 1, salt: randomBytes(32).toString('base64') };
+  if (!Number.isInteger(cost) || cost < 10 || cost > 22)
+    throw new Error('scrypt cost must be between 10 and 22');
+  const kdf = {
+    name: 'scrypt' as const,
+    N: 2 ** cost,
+    r: 8,
+    p: 1,
+    salt: randomBytes(32).toString('base64'),
+  };
   const derived = await deriveKey(passphrase, kdf);
   const file: KeyFile = {
     version: 1,
@@ -71,8 +78,10 @@ export function parseKeyFile(bytes: Uint8Array, name: string): KeyFile {
   } catch {
     throw new Error(`key file ${name} is not valid JSON`);
   }
-  if (parsed.version !== 1) throw new Error(`key file ${name} has unsupported version ${String(parsed.version)}`);
-  if (parsed.kdf?.name !== 'scrypt') throw new Error(`key file ${name} uses an unknown key derivation`);
+  if (parsed.version !== 1)
+    throw new Error(`key file ${name} has unsupported version ${String(parsed.version)}`);
+  if (parsed.kdf?.name !== 'scrypt')
+    throw new Error(`key file ${name} uses an unknown key derivation`);
   return parsed;
 }
 

@@ -33,7 +33,8 @@ export function decodeMasterKey(bytes: Uint8Array): MasterKey {
   const field = (name: string): Buffer => {
     const value = parsed[name];
     const buffer = typeof value === 'string' ? Buffer.from(value, 'base64') : Buffer.alloc(0);
-    if (buffer.length !== 32) throw new Error(`master key: field ${name} is missing or not 32 bytes`);
+    if (buffer.length !== 32)
+      throw new Error(`master key: field ${name} is missing or not 32 bytes`);
     return buffer;
   };
   return { encryption: field('encryption'), id: field('id'), chunker: field('chunker') };

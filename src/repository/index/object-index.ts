@@ -70,7 +70,10 @@ export class ObjectIndex {
 
   *entries(): IterableIterator<[Buffer, ObjectLocation]> {
     for (let entry = 0; entry < this.count; entry++) {
-      yield [Buffer.from(this.ids.subarray(entry * ID_LENGTH, (entry + 1) * ID_LENGTH)), this.location(entry)];
+      yield [
+        Buffer.from(this.ids.subarray(entry * ID_LENGTH, (entry + 1) * ID_LENGTH)),
+        this.location(entry),
+      ];
     }
   }
 
@@ -120,7 +123,11 @@ export class ObjectIndex {
   }
 
   private grow(capacity: number): void {
-    const copy = <T extends Uint32Array | Uint8Array>(from: T, make: (n: number) => T, width = 1): T => {
+    const copy = <T extends Uint32Array | Uint8Array>(
+      from: T,
+      make: (n: number) => T,
+      width = 1,
+    ): T => {
       const to = make(capacity * width);
       to.set(from.subarray(0, this.count * width));
       return to;

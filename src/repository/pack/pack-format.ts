@@ -62,16 +62,23 @@ export function encodePackHeader(key: Uint8Array, entries: readonly PackEntry[])
 }
 
 /** Parses the header from the tail of a pack (the whole pack, or enough of its end). */
-export function decodePackHeader(key: Uint8Array, packTail: Buffer, packSize: number, packName: string): PackEntry[] {
+export function decodePackHeader(
+  key: Uint8Array,
+  packTail: Buffer,
+  packSize: number,
+  packName: string,
+): PackEntry[] {
   if (packTail.length < 4) throw new Error(`pack ${packName} is too short`);
   const headerLength = packTail.readUInt32LE(packTail.length - 4);
   if (headerLength + 4 > packTail.length) throw new HeaderOutOfReachError(headerLength + 4);
   const sealed = packTail.subarray(packTail.length - 4 - headerLength, packTail.length - 4);
   const plain = open(key, sealed, `header of pack ${packName}`);
   if (!plain.subarray(0, 4).equals(MAGIC)) throw new Error(`pack ${packName}: bad header magic`);
-  if (plain[4] !== VERSION) throw new Error(`pack ${packName}: unsupported pack version ${String(plain[4])}`);
+  if (plain[4] !== VERSION)
+    throw new Error(`pack ${packName}: unsupported pack version ${String(plain[4])}`);
   const count = plain.readUInt32LE(5);
-  if (plain.length !== 9 + count * ENTRY_LENGTH) throw new Error(`pack ${packName}: header length mismatch`);
+  if (plain.length !== 9 + count * ENTRY_LENGTH)
+    throw new Error(`pack ${packName}: header length mismatch`);
   const entries: PackEntry[] = [];
   let offset = 0;
   for (let i = 0, at = 9; i < count; i++, at += ENTRY_LENGTH) {
@@ -85,7 +92,8 @@ export function decodePackHeader(key: Uint8Array, packTail: Buffer, packSize: nu
     });
     offset += length;
   }
-  if (offset + headerLength + 4 !== packSize) throw new Error(`pack ${packName}: objects and header do not add up to its size`);
+  if (offset + headerLength + 4 !== packSize)
+    throw new Error(`pack ${packName}: objects and header do not add up to its size`);
   return entries;
 }
 

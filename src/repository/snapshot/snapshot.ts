@@ -37,7 +37,8 @@ export function decodeSnapshot(bytes: Buffer, name: string): Snapshot {
   } catch {
     throw new Error(`snapshot ${name} is not valid JSON`);
   }
-  if (parsed.version !== 1) throw new Error(`snapshot ${name} has unsupported version ${String(parsed.version)}`);
+  if (parsed.version !== 1)
+    throw new Error(`snapshot ${name} has unsupported version ${String(parsed.version)}`);
   for (const field of ['kind', 'source', 'name', 'time', 'tree'] as const) {
     if (typeof parsed[field] !== 'string') throw new Error(`snapshot ${name} lacks ${field}`);
   }

@@ -48,7 +48,12 @@ export interface FolderChanges {
   present: Set<number> | null;
 }
 
-const STATUS_QUERY = { messages: true, uidNext: true, uidValidity: true, highestModseq: true } as const;
+const STATUS_QUERY = {
+  messages: true,
+  uidNext: true,
+  uidValidity: true,
+  highestModseq: true,
+} as const;
 
 export function normalizeFlags(flags: Iterable<string> | undefined): string[] {
   return [...(flags ?? [])].filter((flag) => flag.toLowerCase() !== '\\recent').sort();
@@ -65,7 +70,11 @@ export class ImapAccountReader {
     readonly where: string,
   ) {}
 
-  static async open(endpoint: ImapEndpoint, login: ImapLogin, options: { log?: Logger; counters?: ImapCounters } = {}): Promise<ImapAccountReader> {
+  static async open(
+    endpoint: ImapEndpoint,
+    login: ImapLogin,
+    options: { log?: Logger; counters?: ImapCounters } = {},
+  ): Promise<ImapAccountReader> {
     const client = await connectImap(endpoint, login, options);
     return new ImapAccountReader(client, `${login.account} on ${endpoint.server}`);
   }
@@ -104,7 +113,10 @@ export class ImapAccountReader {
         selectable: !entry.flags.has('\\Noselect'),
         uidValidity: status?.uidValidity !== undefined ? String(status.uidValidity) : null,
         uidNext: status?.uidNext ?? null,
-        highestModseq: status?.highestModseq !== undefined && status.highestModseq > 0n ? String(status.highestModseq) : null,
+        highestModseq:
+          status?.highestModseq !== undefined && status.highestModseq > 0n
+            ? String(status.highestModseq)
+            : null,
         messages: status?.messages ?? null,
       });
     }
@@ -118,11 +130,25 @@ export class ImapAccountReader {
     try {
       const mailbox = await this.client.mailboxOpen(path, { readOnly: true });
       const uidValidity = String(mailbox.uidValidity);
-      const highestModseq = !mailbox.noModseq && mailbox.highestModseq ? String(mailbox.highestModseq) : null;
+      const highestModseq =
+        !mailbox.noModseq && mailbox.highestModseq ? String(mailbox.highestModseq) : null;
       const base = { uidValidity, uidNext: mailbox.uidNext, highestModseq };
-      if (mailbox.exists === 0) return { ...base, mode: 'complete', flags: new Map(), vanished: [], present: null };
-      const incremental = since && since.uidValidity === uidValidity && since.highestModseq && highestModseq && this.client.enabled.has('CONDSTORE');
-      if (!incremental) return { ...base, mode: 'complete', flags: await this.allFlags(), vanished: [], present: null };
+      if (mailbox.exists === 0)
+        return { ...base, mode: 'complete', flags: new Map(), vanished: [], present: null };
+      const incremental =
+        since &&
+        since.uidValidity === uidValidity &&
+        since.highestModseq &&
+        highestModseq &&
+        this.client.enabled.has('CONDSTORE');
+      if (!incremental)
+        return {
+          ...base,
+          mode: 'complete',
+          flags: await this.allFlags(),
+          vanished: [],
+          present: null,
+        };
 
       const vanished: number[] = [];
       const onExpunge = (event: { path?: string; uid?: number; vanished?: boolean }): void => {
@@ -132,7 +158,11 @@ export class ImapAccountReader {
       this.client.on('expunge', onExpunge);
       try {
         const changedSince = BigInt(since.highestModseq ?? '0');
-        for await (const message of this.client.fetch('1:*', { uid: true, flags: true }, { uid: true, changedSince })) {
+        for await (const message of this.client.fetch(
+          '1:*',
+          { uid: true, flags: true },
+          { uid: true, changedSince },
+        )) {
           flags.set(message.uid, normalizeFlags(message.flags));
         }
       } finally {
@@ -151,7 +181,11 @@ export class ImapAccountReader {
 
   private async allFlags(): Promise<Map<number, string[]>> {
     const flags = new Map<number, string[]>();
-    for await (const message of this.client.fetch('1:*', { uid: true, flags: true }, { uid: true })) {
+    for await (const message of this.client.fetch(
+      '1:*',
+      { uid: true, flags: true },
+      { uid: true },
+    )) {
       flags.set(message.uid, normalizeFlags(message.flags));
     }
     return flags;
@@ -164,12 +198,25 @@ export class ImapAccountReader {
   async *messages(path: string, uids: readonly number[]): AsyncGenerator<FetchedMessage> {
     const where = `${this.where}: folder ${path}`;
     try {
-      if (this.client.mailbox === false || this.client.mailbox.path !== path) await this.client.mailboxOpen(path, { readOnly: true });
+      if (this.client.mailbox === false || this.client.mailbox.path !== path)
+        await this.client.mailboxOpen(path, { readOnly: true });
       for (const set of uidSetBatches(uids)) {
-        for await (const message of this.client.fetch(set, { uid: true, flags: true, internalDate: true, source: true }, { uid: true })) {
+        for await (const message of this.client.fetch(
+          set,
+          { uid: true, flags: true, internalDate: true, source: true },
+          { uid: true },
+        )) {
           if (!message.source) continue;
-          const date = message.internalDate instanceof Date ? message.internalDate : new Date(String(message.internalDate));
-          yield { uid: message.uid, flags: normalizeFlags(message.flags), date: date.toISOString(), raw: message.source };
+          const date =
+            message.internalDate instanceof Date
+              ? message.internalDate
+              : new Date(String(message.internalDate));
+          yield {
+            uid: message.uid,
+            flags: normalizeFlags(message.flags),
+            date: date.toISOString(),
+            raw: message.source,
+          };
         }
       }
     } catch (error) {
@@ -179,10 +226,12 @@ export class ImapAccountReader {
 
   async present(path: string, uids: readonly number[]): Promise<Set<number>> {
     try {
-      if (this.client.mailbox === false || this.client.mailbox.path !== path) await this.client.mailboxOpen(path, { readOnly: true });
+      if (this.client.mailbox === false || this.client.mailbox.path !== path)
+        await this.client.mailboxOpen(path, { readOnly: true });
       const found = new Set<number>();
       for (const set of uidSetBatches(uids)) {
-        for (const uid of (await this.client.search({ uid: set }, { uid: true })) || []) found.add(uid);
+        for (const uid of (await this.client.search({ uid: set }, { uid: true })) || [])
+          found.add(uid);
       }
       return found;
     } catch (error) {
@@ -195,7 +244,16 @@ export class ImapAccountReader {
   }
 }
 
-const SPECIAL_USE = new Set(['\\all', '\\archive', '\\drafts', '\\flagged', '\\junk', '\\sent', '\\trash', '\\important']);
+const SPECIAL_USE = new Set([
+  '\\all',
+  '\\archive',
+  '\\drafts',
+  '\\flagged',
+  '\\junk',
+  '\\sent',
+  '\\trash',
+  '\\important',
+]);
 
 function isSpecialUse(flag: string): boolean {
   return SPECIAL_USE.has(flag.toLowerCase());

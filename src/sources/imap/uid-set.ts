@@ -22,6 +22,7 @@ export function toUidSet(uids: readonly number[]): string {
 export function uidSetBatches(uids: readonly number[], perBatch = 5000): string[] {
   const sorted = [...uids].sort((a, b) => a - b);
   const batches: string[] = [];
-  for (let i = 0; i < sorted.length; i += perBatch) batches.push(toUidSet(sorted.slice(i, i + perBatch)));
+  for (let i = 0; i < sorted.length; i += perBatch)
+    batches.push(toUidSet(sorted.slice(i, i + perBatch)));
   return batches;
 }

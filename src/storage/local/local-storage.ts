@@ -31,7 +31,8 @@ export class LocalStorage implements Storage {
 
   private path(file: FileHandle): string {
     if (file.kind === 'config') return join(this.location, 'config');
-    if (!/^[0-9a-zA-Z._-]+$/.test(file.name)) throw new StorageError(`invalid file name ${file.name}`, 'io');
+    if (!/^[0-9a-zA-Z._-]+$/.test(file.name))
+      throw new StorageError(`invalid file name ${file.name}`, 'io');
     return join(this.folder(file.kind, file.name), file.name);
   }
 
@@ -47,7 +48,8 @@ export class LocalStorage implements Storage {
       if (kind !== 'config') await mkdir(join(this.location, kind), { recursive: true });
     }
     const hex = '0123456789abcdef';
-    for (const a of hex) for (const b of hex) await mkdir(join(this.location, 'data', a + b), { recursive: true });
+    for (const a of hex)
+      for (const b of hex) await mkdir(join(this.location, 'data', a + b), { recursive: true });
   }
 
   async save(file: FileHandle, data: Uint8Array): Promise<void> {
@@ -56,7 +58,11 @@ export class LocalStorage implements Storage {
     const temporary = join(folder, `.tmp-${randomBytes(8).toString('hex')}`);
     try {
       await mkdir(folder, { recursive: true });
-      const handle = await open(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      const handle = await open(
+        temporary,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL,
+        0o600,
+      );
       try {
         await handle.writeFile(data);
         await handle.sync();
@@ -82,8 +88,14 @@ export class LocalStorage implements Storage {
         const buffer = Buffer.allocUnsafe(range.length);
         let done = 0;
         while (done < range.length) {
-          const { bytesRead } = await handle.read(buffer, done, range.length - done, range.offset + done);
-          if (bytesRead === 0) throw new StorageError(`${describe(file)} is shorter than expected`, 'io');
+          const { bytesRead } = await handle.read(
+            buffer,
+            done,
+            range.length - done,
+            range.offset + done,
+          );
+          if (bytesRead === 0)
+            throw new StorageError(`${describe(file)} is shorter than expected`, 'io');
           done += bytesRead;
         }
         return buffer;
@@ -107,7 +119,9 @@ export class LocalStorage implements Storage {
   async *list(kind: FileKind): AsyncIterable<FileInfo> {
     const folders =
       kind === 'data'
-        ? (await readdirOrEmpty(join(this.location, 'data'))).map((sub) => join(this.location, 'data', sub))
+        ? (await readdirOrEmpty(join(this.location, 'data'))).map((sub) =>
+            join(this.location, 'data', sub),
+          )
         : [join(this.location, kind)];
     for (const folder of folders) {
       for (const name of await readdirOrEmpty(folder)) {
@@ -148,7 +162,8 @@ function isNodeError(error: unknown, code: string): boolean {
 function wrap(error: unknown, file: FileHandle): unknown {
   if (error instanceof StorageError) return error;
   const name = describe(file);
-  if (isNodeError(error, 'ENOENT')) return new StorageError(`${name} not found`, 'not-found', { cause: error });
+  if (isNodeError(error, 'ENOENT'))
+    return new StorageError(`${name} not found`, 'not-found', { cause: error });
   if (isNodeError(error, 'EACCES') || isNodeError(error, 'EPERM'))
     return new StorageError(`${name}: permission denied`, 'denied', { cause: error });
   const message = error instanceof Error ? error.message : String(error);

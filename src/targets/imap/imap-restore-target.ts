@@ -1,7 +1,12 @@
 import type { Logger } from 'pino';
 import type { ImapCounters } from '../../imap/connect.js';
 import type { ImapEndpoint, ImapLogin } from '../../imap/endpoint.js';
-import { ImapTargetReader, type BodyHashes, type PresentMessage, type TargetFolder } from './imap-target-reader.js';
+import {
+  ImapTargetReader,
+  type BodyHashes,
+  type PresentMessage,
+  type TargetFolder,
+} from './imap-target-reader.js';
 import { ImapWriter, type AppendMessage, type AppendOutcome } from './imap-writer.js';
 
 /**
@@ -14,10 +19,17 @@ export class ImapRestoreTarget {
     private readonly writer: ImapWriter,
   ) {}
 
-  static async open(endpoint: ImapEndpoint, login: ImapLogin, options: { log?: Logger; counters?: ImapCounters } = {}): Promise<ImapRestoreTarget> {
+  static async open(
+    endpoint: ImapEndpoint,
+    login: ImapLogin,
+    options: { log?: Logger; counters?: ImapCounters } = {},
+  ): Promise<ImapRestoreTarget> {
     const reader = await ImapTargetReader.open(endpoint, login, options);
     try {
-      return new ImapRestoreTarget(reader, await ImapWriter.open(endpoint, login, options.counters));
+      return new ImapRestoreTarget(
+        reader,
+        await ImapWriter.open(endpoint, login, options.counters),
+      );
     } catch (error) {
       await reader.close();
       throw error;

@@ -55,8 +55,15 @@ export class ImapTargetReader {
     private readonly where: string,
   ) {}
 
-  static async open(endpoint: ImapEndpoint, login: ImapLogin, options: { log?: Logger; counters?: ImapCounters } = {}): Promise<ImapTargetReader> {
-    return new ImapTargetReader(await connectImap(endpoint, login, { ...options, qresync: false }), `${login.account} on ${endpoint.server}`);
+  static async open(
+    endpoint: ImapEndpoint,
+    login: ImapLogin,
+    options: { log?: Logger; counters?: ImapCounters } = {},
+  ): Promise<ImapTargetReader> {
+    return new ImapTargetReader(
+      await connectImap(endpoint, login, { ...options, qresync: false }),
+      `${login.account} on ${endpoint.server}`,
+    );
   }
 
   /** The hierarchy separator of the personal namespace. */
@@ -69,7 +76,12 @@ export class ImapTargetReader {
       const listed = await this.client.list();
       return listed
         .filter((entry) => !entry.flags.has('\\NonExistent'))
-        .map((entry) => ({ path: entry.path, delimiter: entry.delimiter || null, subscribed: Boolean(entry.subscribed), selectable: !entry.flags.has('\\Noselect') }));
+        .map((entry) => ({
+          path: entry.path,
+          delimiter: entry.delimiter || null,
+          subscribed: Boolean(entry.subscribed),
+          selectable: !entry.flags.has('\\Noselect'),
+        }));
     } catch (error) {
       throw classifyImapError(error, `${this.where}: listing folders`);
     }
@@ -80,9 +92,18 @@ export class ImapTargetReader {
       const mailbox = await this.client.mailboxOpen(path, { readOnly: true });
       if (mailbox.exists === 0) return [];
       const found: PresentMessage[] = [];
-      for await (const message of this.client.fetch('1:*', { uid: true, size: true, headers: true }, { uid: true })) {
+      for await (const message of this.client.fetch(
+        '1:*',
+        { uid: true, size: true, headers: true },
+        { uid: true },
+      )) {
         const header = message.headers ?? Buffer.alloc(0);
-        found.push({ uid: message.uid, size: message.size ?? -1, headerSha256: sha256(header), headerLooseSha256: looseSha256(header) });
+        found.push({
+          uid: message.uid,
+          size: message.size ?? -1,
+          headerSha256: sha256(header),
+          headerLooseSha256: looseSha256(header),
+        });
       }
       return found;
     } catch (error) {
@@ -96,8 +117,16 @@ export class ImapTargetReader {
     if (uids.length === 0) return hashes;
     try {
       await this.client.mailboxOpen(path, { readOnly: true });
-      for await (const message of this.client.fetch(uids.join(','), { uid: true, source: true }, { uid: true })) {
-        if (message.source) hashes.set(message.uid, { sha256: sha256(message.source), looseSha256: looseSha256(message.source) });
+      for await (const message of this.client.fetch(
+        uids.join(','),
+        { uid: true, source: true },
+        { uid: true },
+      )) {
+        if (message.source)
+          hashes.set(message.uid, {
+            sha256: sha256(message.source),
+            looseSha256: looseSha256(message.source),
+          });
       }
       return hashes;
     } catch (error) {

@@ -40,7 +40,15 @@ function quote(value: string): string {
   return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
-const ATOM = /^\\?[^\s(){%*"\\\]\x00-\x1f\x7f]+$/;
+/** A flag or keyword that can be sent as an atom: no specials, spaces or controls (RFC 3501 atom). */
+function isAtom(flag: string): boolean {
+  if (flag.length === 0) return false;
+  for (let i = flag.startsWith('\\') ? 1 : 0; i < flag.length; i++) {
+    const code = flag.charCodeAt(i);
+    if (code <= 0x20 || code >= 0x7f || '(){%*"\\]'.includes(flag[i] ?? '')) return false;
+  }
+  return flag !== '\\';
+}
 
 /**
  * A minimal IMAP client for writing: login, CREATE, SUBSCRIBE and APPEND. It speaks MULTIAPPEND
@@ -61,7 +69,11 @@ export class ImapWriter {
     private readonly counters?: ImapCounters,
   ) {}
 
-  static async open(endpoint: ImapEndpoint, login: ImapLogin, counters?: ImapCounters): Promise<ImapWriter> {
+  static async open(
+    endpoint: ImapEndpoint,
+    login: ImapLogin,
+    counters?: ImapCounters,
+  ): Promise<ImapWriter> {
     const where = `${endpoint.server} (${endpoint.host}:${endpoint.port}) as ${login.account}`;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -74,24 +86,46 @@ export class ImapWriter {
         }
         return writer;
       } catch (error) {
-        const failure = error instanceof ImapError ? error : new ImapError('unreachable', `${where}: cannot connect: ${(error as Error).message}`, { cause: error });
+        const failure =
+          error instanceof ImapError
+            ? error
+            : new ImapError(
+                'unreachable',
+                `${where}: cannot connect: ${(error as Error).message}`,
+                { cause: error },
+              );
         if (!failure.retryable || attempt >= endpoint.retries) throw failure;
         await delay(backoff(attempt));
       }
     }
   }
 
-  private static async connect(endpoint: ImapEndpoint, where: string, counters?: ImapCounters): Promise<ImapWriter> {
-    const tlsOptions = { rejectUnauthorized: endpoint.verifyCertificate, servername: endpoint.host, ...(endpoint.ca ? { ca: endpoint.ca } : {}) };
+  private static async connect(
+    endpoint: ImapEndpoint,
+    where: string,
+    counters?: ImapCounters,
+  ): Promise<ImapWriter> {
+    const tlsOptions = {
+      rejectUnauthorized: endpoint.verifyCertificate,
+      servername: endpoint.host,
+      ...(endpoint.ca ? { ca: endpoint.ca } : {}),
+    };
     const socket: Socket | TLSSocket =
-      endpoint.tls === 'implicit' ? tlsConnect({ host: endpoint.host, port: endpoint.port, ...tlsOptions }) : netConnect({ host: endpoint.host, port: endpoint.port });
+      endpoint.tls === 'implicit'
+        ? tlsConnect({ host: endpoint.host, port: endpoint.port, ...tlsOptions })
+        : netConnect({ host: endpoint.host, port: endpoint.port });
     const writer = new ImapWriter(socket, where, counters);
     writer.attach(endpoint.timeout);
     const greeting = await writer.waitGreeting();
-    if (parseStatus(greeting.text).status === 'BYE') throw new ImapError('unreachable', `${where}: the server refused the connection: ${greeting.text}`);
+    if (parseStatus(greeting.text).status === 'BYE')
+      throw new ImapError(
+        'unreachable',
+        `${where}: the server refused the connection: ${greeting.text}`,
+      );
     await writer.refreshCapabilities(greeting.text);
     if (endpoint.tls === 'starttls') {
-      if (!writer.capabilities.has('STARTTLS')) throw new ImapError('auth', `${where}: the server does not offer STARTTLS`);
+      if (!writer.capabilities.has('STARTTLS'))
+        throw new ImapError('auth', `${where}: the server does not offer STARTTLS`);
       await writer.command('STARTTLS');
       const secured = tlsConnect({ socket: writer.socket, ...tlsOptions });
       await new Promise<void>((resolve, reject) => {
@@ -110,12 +144,30 @@ export class ImapWriter {
     const reader = new ResponseReader((response) => this.dispatch(response));
     this.socket.removeAllListeners('data');
     this.socket.on('data', (data: Buffer) => reader.push(data));
-    this.socket.setTimeout(timeoutSeconds * 1000, () => this.fail(new ImapError('dropped', `${this.where}: the server stopped answering`)));
+    this.socket.setTimeout(timeoutSeconds * 1000, () =>
+      this.fail(new ImapError('dropped', `${this.where}: the server stopped answering`)),
+    );
     this.socket.once('error', (error: NodeJS.ErrnoException) => {
-      const kind = ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN'].includes(error.code ?? '') ? 'unreachable' : 'dropped';
-      this.fail(new ImapError(kind, `${this.where}: ${kind === 'unreachable' ? 'cannot connect' : 'connection lost'}: ${error.code ?? error.message}`, { cause: error }));
+      const kind = [
+        'ECONNREFUSED',
+        'ENOTFOUND',
+        'EHOSTUNREACH',
+        'ENETUNREACH',
+        'EAI_AGAIN',
+      ].includes(error.code ?? '')
+        ? 'unreachable'
+        : 'dropped';
+      this.fail(
+        new ImapError(
+          kind,
+          `${this.where}: ${kind === 'unreachable' ? 'cannot connect' : 'connection lost'}: ${error.code ?? error.message}`,
+          { cause: error },
+        ),
+      );
     });
-    this.socket.once('close', () => this.fail(new ImapError('dropped', `${this.where}: connection closed by the server`)));
+    this.socket.once('close', () =>
+      this.fail(new ImapError('dropped', `${this.where}: connection closed by the server`)),
+    );
   }
 
   private waitGreeting(): Promise<ServerResponse> {
@@ -157,7 +209,8 @@ export class ImapWriter {
 
   private setCapabilities(list: string): void {
     this.capabilities.clear();
-    for (const capability of list.trim().split(/\s+/)) if (capability) this.capabilities.add(capability.toUpperCase());
+    for (const capability of list.trim().split(/\s+/))
+      if (capability) this.capabilities.add(capability.toUpperCase());
   }
 
   private async refreshCapabilities(statusText: string): Promise<void> {
@@ -174,10 +227,15 @@ export class ImapWriter {
   }
 
   /** Sends a command made of pieces (strings and literal bodies) and waits for its tagged answer. */
-  private async send(pieces: Array<string | { literal: Buffer }>, what: string): Promise<ServerResponse> {
+  private async send(
+    pieces: Array<string | { literal: Buffer }>,
+    what: string,
+  ): Promise<ServerResponse> {
     if (this.closed) throw this.closed;
     const tag = `W${this.nextTag++}`;
-    const done = new Promise<ServerResponse>((resolve, reject) => this.waiters.push({ tag, resolve, reject }));
+    const done = new Promise<ServerResponse>((resolve, reject) =>
+      this.waiters.push({ tag, resolve, reject }),
+    );
     done.catch(() => undefined);
     if (this.counters) this.counters.commands++;
     const literalPlus = this.capabilities.has('LITERAL+');
@@ -216,24 +274,38 @@ export class ImapWriter {
     let response: ServerResponse;
     try {
       if (login.mode === 'master') {
-        response = await this.send([`LOGIN ${quote(`${login.account}${login.separator}${login.admin}`)} ${quote(login.password)}`], 'LOGIN');
+        response = await this.send(
+          [
+            `LOGIN ${quote(`${login.account}${login.separator}${login.admin}`)} ${quote(login.password)}`,
+          ],
+          'LOGIN',
+        );
       } else {
         const user = login.mode === 'authzid' ? login.admin : login.account;
         const authzid = login.mode === 'authzid' ? login.account : '';
-        const token = Buffer.from(`${authzid}\0${user}\0${login.password}`, 'utf8').toString('base64');
+        const token = Buffer.from(`${authzid}\0${user}\0${login.password}`, 'utf8').toString(
+          'base64',
+        );
         response = await this.authenticatePlain(token);
       }
     } catch (error) {
-      if (error instanceof ImapError && error.kind === 'refused') throw new ImapError('auth', `${this.where}: login refused: ${error.message.split(': ').pop()}`);
+      if (error instanceof ImapError && error.kind === 'refused')
+        throw new ImapError(
+          'auth',
+          `${this.where}: login refused: ${error.message.split(': ').pop()}`,
+        );
       throw error;
     }
     await this.refreshCapabilities(response.text);
   }
 
   private async authenticatePlain(token: string): Promise<ServerResponse> {
-    if (this.capabilities.has('SASL-IR')) return this.send([`AUTHENTICATE PLAIN ${token}`], 'AUTHENTICATE');
+    if (this.capabilities.has('SASL-IR'))
+      return this.send([`AUTHENTICATE PLAIN ${token}`], 'AUTHENTICATE');
     const tag = `W${this.nextTag++}`;
-    const done = new Promise<ServerResponse>((resolve, reject) => this.waiters.push({ tag, resolve, reject }));
+    const done = new Promise<ServerResponse>((resolve, reject) =>
+      this.waiters.push({ tag, resolve, reject }),
+    );
     const ready = new Promise<ServerResponse>((resolve) => {
       this.continuation = resolve;
       void done.then(resolve, () => undefined);
@@ -247,7 +319,8 @@ export class ImapWriter {
 
   /** Creates a folder; true if created, false if it already existed. */
   async create(path: string, specialUse: string | null): Promise<boolean> {
-    const use = specialUse && this.capabilities.has('CREATE-SPECIAL-USE') ? ` (USE (${specialUse}))` : '';
+    const use =
+      specialUse && this.capabilities.has('CREATE-SPECIAL-USE') ? ` (USE (${specialUse}))` : '';
     try {
       await this.command(`CREATE ${mailboxName(path)}${use}`);
       return true;
@@ -265,12 +338,15 @@ export class ImapWriter {
   async append(path: string, messages: readonly AppendMessage[]): Promise<AppendOutcome> {
     if (messages.length > 1 && !this.capabilities.has('MULTIAPPEND')) {
       const uids: number[] = [];
-      for (const message of messages) uids.push(...((await this.append(path, [message])).uids ?? []));
+      for (const message of messages)
+        uids.push(...((await this.append(path, [message])).uids ?? []));
       return { uids: uids.length === messages.length ? uids : null };
     }
     const pieces: Array<string | { literal: Buffer }> = [`APPEND ${mailboxName(path)}`];
     for (const message of messages) {
-      const flags = message.flags.filter((flag) => ATOM.test(flag) && flag.toLowerCase() !== '\\recent');
+      const flags = message.flags.filter(
+        (flag) => isAtom(flag) && flag.toLowerCase() !== '\\recent',
+      );
       pieces.push(` (${flags.join(' ')}) "${imapDate(message.date)}" `, { literal: message.raw });
     }
     const response = await this.send(pieces, `APPEND to ${path}`);

@@ -47,7 +47,11 @@ export class ResponseReader {
       const whole = this.parts.join('');
       this.parts = [];
       const space = whole.indexOf(' ');
-      this.onResponse(space < 0 ? { tag: whole, text: '' } : { tag: whole.slice(0, space), text: whole.slice(space + 1) });
+      this.onResponse(
+        space < 0
+          ? { tag: whole, text: '' }
+          : { tag: whole.slice(0, space), text: whole.slice(space + 1) },
+      );
     }
   }
 }

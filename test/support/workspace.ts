@@ -1,0 +1,132 @@
+// A temporary mailvault installation for a test: a configuration naming a Dovecot test server,
+// a repository and a catalog in a temporary folder, and a way to run the real CLI on it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { DovecotServer } from './dovecot.js';
+import { makeTempDir, removeTempDir } from './servers.js';
+
+const checkout = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const MAILVAULT_BIN = join(checkout, 'bin', 'mailvault.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON (for --json runs). */
+  json<T = unknown>(): T;
+}
+
+export interface WorkspaceOptions {
+  accounts: string[];
+  auth?: 'master' | 'authzid';
+  concurrency?: number;
+  batchSize?: number;
+  /** Extra YAML appended to the configuration. */
+  extra?: string;
+}
+
+export interface Workspace {
+  dir: string;
+  config: string;
+  repository: string;
+  catalog: string;
+  run(
+    args: string[],
+    options?: { env?: Record<string, string>; timeoutMs?: number },
+  ): Promise<CliResult>;
+  /** Starts the CLI without waiting, for tests that kill it. */
+  spawn(args: string[]): ChildProcess;
+  remove(): Promise<void>;
+}
+
+export function configYaml(server: DovecotServer, dir: string, options: WorkspaceOptions): string {
+  const auth = options.auth ?? 'authzid';
+  return [
+    'repository:',
+    `  url: ${join(dir, 'repo')}`,
+    `  passwordFile: ${join(dir, 'repo.pass')}`,
+    'catalog:',
+    `  url: ${join(dir, 'catalog.sqlite')}`,
+    'servers:',
+    '  - name: mail1',
+    `    imap: { host: ${server.host}, port: ${server.port}, tls: none, timeout: 20, auth: { mode: ${auth}, user: ${server.master.user}, passwordFile: ${join(dir, 'admin.pass')} } }`,
+    `    accounts: { list: [${options.accounts.join(', ')}] }`,
+    `backup: { concurrency: ${options.concurrency ?? 4} }`,
+    `restore: { batchSize: ${options.batchSize ?? 100} }`,
+    options.extra ?? '',
+  ].join('\n');
+}
+
+export async function createWorkspace(
+  server: DovecotServer,
+  options: WorkspaceOptions,
+): Promise<Workspace> {
+  const dir = await makeTempDir('mailvault-ws-');
+  const config = join(dir, 'mailvault.yml');
+  await writeFile(join(dir, 'repo.pass'), 'correct horse battery staple\n');
+  await writeFile(join(dir, 'admin.pass'), `${server.master.password}\n`);
+  await writeFile(config, configYaml(server, dir, options));
+  const argv = (args: string[]): string[] => [
+    MAILVAULT_BIN,
+    '--config',
+    config,
+    '--no-progress',
+    ...args,
+  ];
+  return {
+    dir,
+    config,
+    repository: join(dir, 'repo'),
+    catalog: join(dir, 'catalog.sqlite'),
+    run: (args, runOptions = {}) =>
+      runNode(argv(args), runOptions.env ?? {}, runOptions.timeoutMs ?? 120_000),
+    spawn: (args) =>
+      spawn(process.execPath, argv(args), { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv({}) }),
+    remove: () => removeTempDir(dir),
+  };
+}
+
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env, ...extra };
+  if (!('MAILVAULT_PASSWORD' in extra)) delete env.MAILVAULT_PASSWORD;
+  delete env.MAILVAULT_CONFIG;
+  return env;
+}
+
+export function runNode(
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<CliResult> {
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: cleanEnv(env),
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (data: Buffer) => out.push(data));
+    child.stderr.on('data', (data: Buffer) => err.push(data));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const stdout = Buffer.concat(out).toString('utf8');
+      const stderr = Buffer.concat(err).toString('utf8');
+      resolveRun({
+        code,
+        stdout,
+        stderr,
+        json: <T>() => {
+          try {
+            return JSON.parse(stdout) as T;
+          } catch {
+            throw new Error(`not JSON (exit ${code}):\n${stdout}\n${stderr}`);
+          }
+        },
+      });
+    });
+  });
+}
