@@ -15,6 +15,8 @@ import type { PresentMessage, RestoreTarget } from './restore-target.js';
  *    SHA-256 of the whole messages.
  * 3. No match, but a header equal once CR bytes are ignored: the server rewrote line endings when it
  *    stored the earlier copy (Dovecot drops a final bare CR); compare whole messages the same way.
+ *    A message with CR-only lines has no header end for the server, whose header is then the whole
+ *    message: those are compared whole, CR bytes ignored.
  */
 export async function findMissing(
   repository: Repository,
@@ -69,10 +71,19 @@ export async function findMissing(
     return [...new Set([...item.sameSize, ...loose])].filter((message) => !used.has(message.uid));
   };
   const pending: Array<{ entry: MessageEntry; candidates: PresentMessage[] }> = [];
+  const headerless = present.filter((message) => message.headerIsWhole);
   for (const item of unmatched) {
     const candidates = await candidatesOf(item);
-    if (candidates.length === 0) missing.push(item.entry);
-    else pending.push({ entry: item.entry, candidates });
+    if (candidates.length > 0) {
+      pending.push({ entry: item.entry, candidates });
+      continue;
+    }
+    const unclaimed = headerless.filter((message) => !used.has(message.uid));
+    const loose =
+      unclaimed.length > 0 ? looseSha256(await loadMessage(repository, item.entry.manifest)) : '';
+    const match = unclaimed.find((message) => message.headerLooseSha256 === loose);
+    if (match) claim(match.uid);
+    else missing.push(item.entry);
   }
   if (pending.length > 0) {
     const uids = [

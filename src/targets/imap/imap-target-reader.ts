@@ -20,6 +20,8 @@ export interface PresentMessage {
   headerSha256: string;
   /** The same without CR bytes: servers that rewrite line endings keep this one. */
   headerLooseSha256: string;
+  /** The server found no end of header (a message with CR-only lines): the header is the whole message. */
+  headerIsWhole: boolean;
 }
 
 export interface BodyHashes {
@@ -98,11 +100,13 @@ export class ImapTargetReader {
         { uid: true },
       )) {
         const header = message.headers ?? Buffer.alloc(0);
+        const size = message.size ?? -1;
         found.push({
           uid: message.uid,
-          size: message.size ?? -1,
+          size,
           headerSha256: sha256(header),
           headerLooseSha256: looseSha256(header),
+          headerIsWhole: header.length === size,
         });
       }
       return found;

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ObjectIndex, type ObjectLocation } from './object-index.js';
+
+/** Distinct, reproducible 32-byte ids, shaped like the HMAC outputs the repository uses. */
+const idOf = (n: number): Buffer => createHash('sha256').update(`object ${n}`).digest();
+
+const packName = (n: number): string => createHash('sha256').update(`pack ${n}`).digest('hex');
+
+function locationOf(n: number): ObjectLocation {
+  return {
+    pack: packName(n % 7),
+    type: n % 3 === 0 ? 'tree' : 'data',
+    offset: n * 101,
+    length: 28 + (n % 5000),
+    rawLength: n * 3 + 1,
+  };
+}
+
+describe('ObjectIndex', () => {
+  it('finds what was added and nothing else', () => {
+    const index = new ObjectIndex();
+    expect(index.add(idOf(1), locationOf(1))).toBe(true);
+    expect(index.add(idOf(2), locationOf(2))).toBe(true);
+    expect(index.size).toBe(2);
+    expect(index.has(idOf(1))).toBe(true);
+    expect(index.get(idOf(1))).toEqual(locationOf(1));
+    expect(index.get(idOf(2))).toEqual(locationOf(2));
+    expect(index.has(idOf(3))).toBe(false);
+    expect(index.get(idOf(3))).toBeUndefined();
+  });
+
+  it('keeps every location exact while growing to many thousands of ids', () => {
+    // Starts tiny so the table is rebuilt many times over.
+    const index = new ObjectIndex(16);
+    const count = 60_000;
+    let added = 0;
+    for (let n = 0; n < count; n++) if (index.add(idOf(n), locationOf(n))) added++;
+    expect(added).toBe(count);
+    expect(index.size).toBe(count);
+    const wrong: number[] = [];
+    for (let n = 0; n < count; n++) {
+      const found = index.get(idOf(n));
+      const want = locationOf(n);
+      if (JSON.stringify(found) !== JSON.stringify(want)) wrong.push(n);
+    }
+    expect(wrong).toEqual([]);
+    for (let n = count; n < count + 1000; n++) expect(index.has(idOf(n))).toBe(false);
+  });
+
+  it('tells apart ids that share their first bytes (the bytes it hashes on)', () => {
+    const index = new ObjectIndex(16);
+    const ids = Array.from({ length: 200 }, (_, n) => {
+      const id = Buffer.alloc(32, 0xab);
+      id.writeUInt32BE(n, 28);
+      return id;
+    });
+    ids.forEach((id, n) => index.add(id, locationOf(n)));
+    ids.forEach((id, n) => expect(index.get(id)).toEqual(locationOf(n)));
+    const stranger = Buffer.alloc(32, 0xab);
+    stranger.writeUInt32BE(5000, 28);
+    expect(index.has(stranger)).toBe(false);
+  });
+
+  it('keeps the first location of an id added twice', () => {
+    const index = new ObjectIndex();
+    const first = locationOf(10);
+    const second: ObjectLocation = { ...locationOf(11), type: first.type };
+    expect(index.add(idOf(10), first)).toBe(true);
+    expect(index.add(idOf(10), second)).toBe(false);
+    expect(index.size).toBe(1);
+    expect(index.get(idOf(10))).toEqual(first);
+    expect([...index.entries()]).toHaveLength(1);
+  });
+
+  it('lists every entry once with its location, and every pack it names', () => {
+    const index = new ObjectIndex(16);
+    const count = 3000;
+    for (let n = 0; n < count; n++) index.add(idOf(n), locationOf(n));
+    index.add(idOf(5), locationOf(6));
+    const seen = new Map<string, ObjectLocation>();
+    for (const [id, location] of index.entries()) {
+      expect(seen.has(id.toString('hex'))).toBe(false);
+      seen.set(id.toString('hex'), location);
+    }
+    expect(seen.size).toBe(count);
+    for (let n = 0; n < count; n++)
+      expect(seen.get(idOf(n).toString('hex'))).toEqual(locationOf(n));
+    expect([...index.packs()].sort()).toEqual(
+      Array.from({ length: 7 }, (_, n) => packName(n)).sort(),
+    );
+  });
+
+  it('hands out copies: changing a returned id does not change the index', () => {
+    const index = new ObjectIndex();
+    index.add(idOf(1), locationOf(1));
+    const [[id]] = [...index.entries()] as [[Buffer, ObjectLocation]];
+    id.fill(0);
+    expect(index.has(idOf(1))).toBe(true);
+  });
+
+  it('refuses ids that are not 32 bytes', () => {
+    const index = new ObjectIndex();
+    expect(() => index.add(Buffer.alloc(31), locationOf(1))).toThrow(/32 bytes/);
+    expect(index.size).toBe(0);
+  });
+});
