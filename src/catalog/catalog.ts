@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Repository } from '../repository/repository.js';
 import { ingestSnapshot, replayAccount, type IngestHints } from './ingest.js';
-import { CatalogError, openCatalogDatabase } from './open-catalog.js';
+import { CatalogError } from './catalog-error.js';
+import { openCatalogDatabase } from './open-catalog.js';
 import type { CatalogSchema } from './schema.js';
 
 export interface AccountRow {

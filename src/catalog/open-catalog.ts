@@ -2,15 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { CatalogError } from './catalog-error.js';
 import { migrationProvider } from './migrations.js';
 import type { CatalogSchema } from './schema.js';
 
-export class CatalogError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'CatalogError';
-  }
-}
 
 /**
  * Opens (creating if needed) the catalog database and brings its schema up to date. The url is a

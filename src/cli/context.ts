@@ -1,14 +1,9 @@
 import type { Logger } from 'pino';
-import { listAccounts, type ConfiguredAccount } from '../config/accounts.js';
-import {
-  configPath,
-  DEFAULT_CONFIG_PATH,
-  loadConfig,
-  type LoadedConfig,
-} from '../config/load-config.js';
+import type { ConfiguredAccount } from '../config/accounts.js';
+import { configPath, DEFAULT_CONFIG_PATH, type LoadedConfig } from '../config/loaded-config.js';
 import type { ServerConfig } from '../config/schema.js';
-import { Catalog } from '../catalog/catalog.js';
-import { Repository } from '../repository/repository.js';
+import type { Catalog } from '../catalog/catalog.js';
+import type { Repository } from '../repository/repository.js';
 import { openStorage } from '../storage/open-storage.js';
 import type { Storage } from '../storage/storage.js';
 import { UsageError } from './exit-codes.js';
@@ -60,6 +55,7 @@ export class CliContext {
   }
 
   async config(): Promise<LoadedConfig> {
+    const { loadConfig } = await import('../config/load-config.js');
     this.loadedConfig ??= await loadConfig(
       this.globals.config ?? process.env.MAILVAULT_CONFIG ?? DEFAULT_CONFIG_PATH,
     );
@@ -86,6 +82,7 @@ export class CliContext {
   async repository(): Promise<Repository> {
     if (!this.openedRepository) {
       const storage = await this.storage();
+      const { Repository } = await import('../repository/repository.js');
       const repository = await Repository.open(storage, await this.passphrase());
       await repository.loadIndex();
       this.openedRepository = repository;
@@ -101,6 +98,7 @@ export class CliContext {
       const url = /^postgres/.test(loaded.config.catalog.url)
         ? loaded.config.catalog.url
         : configPath(loaded, loaded.config.catalog.url);
+      const { Catalog } = await import('../catalog/catalog.js');
       const catalog = await Catalog.open(url);
       this.openedCatalog = catalog;
       await catalog.bind(repository.config.id, url);
@@ -112,6 +110,7 @@ export class CliContext {
   /** Every configured account, or those named (each must be configured). */
   async accounts(names: readonly string[] = []): Promise<AccountRef[]> {
     const loaded = await this.config();
+    const { listAccounts } = await import('../config/accounts.js');
     const all: AccountRef[] = [];
     for (const [serverIndex, server] of loaded.config.servers.entries()) {
       for (const account of await listAccounts(loaded, server, serverIndex))

@@ -1,6 +1,6 @@
 import { CommanderError } from 'commander';
-import { CatalogError } from '../catalog/open-catalog.js';
-import { ConfigError } from '../config/load-config.js';
+import { CatalogError } from '../catalog/catalog-error.js';
+import { ConfigError } from '../config/config-error.js';
 import { DateError } from '../dates/parse-date.js';
 import { ImapError } from '../imap/imap-error.js';
 import { WrongPassphraseError } from '../repository/crypto/key-file.js';

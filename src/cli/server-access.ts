@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { configPath, type LoadedConfig } from '../config/load-config.js';
+import { configPath, type LoadedConfig } from '../config/loaded-config.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { ConfiguredAccount } from '../config/accounts.js';
 import { defaultPort, type ImapEndpoint, type ImapLogin } from '../imap/endpoint.js';

@@ -1,7 +1,8 @@
 import { exec } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
-import { ConfigError, configPath, type LoadedConfig } from './load-config.js';
+import { ConfigError } from './config-error.js';
+import { configPath, type LoadedConfig } from './loaded-config.js';
 import type { ServerConfig } from './schema.js';
 
 const execAsync = promisify(exec);

@@ -1,25 +1,15 @@
 import { readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { ConfigError } from './config-error.js';
 import { configSchema, type Config } from './schema.js';
 
-/** A configuration problem, with the file and the key it concerns. */
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
+export { configPath, DEFAULT_CONFIG_PATH, type LoadedConfig } from './loaded-config.js';
+import type { LoadedConfig } from './loaded-config.js';
 
-export interface LoadedConfig {
-  path: string;
-  /** Relative paths in the file are relative to the file's folder. */
-  directory: string;
-  config: Config;
-}
 
-export const DEFAULT_CONFIG_PATH = './mailvault.yml';
 
 export async function loadConfig(path: string): Promise<LoadedConfig> {
   const absolute = resolve(path);
@@ -97,10 +87,4 @@ function formatPath(path: readonly PropertyKey[]): string {
     else out += out ? `.${String(part)}` : String(part);
   }
   return out;
-}
-
-/** Resolves a path from the configuration against the configuration file's folder; ~ is the home folder. */
-export function configPath(loaded: LoadedConfig, path: string): string {
-  if (path.startsWith('~/')) return resolve(process.env.HOME ?? '/', path.slice(2));
-  return isAbsolute(path) ? path : resolve(loaded.directory, path);
 }

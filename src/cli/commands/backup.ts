@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import { runBackup, type RunReport } from '../../backup/backup-run.js';
+import type { RunReport } from '../../backup/backup-run.js';
 import type { AccountJob } from '../../backup/account-backup.js';
 import { ImapError } from '../../imap/imap-error.js';
 import { readAccountTree } from '../../mailbox/account-tree.js';
-import { ImapAccountReader } from '../../sources/imap/imap-account-reader.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes, formatCount, formatDuration } from '../output/format.js';
@@ -19,6 +18,8 @@ export function registerBackup(program: Command, run: CommandRunner): void {
     .argument('[account...]', 'accounts to back up (default: all)')
     .action(async (names: string[]) =>
       run(async (context) => {
+        const { runBackup } = await import('../../backup/backup-run.js');
+        const { ImapAccountReader } = await import('../../sources/imap/imap-account-reader.js');
         const loaded = await context.config();
         const refs = await context.accounts(names);
         const repository = await context.repository();

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { Repository } from '../../repository/repository.js';
-import { checkRepository } from '../../maintenance/check.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes } from '../output/format.js';
@@ -14,6 +12,8 @@ export function registerCheck(program: Command, run: CommandRunner): void {
     .option('--read-data', 'read every pack and authenticate every object')
     .action(async (options: { readData?: boolean }) =>
       run(async (context) => {
+        const { Repository } = await import('../../repository/repository.js');
+        const { checkRepository } = await import('../../maintenance/check.js');
         // Not context.repository(): that loads the index, and a damaged index is what check must report.
         const repository = await Repository.open(
           await context.storage(),

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { Repository } from '../../repository/repository.js';
 import { DEFAULT_SCRYPT_COST } from '../../repository/crypto/key-file.js';
 import { UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
@@ -18,6 +17,7 @@ export function registerInit(program: Command, run: CommandRunner): void {
           options.scryptCost === undefined ? DEFAULT_SCRYPT_COST : Number(options.scryptCost);
         if (!Number.isInteger(cost) || cost < 10 || cost > 22)
           throw new UsageError('--scrypt-cost: a whole number from 10 to 22');
+        const { Repository } = await import('../../repository/repository.js');
         const storage = await context.storage();
         const passphrase = await context.passphrase();
         const repository = await Repository.init(storage, passphrase, { scryptCost: cost });

@@ -2,9 +2,7 @@ import type { Command } from 'commander';
 import { parseDate } from '../../dates/parse-date.js';
 import type { ImapCounters } from '../../imap/connect.js';
 import { readAccountTree } from '../../mailbox/account-tree.js';
-import { restoreAccount } from '../../restore/account-restore.js';
 import type { RestoreReport } from '../../restore/restore-report.js';
-import { ImapRestoreTarget } from '../../targets/imap/imap-restore-target.js';
 import { resolveAccount } from '../account-resolution.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
@@ -36,6 +34,8 @@ export function registerRestore(program: Command, run: CommandRunner): void {
     )
     .action(async (name: string, options: AccountOptions) =>
       run(async (context) => {
+        const { restoreAccount } = await import('../../restore/account-restore.js');
+        const { ImapRestoreTarget } = await import('../../targets/imap/imap-restore-target.js');
         const at = parseDate(options.at, '--at', 'end');
         const loaded = await context.config();
         const repository = await context.repository();

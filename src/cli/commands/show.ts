@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { loadMessage } from '../../mailbox/message-store.js';
 import { ITEM_KEY_PATTERN } from '../../mailbox/item-key.js';
 import { UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
@@ -21,6 +20,7 @@ export function registerShow(program: Command, run: CommandRunner): void {
         const item = await catalog.item(key);
         if (!item) throw new UsageError(`unknown item ${key}: no backup holds it`);
         if (options.raw) {
+          const { loadMessage } = await import('../../mailbox/message-store.js');
           const bytes = await loadMessage(await context.repository(), item.manifest);
           await new Promise<void>((resolve, reject) =>
             process.stdout.write(bytes, (error) => (error ? reject(error) : resolve())),
