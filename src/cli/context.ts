@@ -67,10 +67,10 @@ export class CliContext {
     return openStorage(loaded.config.repository.url, loaded.directory);
   }
 
-  async passphrase(): Promise<string> {
+  async passphrase(options: { confirm?: boolean } = {}): Promise<string> {
     const loaded = await this.config();
     const file = loaded.config.repository.passwordFile;
-    return readPassphrase(file ? configPath(loaded, file) : undefined);
+    return readPassphrase(file ? configPath(loaded, file) : undefined, options);
   }
 
   /** Uses a repository the command already opened (init creates one). */

@@ -7,12 +7,21 @@ import { UsageError } from './exit-codes.js';
  */
 export async function readPassphrase(
   passwordFile: string | undefined,
-  purpose = 'repository passphrase',
+  options: { purpose?: string; confirm?: boolean } = {},
 ): Promise<string> {
   if (passwordFile) return readSecretFile(passwordFile, 'repository.passwordFile');
   const fromEnvironment = process.env.MAILVAULT_PASSWORD;
   if (fromEnvironment !== undefined && fromEnvironment !== '') return fromEnvironment;
-  if (process.stdin.isTTY && process.stderr.isTTY) return prompt(`Enter ${purpose}: `);
+  if (process.stdin.isTTY && process.stderr.isTTY) {
+    const purpose = options.purpose ?? 'repository passphrase';
+    const answer = await prompt(`Enter ${purpose}: `);
+    if (answer === '') throw new UsageError('the passphrase must not be empty');
+    // A passphrase typed once for a new repository could hold a typo nobody can ever reproduce.
+    if (options.confirm && (await prompt(`Enter ${purpose} again: `)) !== answer) {
+      throw new UsageError('the passphrases do not match');
+    }
+    return answer;
+  }
   throw new UsageError(
     'no repository passphrase: set repository.passwordFile in the configuration, or $MAILVAULT_PASSWORD',
   );

@@ -19,7 +19,7 @@ export function registerInit(program: Command, run: CommandRunner): void {
           throw new UsageError('--scrypt-cost: a whole number from 10 to 22');
         const { Repository } = await import('../../repository/repository.js');
         const storage = await context.storage();
-        const passphrase = await context.passphrase();
+        const passphrase = await context.passphrase({ confirm: true });
         const repository = await Repository.init(storage, passphrase, { scryptCost: cost });
         context.useRepository(repository);
         await context
