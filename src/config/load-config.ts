@@ -9,8 +9,6 @@ export { ConfigError };
 export { configPath, DEFAULT_CONFIG_PATH, type LoadedConfig } from './loaded-config.js';
 import type { LoadedConfig } from './loaded-config.js';
 
-
-
 export async function loadConfig(path: string): Promise<LoadedConfig> {
   const absolute = resolve(path);
   let text: string;
@@ -26,16 +24,21 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
 }
 
 export function parseConfig(text: string, where: string): Config {
-  const document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const yamlError = document.errors[0];
   if (yamlError) {
     const line = yamlError.linePos?.[0];
     throw new ConfigError(
-      `${where}${line ? `:${line.line}` : ''}: invalid YAML: ${yamlError.message.split('\n')[0]}`,
+      `${where}${line ? `:${line.line}` : ''}: invalid YAML: ${(yamlError.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
     );
   }
   const result = configSchema.safeParse(document.toJS() ?? {});
-  if (!result.success) throw new ConfigError(`${where}: ${describeIssue(result.error.issues[0])}`);
+  if (!result.success) {
+    // A misspelt key also makes the key it was meant to be look missing: name the misspelling.
+    const issues = result.error.issues;
+    const first = issues.find((issue) => issue.code === 'unrecognized_keys') ?? issues[0];
+    throw new ConfigError(`${where}: ${describeIssue(first)}`);
+  }
   const config = result.data;
   const names = new Set<string>();
   for (const [i, server] of config.servers.entries()) {
@@ -76,7 +79,7 @@ function describeIssue(issue: z.core.$ZodIssue | undefined): string {
     const prefix = path ? `${path}.` : '';
     return `unknown key ${issue.keys.map((key) => prefix + key).join(', ')}`;
   }
-  const message = issue.message.replace(/^Invalid input: /, '');
+  const message = issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, ' (required)');
   return path ? `${path}: ${message}` : message;
 }
 
