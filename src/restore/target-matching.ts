@@ -9,8 +9,9 @@ import type { PresentMessage, RestoreTarget } from './restore-target.js';
  * Which backed-up messages a target folder already holds. Each message on the target can stand
  * for one backed-up message only, so two identical copies need two on the target.
  *
- * 1. Same size and same header block: the same message (the header carries Received lines,
- *    Message-ID and Date, which differ between any two real messages).
+ * 1. Same size and same header block carrying a Message-ID, Date or Received field: the same
+ *    message (those fields differ between any two real messages). A header without any of them
+ *    proves nothing, and goes to the next step.
  * 2. Same size, different header cut (servers cut malformed headers differently): compare the
  *    SHA-256 of the whole messages.
  * 3. No match, but a header equal once CR bytes are ignored: the server rewrote line endings when it

@@ -1,0 +1,112 @@
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MessageEntry } from '../mailbox/folder-listing.js';
+import { storeMessage } from '../mailbox/message-store.js';
+import { temporaryRepository } from '../mailbox/test-repository.test-helper.js';
+import type { Repository } from '../repository/repository.js';
+import { looseSha256 } from '../targets/imap/imap-target-reader.js';
+import type { PresentMessage, RestoreTarget } from './restore-target.js';
+import { findMissing } from './target-matching.js';
+
+let cleanup: (() => void) | undefined;
+afterEach(() => cleanup?.());
+
+const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+/** A target folder holding these messages, cutting headers as Dovecot does (at the first blank line, else whole). */
+function fakeTarget(messages: Buffer[]): { target: RestoreTarget; present: PresentMessage[] } {
+  const present = messages.map((raw, i) => {
+    const end = raw.indexOf('\r\n\r\n');
+    const header = end >= 0 ? raw.subarray(0, end + 4) : raw;
+    return {
+      uid: i + 1,
+      size: raw.length,
+      headerSha256: sha256(header),
+      headerLooseSha256: looseSha256(header),
+      headerIsWhole: header.length === raw.length,
+    };
+  });
+  const target = {
+    bodyHashes: async (_path: string, uids: readonly number[]) =>
+      new Map(
+        uids.map((uid) => [
+          uid,
+          {
+            sha256: sha256(messages[uid - 1] ?? Buffer.alloc(0)),
+            looseSha256: looseSha256(messages[uid - 1] ?? Buffer.alloc(0)),
+          },
+        ]),
+      ),
+  } as unknown as RestoreTarget;
+  return { target, present };
+}
+
+async function entries(repository: Repository, messages: Buffer[]): Promise<MessageEntry[]> {
+  const writer = repository.writer();
+  const result: MessageEntry[] = [];
+  for (const [i, raw] of messages.entries()) {
+    const stored = await storeMessage(writer, repository.chunker, raw);
+    result.push({
+      uid: i + 1,
+      flags: [],
+      date: new Date(0).toISOString(),
+      size: raw.length,
+      sha256: stored.sha256,
+      manifest: stored.manifest,
+    });
+  }
+  await writer.flush();
+  return result;
+}
+
+const message = (n: number): Buffer =>
+  Buffer.from(`Message-ID: <${n}@example.com>\r\nSubject: number ${n}\r\n\r\nbody ${n}\r\n`);
+
+describe('what a target folder already holds', () => {
+  it('counts identical copies: two in the backup need two on the target', async () => {
+    const { repository, remove } = await temporaryRepository();
+    cleanup = remove;
+    const backup = await entries(repository, [message(1), message(1), message(2), message(3)]);
+    const { target, present } = fakeTarget([message(1), message(3)]);
+    const { missing, alreadyPresent } = await findMissing(
+      repository,
+      target,
+      'INBOX',
+      backup,
+      present,
+    );
+    expect(alreadyPresent).toBe(2);
+    expect(missing.map((entry) => entry.uid)).toEqual([2, 3]);
+  });
+
+  it('recognises a copy whose final CR the server dropped, and one with CR-only lines', async () => {
+    const { repository, remove } = await temporaryRepository();
+    cleanup = remove;
+    const endsInCr = Buffer.concat([message(4), Buffer.from('\r')]);
+    const crOnly = Buffer.from('From: a@example.com\rSubject: old Mac mail\r\rbody\rmore\r\r');
+    const backup = await entries(repository, [endsInCr, crOnly, message(5)]);
+    const { target, present } = fakeTarget([endsInCr.subarray(0, -1), crOnly.subarray(0, -1)]);
+    const { missing, alreadyPresent } = await findMissing(
+      repository,
+      target,
+      'INBOX',
+      backup,
+      present,
+    );
+    expect(alreadyPresent).toBe(2);
+    expect(missing.map((entry) => entry.uid)).toEqual([3]);
+  });
+
+  it('does not take a different message of the same size and header for a copy', async () => {
+    const { repository, remove } = await temporaryRepository();
+    cleanup = remove;
+    const original = Buffer.from('Subject: same\r\n\r\nbody A\r\n');
+    const other = Buffer.from('Subject: same\r\n\r\nbody B\r\n');
+    const backup = await entries(repository, [original]);
+    const { target, present } = fakeTarget([other]);
+    const { missing } = await findMissing(repository, target, 'INBOX', backup, present);
+    // Same size and header hash: only the whole-message hash tells them apart.
+    expect(present[0]?.headerSha256).toBe(sha256(Buffer.from('Subject: same\r\n\r\n')));
+    expect(missing).toHaveLength(0);
+  });
+});
