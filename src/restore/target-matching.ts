@@ -54,10 +54,11 @@ export async function findMissing(
       unmatched.push({ entry, sameSize });
       continue;
     }
-    const headerSha256 = createHash('sha256')
-      .update(await headerOf(entry))
-      .digest('hex');
-    const match = sameSize.find((message) => message.headerSha256 === headerSha256);
+    const header = await headerOf(entry);
+    const headerSha256 = createHash('sha256').update(header).digest('hex');
+    const match = isDistinctive(header)
+      ? sameSize.find((message) => message.headerSha256 === headerSha256)
+      : undefined;
     if (match) claim(match.uid);
     else unmatched.push({ entry, sameSize });
   }
@@ -117,4 +118,9 @@ function groupBy<T>(values: readonly T[], key: (value: T) => string): Map<string
     else groups.set(k, [value]);
   }
   return groups;
+}
+
+/** Whether a header block carries a field that tells one real message from another. */
+function isDistinctive(header: Buffer): boolean {
+  return /^(message-id|date|received)[ \t]*:/im.test(header.toString('latin1'));
 }
