@@ -98,7 +98,8 @@ describe('storing messages', () => {
     const { readFileSync, writeFileSync } = await import('node:fs');
     const path = `${fresh.storage.location}/data/${location?.pack.slice(0, 2)}/${location?.pack}`;
     const pack = readFileSync(path);
-    pack[(location?.offset ?? 0) + 100] ^= 0xff;
+    const at = (location?.offset ?? 0) + 100;
+    pack.writeUInt8(pack.readUInt8(at) ^ 0xff, at);
     writeFileSync(path, pack);
     await expect(loadMessage(fresh, manifest)).rejects.toThrow(/damaged/);
   });
