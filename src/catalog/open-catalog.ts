@@ -6,7 +6,6 @@ import { CatalogError } from './catalog-error.js';
 import { migrationProvider } from './migrations.js';
 import type { CatalogSchema } from './schema.js';
 
-
 /**
  * Opens (creating if needed) the catalog database and brings its schema up to date. The url is a
  * SQLite file path; the query layer is kysely, so a PostgreSQL dialect can sit beside this one.

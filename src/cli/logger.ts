@@ -1,8 +1,8 @@
 import pino, { type Logger } from 'pino';
 
 /**
- * Diagnostics for administrators: JSON lines on stderr (or the configured file). Quiet by default
- * on the command line, where the human output says what matters; --verbose shows info and debug.
+ * Diagnostics for administrators: JSON lines to the configured log file, or with --verbose on
+ * stderr. Without either the logger is silent: the command's own output says what matters.
  */
 export function createLogger(options: {
   verbose: boolean;
@@ -10,7 +10,7 @@ export function createLogger(options: {
   file?: string;
   level?: string;
 }): Logger {
-  const level = options.verbose ? 'debug' : options.quiet ? 'error' : (options.level ?? 'warn');
+  const level = options.verbose ? 'debug' : options.file ? (options.level ?? 'info') : 'silent';
   const destination = options.file
     ? pino.destination({ dest: options.file, append: true, mkdir: true, sync: false })
     : pino.destination(2);

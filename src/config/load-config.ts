@@ -79,7 +79,9 @@ function describeIssue(issue: z.core.$ZodIssue | undefined): string {
     const prefix = path ? `${path}.` : '';
     return `unknown key ${issue.keys.map((key) => prefix + key).join(', ')}`;
   }
-  const message = issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, ' (required)');
+  const message = issue.message
+    .replace(/^Invalid input: /, '')
+    .replace(/, received undefined$/, ' (required)');
   return path ? `${path}: ${message}` : message;
 }
 

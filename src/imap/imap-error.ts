@@ -70,9 +70,11 @@ export function classifyImapError(error: unknown, where: string): ImapError {
     return new ImapError('unreachable', `${where}: cannot connect: ${why}`, { cause: error });
   }
   if (/certificate|self[- ]signed|SSL|TLS/i.test(`${code} ${shape.message ?? ''}`)) {
-    return new ImapError('auth', `${where}: TLS failed: ${shape.message ?? code}`, {
-      cause: error,
-    });
+    return new ImapError(
+      'auth',
+      `${where}: TLS failed: ${shape.message ?? code} (give the server's CA in imap.caFile, or set imap.verifyCertificate: false for a test server)`,
+      { cause: error },
+    );
   }
   if (shape.responseStatus === 'NO' || shape.responseStatus === 'BAD') {
     return new ImapError(

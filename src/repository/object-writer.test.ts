@@ -50,7 +50,8 @@ async function openFresh(): Promise<Repository> {
 /** Every index file's content, as a reader would see it. */
 async function indexes(): Promise<IndexContent[]> {
   const out: IndexContent[] = [];
-  for await (const file of storage.list('index')) out.push(await repository.readIndexFile(file.name));
+  for await (const file of storage.list('index'))
+    out.push(await repository.readIndexFile(file.name));
   return out;
 }
 

@@ -70,8 +70,9 @@ export function registerBackup(program: Command, run: CommandRunner): void {
             await catalog.markPresent(server.name, present, report.started.getTime());
           }
         }
+        const code = exitCodeFor(report);
         printReport(context.output, report, counters);
-        return exitCodeFor(report);
+        return code;
       }),
     );
 }
