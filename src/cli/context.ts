@@ -83,8 +83,15 @@ export class CliContext {
     if (!this.openedRepository) {
       const storage = await this.storage();
       const { Repository } = await import('../repository/repository.js');
+      // The format version first: a repository this version cannot read should say so before
+      // anyone types a passphrase.
+      await Repository.readConfig(storage);
       const repository = await Repository.open(storage, await this.passphrase());
-      await repository.loadIndex();
+      const { damaged } = await repository.loadIndex();
+      for (const file of damaged)
+        this.output.warn(
+          `index ${file.name} is unreadable and was passed over (${file.error}); run mailvault check`,
+        );
       this.openedRepository = repository;
     }
     return this.openedRepository;

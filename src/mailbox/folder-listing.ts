@@ -1,5 +1,6 @@
 import type { ObjectWriter } from '../repository/object-writer.js';
 import type { Repository } from '../repository/repository.js';
+import { checkVersion } from './tree-version.js';
 
 /** One message as a folder held it: its IMAP state and the manifest of its bytes. */
 export interface MessageEntry {
@@ -80,11 +81,19 @@ export async function writeListing(
 }
 
 export async function readListingRoot(repository: Repository, id: string): Promise<ListingRoot> {
-  return repository.readTree<ListingRoot>(Buffer.from(id, 'hex'));
+  return checkVersion(
+    await repository.readTree<ListingRoot>(Buffer.from(id, 'hex')),
+    'folder listing',
+    id,
+  );
 }
 
 export async function readListingPage(repository: Repository, id: string): Promise<MessageEntry[]> {
-  const page = await repository.readTree<ListingPage>(Buffer.from(id, 'hex'));
+  const page = checkVersion(
+    await repository.readTree<ListingPage>(Buffer.from(id, 'hex')),
+    'listing page',
+    id,
+  );
   return page.entries.map(([uid, flags, date, size, sha256, manifest]) => ({
     uid,
     flags,

@@ -10,6 +10,7 @@ import {
 } from '../mime/message-layout.js';
 import type { ObjectWriter } from '../repository/object-writer.js';
 import type { Repository } from '../repository/repository.js';
+import { checkVersion } from './tree-version.js';
 
 /**
  * How one message is stored. Its header block is one data object (it is what differs between
@@ -40,6 +41,8 @@ export interface BodyManifest {
 
 /** Parts smaller than this stay inline in the body tree: an object of their own would cost more than it saves. */
 const INLINE_LIMIT = 2048;
+/** The header object holds at most this much; the rest of an oversized "header" is body content. */
+const HEADER_LIMIT = 256 * 1024;
 
 export interface StoredMessage {
   manifest: string;
@@ -78,6 +81,14 @@ export async function storeMessage(
     layout = {
       header: layout.header,
       body: rest.length > 0 ? [{ kind: 'content', bytes: rest }] : [],
+    };
+  }
+  if (layout.header.length > HEADER_LIMIT) {
+    // A message without a blank line is all header to a parser; keep objects of a sane size.
+    const header = layout.header;
+    layout = {
+      header: header.subarray(0, HEADER_LIMIT),
+      body: [{ kind: 'content', bytes: header.subarray(HEADER_LIMIT) }, ...layout.body],
     };
   }
   const header = await writer.save('data', layout.header);
@@ -165,7 +176,19 @@ export async function readManifest(
   repository: Repository,
   manifest: string,
 ): Promise<MessageManifest> {
-  return repository.readTree<MessageManifest>(Buffer.from(manifest, 'hex'));
+  return checkVersion(
+    await repository.readTree<MessageManifest>(Buffer.from(manifest, 'hex')),
+    'message manifest',
+    manifest,
+  );
+}
+
+export async function readBody(repository: Repository, id: string): Promise<BodyManifest> {
+  return checkVersion(
+    await repository.readTree<BodyManifest>(Buffer.from(id, 'hex')),
+    'body manifest',
+    id,
+  );
 }
 
 /** Every object a message needs, manifest first: what check and prune follow. */
@@ -177,7 +200,7 @@ export async function messageObjects(
   const ids = [manifestId, manifest.header];
   if (manifest.body) {
     ids.push(manifest.body);
-    const body = await repository.readTree<BodyManifest>(Buffer.from(manifest.body, 'hex'));
+    const body = await readBody(repository, manifest.body);
     for (const segment of body.segments) if (segment.t !== 'l') ids.push(...segment.chunks);
   }
   return ids;
@@ -188,7 +211,7 @@ export async function loadMessage(repository: Repository, manifestId: string): P
   const manifest = await readManifest(repository, manifestId);
   const parts: Buffer[] = [await repository.readObject(Buffer.from(manifest.header, 'hex'))];
   if (manifest.body) {
-    const body = await repository.readTree<BodyManifest>(Buffer.from(manifest.body, 'hex'));
+    const body = await readBody(repository, manifest.body);
     for (const segment of body.segments) parts.push(await loadSegment(repository, segment));
   }
   const bytes = Buffer.concat(parts);

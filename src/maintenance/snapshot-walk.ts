@@ -1,6 +1,6 @@
 import { readAccountTree } from '../mailbox/account-tree.js';
 import { readListingPage, readListingRoot, type MessageEntry } from '../mailbox/folder-listing.js';
-import type { BodyManifest, MessageManifest } from '../mailbox/message-store.js';
+import { readBody, readManifest } from '../mailbox/message-store.js';
 import type { Repository } from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 
@@ -66,18 +66,14 @@ export class SnapshotWalker {
   private async walkMessage(id: string, use: ObjectUse): Promise<void> {
     this.visitor.object(id, 'tree', use);
     if (!this.firstVisit(id)) return;
-    const manifest = await this.read(
-      () => this.repository.readTree<MessageManifest>(Buffer.from(id, 'hex')),
-      id,
-      use,
-    );
+    const manifest = await this.read(() => readManifest(this.repository, id), id, use);
     if (!manifest) return;
     this.visitor.object(manifest.header, 'data', use);
     if (!manifest.body) return;
     this.visitor.object(manifest.body, 'tree', use);
     if (!this.firstVisit(manifest.body)) return;
     const body = await this.read(
-      () => this.repository.readTree<BodyManifest>(Buffer.from(manifest.body ?? '', 'hex')),
+      () => readBody(this.repository, manifest.body ?? ''),
       manifest.body,
       use,
     );

@@ -46,7 +46,7 @@ export class ObjectWriter {
     packsWritten: 0,
   };
   private readonly open = new Map<ObjectType, PackBuilder>();
-  /** Ids in an open or uploading pack, not yet in the repository index. */
+  /** Ids in an open, uploading or written pack that no index file lists yet. */
   private readonly pending = new Set<string>();
   private readonly uploads = new Set<Promise<void>>();
   private unindexed: IndexedPack[] = [];
@@ -67,7 +67,8 @@ export class ObjectWriter {
       return { id, added: false, stored: 0 };
     }
     this.pending.add(hex);
-    const sealed = seal(this.repository.key.encryption, encodePayload(plaintext, true));
+    // The object's id is its associated data: it cannot be moved under another id unnoticed.
+    const sealed = seal(this.repository.key.encryption, encodePayload(plaintext, true), id);
     let pack = this.open.get(type);
     if (!pack) {
       pack = new PackBuilder();
@@ -104,10 +105,6 @@ export class ObjectWriter {
     const { name, bytes, entries } = pack.finish(this.repository.key.encryption);
     const upload = (async () => {
       await this.repository.storage.save({ kind: 'data', name }, bytes);
-      for (const entry of entries) {
-        this.repository.index.add(entry.id, { pack: name, ...entry });
-        this.pending.delete(entry.id.toString('hex'));
-      }
       this.stats.packsWritten++;
       this.unindexed.push({ id: name, entries });
       if (this.unindexed.length >= MAX_UNINDEXED_PACKS) await this.writeIndex();
@@ -123,6 +120,14 @@ export class ObjectWriter {
     const packs = this.unindexed;
     this.unindexed = [];
     await this.repository.saveIndex({ superseded: [], packs });
+    // Only now may anyone else rely on these objects: until the index is written they are in no
+    // index a fresh reader would load, so they stay this writer's own.
+    for (const pack of packs) {
+      for (const entry of pack.entries) {
+        this.repository.index.add(entry.id, { pack: pack.id, ...entry });
+        this.pending.delete(entry.id.toString('hex'));
+      }
+    }
   }
 
   private throwIfFailed(): void {

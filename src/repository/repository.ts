@@ -99,17 +99,24 @@ export class Repository {
   /** Reads the config (checking the format version), then tries the passphrase on each key file. */
   static async open(storage: Storage, passphrase: string): Promise<Repository> {
     const config = await Repository.readConfig(storage);
+    // A key file this version cannot read (damaged, or written by a newer mailvault) must not
+    // lock out the passphrases of the others.
+    const unreadable: string[] = [];
     for await (const file of storage.list('keys')) {
-      const keyFile = parseKeyFile(
-        await storage.load({ kind: 'keys', name: file.name }),
-        file.name,
-      );
+      let keyFile;
+      try {
+        keyFile = parseKeyFile(await storage.load({ kind: 'keys', name: file.name }), file.name);
+      } catch (error) {
+        unreadable.push(error instanceof Error ? error.message : String(error));
+        continue;
+      }
       try {
         return new Repository(storage, config, await unlockKeyFile(keyFile, passphrase), file.name);
       } catch (error) {
         if (!(error instanceof WrongPassphraseError)) throw error;
       }
     }
+    if (unreadable.length > 0) throw new WrongPassphraseError(unreadable);
     throw new WrongPassphraseError();
   }
 
@@ -141,11 +148,22 @@ export class Repository {
     return new ObjectWriter(this);
   }
 
-  /** Loads every index file into memory; needed before reading objects or deduplicating. */
-  async loadIndex(): Promise<void> {
+  /**
+   * Loads every index file into memory; needed before reading objects or deduplicating. A damaged
+   * index file is passed over (its packs' headers still say what they hold) and reported.
+   */
+  async loadIndex(): Promise<{ damaged: Array<{ name: string; error: string }> }> {
     const contents: Array<[string, IndexContent]> = [];
+    const damaged: Array<{ name: string; error: string }> = [];
     for await (const file of this.storage.list('index')) {
-      contents.push([file.name, await this.readIndexFile(file.name)]);
+      try {
+        contents.push([file.name, await this.readIndexFile(file.name)]);
+      } catch (error) {
+        damaged.push({
+          name: file.name,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
     }
     const superseded = new Set(contents.flatMap(([, content]) => content.superseded));
     for (const [name, content] of contents) {
@@ -154,11 +172,13 @@ export class Repository {
         for (const entry of pack.entries) this.index.add(entry.id, { pack: pack.id, ...entry });
       }
     }
+    return { damaged };
   }
 
   async readIndexFile(name: string): Promise<IndexContent> {
     const sealed = await this.storage.load({ kind: 'index', name });
-    return decodeIndex(openFile(this.key.encryption, sealed, `index ${name}`), name);
+    checkName(sealed, name, 'index');
+    return decodeIndex(openFile(this.key.encryption, 'index', sealed, `index ${name}`), name);
   }
 
   async saveIndex(content: IndexContent): Promise<string> {
@@ -217,7 +237,7 @@ export class Repository {
     let plaintext: Buffer;
     try {
       plaintext = decodePayload(
-        open(this.key.encryption, sealed, `object ${hex}`),
+        open(this.key.encryption, sealed, id, `object ${hex}`),
         `object ${hex}`,
       );
     } catch (error) {
@@ -243,7 +263,11 @@ export class Repository {
 
   async loadSnapshot(name: string): Promise<Snapshot> {
     const sealed = await this.storage.load({ kind: 'snapshots', name });
-    return decodeSnapshot(openFile(this.key.encryption, sealed, `snapshot ${name}`), name);
+    checkName(sealed, name, 'snapshot');
+    return decodeSnapshot(
+      openFile(this.key.encryption, 'snapshot', sealed, `snapshot ${name}`),
+      name,
+    );
   }
 
   async *snapshots(): AsyncIterable<{ id: string; snapshot: Snapshot }> {
@@ -259,9 +283,20 @@ export class Repository {
   }
 
   private async saveSealed(kind: 'index' | 'snapshots', plaintext: Buffer): Promise<string> {
-    const sealed = sealFile(this.key.encryption, plaintext);
+    const sealed = sealFile(
+      this.key.encryption,
+      kind === 'index' ? 'index' : 'snapshot',
+      plaintext,
+    );
     const name = createHash('sha256').update(sealed).digest('hex');
     await this.storage.save({ kind, name }, sealed);
     return name;
+  }
+}
+
+/** Index and snapshot files are named by the SHA-256 of their bytes; a mismatch is damage. */
+function checkName(bytes: Buffer, name: string, what: string): void {
+  if (createHash('sha256').update(bytes).digest('hex') !== name) {
+    throw new Error(`${what} ${name}: its content does not match its name (damaged)`);
   }
 }

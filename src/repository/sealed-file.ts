@@ -1,11 +1,18 @@
-import { open, seal } from './crypto/aead.js';
+import { kindLabel, open, seal } from './crypto/aead.js';
 import { decodePayload, encodePayload } from './payload.js';
 
-/** Index and snapshot files: an encoded payload, sealed with the repository key. */
-export function sealFile(key: Uint8Array, data: Uint8Array): Buffer {
-  return seal(key, encodePayload(data));
+export type SealedFileKind = 'index' | 'snapshot';
+
+/** Index and snapshot files: an encoded payload, sealed with the repository key and its kind. */
+export function sealFile(key: Uint8Array, kind: SealedFileKind, data: Uint8Array): Buffer {
+  return seal(key, encodePayload(data), kindLabel(kind));
 }
 
-export function openFile(key: Uint8Array, sealed: Uint8Array, what: string): Buffer {
-  return decodePayload(open(key, sealed, what), what);
+export function openFile(
+  key: Uint8Array,
+  kind: SealedFileKind,
+  sealed: Uint8Array,
+  what: string,
+): Buffer {
+  return decodePayload(open(key, sealed, kindLabel(kind), what), what);
 }

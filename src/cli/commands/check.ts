@@ -15,10 +15,9 @@ export function registerCheck(program: Command, run: CommandRunner): void {
         const { Repository } = await import('../../repository/repository.js');
         const { checkRepository } = await import('../../maintenance/check.js');
         // Not context.repository(): that loads the index, and a damaged index is what check must report.
-        const repository = await Repository.open(
-          await context.storage(),
-          await context.passphrase(),
-        );
+        const storage = await context.storage();
+        await Repository.readConfig(storage);
+        const repository = await Repository.open(storage, await context.passphrase());
         const progress = context.output.progress('check');
         const report = await checkRepository(repository, {
           readData: Boolean(options.readData),

@@ -1,11 +1,18 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 /**
- * Authenticated encryption of every repository file and object: AES-256-GCM with a random
- * 96-bit nonce per message. Sealed form: nonce (12) | ciphertext | tag (16).
- * Random nonces are safe up to about 2^32 messages per key, far beyond a repository's object count.
+ * Authenticated encryption of every repository file and object.
+ *
+ * Sealed form: nonce (24) | ciphertext | tag (16). The first 12 bytes of the nonce select a
+ * one-time key, HMAC-SHA-256(key, nonce[0..12]); the last 12 are the AES-256-GCM nonce under it.
+ * A single key with random 96-bit nonces is only safe for about 2^32 messages; deriving a key per
+ * message removes that ceiling, which a repository growing for years could otherwise reach.
+ *
+ * The associated data binds each sealed item to what it is (an object to its id, a file to its
+ * kind), so an item moved to another place fails authentication instead of being misread.
  */
-export const NONCE_LENGTH = 12;
+export const NONCE_LENGTH = 24;
+const KEY_SELECTOR_LENGTH = 12;
 export const TAG_LENGTH = 16;
 export const SEAL_OVERHEAD = NONCE_LENGTH + TAG_LENGTH;
 
@@ -16,9 +23,22 @@ export class AuthenticationError extends Error {
   }
 }
 
-export function seal(key: Uint8Array, plaintext: Uint8Array | Uint8Array[]): Buffer {
+function messageKey(key: Uint8Array, nonce: Uint8Array): Buffer {
+  return createHmac('sha256', key).update(nonce.subarray(0, KEY_SELECTOR_LENGTH)).digest();
+}
+
+export function seal(
+  key: Uint8Array,
+  plaintext: Uint8Array | Uint8Array[],
+  associated: Uint8Array,
+): Buffer {
   const nonce = randomBytes(NONCE_LENGTH);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce);
+  const cipher = createCipheriv(
+    'aes-256-gcm',
+    messageKey(key, nonce),
+    nonce.subarray(KEY_SELECTOR_LENGTH),
+  );
+  cipher.setAAD(associated);
   const parts = [nonce];
   for (const piece of Array.isArray(plaintext) ? plaintext : [plaintext])
     parts.push(cipher.update(piece));
@@ -26,16 +46,30 @@ export function seal(key: Uint8Array, plaintext: Uint8Array | Uint8Array[]): Buf
   return Buffer.concat(parts);
 }
 
-export function open(key: Uint8Array, sealed: Uint8Array, what = 'data'): Buffer {
+export function open(
+  key: Uint8Array,
+  sealed: Uint8Array,
+  associated: Uint8Array,
+  what = 'data',
+): Buffer {
   if (sealed.length < SEAL_OVERHEAD) throw new AuthenticationError(what);
   const nonce = sealed.subarray(0, NONCE_LENGTH);
-  const tag = sealed.subarray(sealed.length - TAG_LENGTH);
-  const decipher = createDecipheriv('aes-256-gcm', key, nonce);
-  decipher.setAuthTag(tag);
+  const decipher = createDecipheriv(
+    'aes-256-gcm',
+    messageKey(key, nonce),
+    nonce.subarray(KEY_SELECTOR_LENGTH),
+  );
+  decipher.setAAD(associated);
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_LENGTH));
   const body = decipher.update(sealed.subarray(NONCE_LENGTH, sealed.length - TAG_LENGTH));
   try {
     return Buffer.concat([body, decipher.final()]);
   } catch {
     throw new AuthenticationError(what);
   }
+}
+
+/** Associated data of a sealed file or header: its kind, so one kind never passes for another. */
+export function kindLabel(kind: 'key' | 'pack header' | 'index' | 'snapshot'): Buffer {
+  return Buffer.from(`mailvault ${kind}`, 'latin1');
 }

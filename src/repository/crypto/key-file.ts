@@ -1,7 +1,7 @@
 import { createHash, randomBytes, scrypt as scryptCallback, type ScryptOptions } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { promisify } from 'node:util';
-import { AuthenticationError, open, seal } from './aead.js';
+import { AuthenticationError, kindLabel, open, seal } from './aead.js';
 import { decodeMasterKey, encodeMasterKey, type MasterKey } from './master-key.js';
 
 const scrypt = promisify(scryptCallback) as (
@@ -29,8 +29,11 @@ export interface KeyFile {
 export const DEFAULT_SCRYPT_COST = 17;
 
 export class WrongPassphraseError extends Error {
-  constructor() {
-    super('wrong passphrase: no key file of this repository opens with it');
+  constructor(unreadable: string[] = []) {
+    super(
+      'wrong passphrase: no key file of this repository opens with it' +
+        (unreadable.length > 0 ? ` (and some could not be read: ${unreadable.join('; ')})` : ''),
+    );
     this.name = 'WrongPassphraseError';
   }
 }
@@ -65,7 +68,7 @@ export async function createKeyFile(
     hostname: hostname(),
     username: safeUsername(),
     kdf,
-    data: seal(derived, encodeMasterKey(master)).toString('base64'),
+    data: seal(derived, encodeMasterKey(master), kindLabel('key')).toString('base64'),
   };
   const bytes = Buffer.from(JSON.stringify(file, null, 2) + '\n');
   return { name: createHash('sha256').update(bytes).digest('hex'), bytes };
@@ -89,7 +92,9 @@ export function parseKeyFile(bytes: Uint8Array, name: string): KeyFile {
 export async function unlockKeyFile(file: KeyFile, passphrase: string): Promise<MasterKey> {
   const derived = await deriveKey(passphrase, file.kdf);
   try {
-    return decodeMasterKey(open(derived, Buffer.from(file.data, 'base64'), 'key file'));
+    return decodeMasterKey(
+      open(derived, Buffer.from(file.data, 'base64'), kindLabel('key'), 'key file'),
+    );
   } catch (error) {
     if (error instanceof AuthenticationError) throw new WrongPassphraseError();
     throw error;

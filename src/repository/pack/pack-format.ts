@@ -1,4 +1,4 @@
-import { open, seal } from '../crypto/aead.js';
+import { kindLabel, open, seal } from '../crypto/aead.js';
 
 /**
  * A pack is one file holding many sealed objects, followed by a sealed header that lists them
@@ -55,7 +55,7 @@ export function encodePackHeader(key: Uint8Array, entries: readonly PackEntry[])
     entry.id.copy(plain, at + 9);
     at += ENTRY_LENGTH;
   }
-  const sealed = seal(key, plain);
+  const sealed = seal(key, plain, kindLabel('pack header'));
   const length = Buffer.alloc(4);
   length.writeUInt32LE(sealed.length, 0);
   return Buffer.concat([sealed, length]);
@@ -72,7 +72,7 @@ export function decodePackHeader(
   const headerLength = packTail.readUInt32LE(packTail.length - 4);
   if (headerLength + 4 > packTail.length) throw new HeaderOutOfReachError(headerLength + 4);
   const sealed = packTail.subarray(packTail.length - 4 - headerLength, packTail.length - 4);
-  const plain = open(key, sealed, `header of pack ${packName}`);
+  const plain = open(key, sealed, kindLabel('pack header'), `header of pack ${packName}`);
   if (!plain.subarray(0, 4).equals(MAGIC)) throw new Error(`pack ${packName}: bad header magic`);
   if (plain[4] !== VERSION)
     throw new Error(`pack ${packName}: unsupported pack version ${String(plain[4])}`);

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
   FILE_KINDS,
@@ -69,10 +69,24 @@ export class LocalStorage implements Storage {
       } finally {
         await handle.close();
       }
-      if (await exists(target)) {
-        throw new StorageError(`${describe(file)} already exists`, 'exists');
+      // link() fails if the name exists, so two writers can never overwrite each other;
+      // filesystems without hard links get a rename after a check instead.
+      try {
+        await link(temporary, target);
+        await unlink(temporary);
+      } catch (error) {
+        if (isNodeError(error, 'EEXIST'))
+          throw new StorageError(`${describe(file)} already exists`, 'exists');
+        if (
+          !isNodeError(error, 'EPERM') &&
+          !isNodeError(error, 'ENOTSUP') &&
+          !isNodeError(error, 'EOPNOTSUPP')
+        )
+          throw error;
+        if (await exists(target))
+          throw new StorageError(`${describe(file)} already exists`, 'exists');
+        await rename(temporary, target);
       }
-      await rename(temporary, target);
       await syncDirectory(folder);
     } catch (error) {
       await unlink(temporary).catch(() => undefined);
@@ -116,16 +130,18 @@ export class LocalStorage implements Storage {
     }
   }
 
+  /** Lists the files of a kind; anything else that lies there (temporary files, strays) is passed over. */
   async *list(kind: FileKind): AsyncIterable<FileInfo> {
     const folders =
       kind === 'data'
-        ? (await readdirOrEmpty(join(this.location, 'data'))).map((sub) =>
-            join(this.location, 'data', sub),
-          )
+        ? (await readdirOrEmpty(join(this.location, 'data')))
+            .filter((sub) => /^[0-9a-f]{2}$/.test(sub))
+            .map((sub) => join(this.location, 'data', sub))
         : [join(this.location, kind)];
+    const valid = kind === 'locks' ? /^[0-9a-zA-Z][0-9a-zA-Z._-]*$/ : /^[0-9a-f]{64}$/;
     for (const folder of folders) {
       for (const name of await readdirOrEmpty(folder)) {
-        if (name.startsWith('.tmp-')) continue;
+        if (!valid.test(name)) continue;
         try {
           const info = await stat(join(folder, name));
           if (info.isFile()) yield { name, size: info.size };
@@ -183,7 +199,7 @@ async function readdirOrEmpty(folder: string): Promise<string[]> {
   try {
     return (await readdir(folder)).sort();
   } catch (error) {
-    if (isNodeError(error, 'ENOENT')) return [];
+    if (isNodeError(error, 'ENOENT') || isNodeError(error, 'ENOTDIR')) return [];
     throw error;
   }
 }
