@@ -2,10 +2,11 @@ import type { Logger } from 'pino';
 import { writeAccountTree, type AccountTree, type FolderRecord } from '../mailbox/account-tree.js';
 import type { MessageEntry } from '../mailbox/folder-listing.js';
 import {
+  afterDrop,
   backupFolder,
   isUnchanged,
+  newFolderProgress,
   type FolderBackupContext,
-  type FolderProgress,
 } from './folder-backup.js';
 import type { ItemFailure } from './item-failure.js';
 import type { FolderStatus, MailboxReader } from './mailbox-reader.js';
@@ -65,19 +66,27 @@ export async function backupAccount(
     listings: new Map(),
   };
   let reader: MailboxReader | undefined;
+  /**
+   * Runs work on a connection, reconnecting after a drop. Connecting has its own retries, so a
+   * server that cannot be reached is not tried again here. `progressed` says whether the failed
+   * attempt got anywhere: an attempt that did starts the count afresh.
+   */
   const retrying = async <T>(
     what: string,
     work: (reader: MailboxReader) => Promise<T>,
+    progressed: () => boolean = () => false,
   ): Promise<T> => {
     for (let attempt = 0; ; attempt++) {
+      if (!reader || !reader.usable) {
+        await reader?.close().catch(() => undefined);
+        reader = await job.openReader();
+      }
       try {
-        if (!reader || !reader.usable) {
-          await reader?.close();
-          reader = await job.openReader();
-        }
         return await work(reader);
       } catch (error) {
-        if (!context.isRetryable(error) || attempt >= job.retries) throw error;
+        if (!context.isRetryable(error)) throw error;
+        if (progressed()) attempt = -1;
+        else if (attempt >= job.retries) throw error;
         context.log.warn(
           { account: job.account, attempt: attempt + 1 },
           `${what}: ${(error as Error).message}; reconnecting`,
@@ -112,9 +121,11 @@ export async function backupAccount(
         continue;
       }
       context.onFolder?.(job.account, status.path);
-      const progress: FolderProgress = { uidValidity: null, fetched: new Map() };
-      const folder = await retrying(`folder ${status.path}`, (r) =>
-        backupFolder(context, r, status, before, progress),
+      const progress = newFolderProgress();
+      const folder = await retrying(
+        `folder ${status.path}`,
+        (r) => backupFolder(context, r, status, before, progress),
+        () => afterDrop(progress),
       );
       records.push(folder.record);
       if (folder.record.listing) result.listings.set(folder.record.listing, folder.entries);

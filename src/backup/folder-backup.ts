@@ -5,7 +5,7 @@ import { storeMessage } from '../mailbox/message-store.js';
 import type { HeaderSummary } from '../mime/header-summary.js';
 import type { ObjectWriter } from '../repository/object-writer.js';
 import type { Repository } from '../repository/repository.js';
-import type { FolderStatus, MailboxReader } from './mailbox-reader.js';
+import type { FolderChanges, FolderStatus, MailboxReader } from './mailbox-reader.js';
 
 /** What one folder's backup produced, for the account's snapshot and the run's report. */
 export interface FolderResult {
@@ -58,29 +58,33 @@ export async function backupFolder(
   const since = previous?.uidValidity
     ? { uidValidity: previous.uidValidity, highestModseq: previous.highestModseq }
     : null;
-  const changes = await reader.changes(status.path, since);
+  progress.order = [];
+  progress.fetchedThisAttempt = 0;
+  let changes = await reader.changes(status.path, since);
   const sameUids = previous?.uidValidity === changes.uidValidity;
   const known = new Map<number, MessageEntry>();
   if (sameUids && previous?.listing)
     for (const entry of await readAllEntries(context.repository, previous.listing))
       known.set(entry.uid, entry);
-  if (progress.uidValidity !== changes.uidValidity) progress.fetched.clear();
+  if (progress.uidValidity !== changes.uidValidity) {
+    progress.fetched.clear();
+    progress.skipped.clear();
+    progress.suspects.clear();
+  }
   progress.uidValidity = changes.uidValidity;
   for (const [uid, entry] of progress.fetched) known.set(uid, entry);
 
-  const next = new Map<number, MessageEntry>();
-  if (changes.mode === 'incremental') {
-    for (const [uid, entry] of known) next.set(uid, entry);
-    for (const uid of changes.vanished) next.delete(uid);
-    if (changes.present)
-      for (const uid of [...next.keys()]) if (!changes.present.has(uid)) next.delete(uid);
+  let plan = planFolder(changes, known);
+  if (changes.mode === 'incremental' && plan.next.size + plan.wanted.length !== changes.exists) {
+    // The change log does not account for every message (one the server could not deliver last
+    // time is in no change since): compare the whole folder instead.
+    changes = await reader.changes(status.path, null);
+    plan = planFolder(changes, known);
   }
-  const wanted: number[] = [];
-  for (const [uid, flags] of changes.flags) {
-    const entry = known.get(uid);
-    if (entry) next.set(uid, { ...entry, flags });
-    else wanted.push(uid);
-  }
+  const { next } = plan;
+  const wanted = plan.wanted.filter((uid) => !progress.skipped.has(uid)).sort((a, b) => a - b);
+  progress.order = wanted;
+  progress.fetchedThisAttempt = 0;
   // A restore gives a message a new UID but not new bytes: those cost a download, never an upload.
   let newMessages = 0;
   let bytesRead = 0;
@@ -98,13 +102,14 @@ export async function backupFolder(
     context.summaries.set(stored.manifest, stored.summary);
     next.set(message.uid, entry);
     progress.fetched.set(message.uid, entry);
+    progress.fetchedThisAttempt++;
     newMessages++;
     bytesRead += message.raw.length;
     bytesAdded += stored.bytesAdded;
     context.onMessage?.(message.raw.length);
   }
   // A message missing from the answer was either expunged meanwhile or is one the server cannot read.
-  const missing = wanted.filter((uid) => !next.has(uid));
+  const missing = plan.wanted.filter((uid) => !next.has(uid));
   const undelivered =
     missing.length > 0
       ? [...(await reader.present(status.path, missing))].sort((a, b) => a - b)
@@ -127,11 +132,66 @@ export async function backupFolder(
   return { record, entries, newMessages, bytesRead, bytesAdded, undelivered };
 }
 
+/** What a folder's listing will hold, and which messages must be fetched for it. */
+function planFolder(
+  changes: FolderChanges,
+  known: ReadonlyMap<number, MessageEntry>,
+): { next: Map<number, MessageEntry>; wanted: number[] } {
+  const next = new Map<number, MessageEntry>();
+  if (changes.mode === 'incremental') {
+    for (const [uid, entry] of known) next.set(uid, entry);
+    for (const uid of changes.vanished) next.delete(uid);
+    if (changes.present)
+      for (const uid of [...next.keys()]) if (!changes.present.has(uid)) next.delete(uid);
+  }
+  const wanted: number[] = [];
+  for (const [uid, flags] of changes.flags) {
+    const entry = known.get(uid);
+    if (entry) next.set(uid, { ...entry, flags });
+    else wanted.push(uid);
+  }
+  return { next, wanted };
+}
+
 /**
- * Messages already fetched by an attempt that a dropped connection interrupted, so that the retry
- * does not fetch them again (valid while UIDVALIDITY stays the same).
+ * What survives a dropped connection in one folder's backup: the messages already fetched (so a
+ * retry does not fetch them again, while UIDVALIDITY stays the same), and what is known about
+ * messages the server drops the connection on. Some servers (Dovecot by default) disconnect when a
+ * message cannot be read; a message that ends two attempts in a row without anything fetched
+ * before it is skipped, and reported as undelivered, so that one bad message cannot take the
+ * whole account down with it.
  */
 export interface FolderProgress {
   uidValidity: string | null;
   fetched: Map<number, MessageEntry>;
+  /** UIDs the current attempt asks for, in order. */
+  order: number[];
+  fetchedThisAttempt: number;
+  suspects: Map<number, number>;
+  skipped: Set<number>;
+}
+
+export function newFolderProgress(): FolderProgress {
+  return {
+    uidValidity: null,
+    fetched: new Map(),
+    order: [],
+    fetchedThisAttempt: 0,
+    suspects: new Map(),
+    skipped: new Set(),
+  };
+}
+
+/** Called after a dropped attempt: whether it made progress; if not, blames the message it stopped at. */
+export function afterDrop(progress: FolderProgress): boolean {
+  if (progress.fetchedThisAttempt > 0) return true;
+  const suspect = progress.order.find(
+    (uid) => !progress.fetched.has(uid) && !progress.skipped.has(uid),
+  );
+  if (suspect === undefined) return false;
+  const strikes = (progress.suspects.get(suspect) ?? 0) + 1;
+  progress.suspects.set(suspect, strikes);
+  // Skipping is not progress: a server that drops every attempt still runs out of retries.
+  if (strikes >= 2) progress.skipped.add(suspect);
+  return false;
 }

@@ -35,6 +35,7 @@ export class CliContext {
   private openedRepository?: Repository;
   private openedCatalog?: Catalog;
   private logger?: Logger;
+  private passphraseSource = '';
 
   constructor(readonly globals: GlobalOptions) {
     const json = Boolean(globals.json);
@@ -70,7 +71,25 @@ export class CliContext {
   async passphrase(options: { confirm?: boolean } = {}): Promise<string> {
     const loaded = await this.config();
     const file = loaded.config.repository.passwordFile;
-    return readPassphrase(file ? configPath(loaded, file) : undefined, options);
+    const passphrase = await readPassphrase(file ? configPath(loaded, file) : undefined, options);
+    this.passphraseSource = passphrase.source;
+    return passphrase.value;
+  }
+
+  /** Opens the repository with the configured passphrase, saying where a wrong one came from. */
+  async openRepository(storage: Storage): Promise<Repository> {
+    const { Repository } = await import('../repository/repository.js');
+    // The format version first: a repository this version cannot read should say so before
+    // anyone types a passphrase.
+    await Repository.readConfig(storage);
+    const passphrase = await this.passphrase();
+    try {
+      return await Repository.open(storage, passphrase);
+    } catch (error) {
+      if (error instanceof Error && error.name === 'WrongPassphraseError')
+        error.message += ` (passphrase from ${this.passphraseSource})`;
+      throw error;
+    }
   }
 
   /** Uses a repository the command already opened (init creates one). */
@@ -82,11 +101,7 @@ export class CliContext {
   async repository(): Promise<Repository> {
     if (!this.openedRepository) {
       const storage = await this.storage();
-      const { Repository } = await import('../repository/repository.js');
-      // The format version first: a repository this version cannot read should say so before
-      // anyone types a passphrase.
-      await Repository.readConfig(storage);
-      const repository = await Repository.open(storage, await this.passphrase());
+      const repository = await this.openRepository(storage);
       const { damaged } = await repository.loadIndex();
       for (const file of damaged)
         this.output.warn(

@@ -5,13 +5,24 @@ import { UsageError } from './exit-codes.js';
  * The repository passphrase: from repository.passwordFile, else $MAILVAULT_PASSWORD, else a
  * prompt when stdin is a terminal. A file's trailing newline is not part of the passphrase.
  */
+export interface Passphrase {
+  value: string;
+  /** Where it came from, for a message when it is wrong. */
+  source: string;
+}
+
 export async function readPassphrase(
   passwordFile: string | undefined,
   options: { purpose?: string; confirm?: boolean } = {},
-): Promise<string> {
-  if (passwordFile) return readSecretFile(passwordFile, 'repository.passwordFile');
+): Promise<Passphrase> {
+  if (passwordFile)
+    return {
+      value: await readSecretFile(passwordFile, 'repository.passwordFile'),
+      source: `repository.passwordFile ${passwordFile}`,
+    };
   const fromEnvironment = process.env.MAILVAULT_PASSWORD;
-  if (fromEnvironment !== undefined && fromEnvironment !== '') return fromEnvironment;
+  if (fromEnvironment !== undefined && fromEnvironment !== '')
+    return { value: fromEnvironment, source: '$MAILVAULT_PASSWORD' };
   if (process.stdin.isTTY && process.stderr.isTTY) {
     const purpose = options.purpose ?? 'repository passphrase';
     const answer = await prompt(`Enter ${purpose}: `);
@@ -20,7 +31,7 @@ export async function readPassphrase(
     if (options.confirm && (await prompt(`Enter ${purpose} again: `)) !== answer) {
       throw new UsageError('the passphrases do not match');
     }
-    return answer;
+    return { value: answer, source: 'the prompt' };
   }
   throw new UsageError(
     'no repository passphrase: set repository.passwordFile in the configuration, or $MAILVAULT_PASSWORD',

@@ -116,8 +116,7 @@ export class Repository {
         if (!(error instanceof WrongPassphraseError)) throw error;
       }
     }
-    if (unreadable.length > 0) throw new WrongPassphraseError(unreadable);
-    throw new WrongPassphraseError();
+    throw new WrongPassphraseError(storage.location, unreadable);
   }
 
   static async readConfig(storage: Storage): Promise<RepositoryConfig> {

@@ -130,3 +130,33 @@ export function runNode(
     });
   });
 }
+
+/** Runs the CLI on another configuration file (a variant a test wrote), as Workspace.run does. */
+export function runCli(
+  config: string,
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return runNode(
+    [MAILVAULT_BIN, '--config', config, '--no-progress', ...args],
+    options.env ?? {},
+    options.timeoutMs ?? 120_000,
+  );
+}
+
+/**
+ * A configuration written by configYaml with the IMAP server's host and port replaced (a proxy,
+ * a closed port), and `imapExtra` (e.g. "retries: 1") added to the server's imap settings.
+ */
+export function withImapEndpoint(
+  yaml: string,
+  endpoint: { host: string; port: number },
+  imapExtra = '',
+): string {
+  const changed = yaml.replace(
+    /imap: \{ host: [^,]+, port: \d+,/,
+    `imap: { host: ${endpoint.host}, port: ${endpoint.port},${imapExtra ? ` ${imapExtra},` : ''}`,
+  );
+  if (changed === yaml) throw new Error('no IMAP endpoint found in the configuration');
+  return changed;
+}

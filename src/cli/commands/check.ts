@@ -12,12 +12,9 @@ export function registerCheck(program: Command, run: CommandRunner): void {
     .option('--read-data', 'read every pack and authenticate every object')
     .action(async (options: { readData?: boolean }) =>
       run(async (context) => {
-        const { Repository } = await import('../../repository/repository.js');
         const { checkRepository } = await import('../../maintenance/check.js');
         // Not context.repository(): that loads the index, and a damaged index is what check must report.
-        const storage = await context.storage();
-        await Repository.readConfig(storage);
-        const repository = await Repository.open(storage, await context.passphrase());
+        const repository = await context.openRepository(await context.storage());
         const progress = context.output.progress('check');
         const report = await checkRepository(repository, {
           readData: Boolean(options.readData),

@@ -29,9 +29,12 @@ export interface KeyFile {
 export const DEFAULT_SCRYPT_COST = 17;
 
 export class WrongPassphraseError extends Error {
-  constructor(unreadable: string[] = []) {
+  constructor(
+    readonly location = '',
+    readonly unreadable: string[] = [],
+  ) {
     super(
-      'wrong passphrase: no key file of this repository opens with it' +
+      `wrong passphrase${location ? ` for the repository at ${location}` : ''}: no key file opens with it` +
         (unreadable.length > 0 ? ` (and some could not be read: ${unreadable.join('; ')})` : ''),
     );
     this.name = 'WrongPassphraseError';

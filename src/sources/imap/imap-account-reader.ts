@@ -37,6 +37,8 @@ export interface FolderChanges {
   uidValidity: string;
   uidNext: number;
   highestModseq: string | null;
+  /** Messages in the folder when it was opened. */
+  exists: number;
   /**
    * complete: `flags` holds every message of the folder; anything else is gone.
    * incremental: `flags` holds only messages changed or added since, `vanished` those expunged.
@@ -132,7 +134,7 @@ export class ImapAccountReader {
       const uidValidity = String(mailbox.uidValidity);
       const highestModseq =
         !mailbox.noModseq && mailbox.highestModseq ? String(mailbox.highestModseq) : null;
-      const base = { uidValidity, uidNext: mailbox.uidNext, highestModseq };
+      const base = { uidValidity, uidNext: mailbox.uidNext, highestModseq, exists: mailbox.exists };
       if (mailbox.exists === 0)
         return { ...base, mode: 'complete', flags: new Map(), vanished: [], present: null };
       const incremental =
@@ -201,26 +203,48 @@ export class ImapAccountReader {
       if (this.client.mailbox === false || this.client.mailbox.path !== path)
         await this.client.mailboxOpen(path, { readOnly: true });
       for (const set of uidSetBatches(uids)) {
-        for await (const message of this.client.fetch(
-          set,
-          { uid: true, flags: true, internalDate: true, source: true },
-          { uid: true },
-        )) {
-          if (!message.source) continue;
-          const date =
-            message.internalDate instanceof Date
-              ? message.internalDate
-              : new Date(String(message.internalDate));
-          yield {
-            uid: message.uid,
-            flags: normalizeFlags(message.flags),
-            date: date.toISOString(),
-            raw: message.source,
-          };
+        const delivered = new Set<number>();
+        try {
+          for await (const message of this.fetchBodies(set)) {
+            delivered.add(message.uid);
+            yield message;
+          }
+        } catch (error) {
+          if (!isRefusal(error)) throw error;
+          // The server refused part of the batch (a message it cannot read): ask for the rest one
+          // by one, so that only the unreadable ones are missing; the caller reports those.
+          const batch = uids.filter((uid) => !delivered.has(uid) && inSet(uid, set));
+          for (const uid of batch) {
+            try {
+              yield* this.fetchBodies(String(uid));
+            } catch (single) {
+              if (!isRefusal(single)) throw single;
+            }
+          }
         }
       }
     } catch (error) {
       throw classifyImapError(error, where);
+    }
+  }
+
+  private async *fetchBodies(set: string): AsyncGenerator<FetchedMessage> {
+    for await (const message of this.client.fetch(
+      set,
+      { uid: true, flags: true, internalDate: true, source: true },
+      { uid: true },
+    )) {
+      if (!message.source) continue;
+      const date =
+        message.internalDate instanceof Date
+          ? message.internalDate
+          : new Date(String(message.internalDate));
+      yield {
+        uid: message.uid,
+        flags: normalizeFlags(message.flags),
+        date: date.toISOString(),
+        raw: message.source,
+      };
     }
   }
 
@@ -257,4 +281,17 @@ const SPECIAL_USE = new Set([
 
 function isSpecialUse(flag: string): boolean {
   return SPECIAL_USE.has(flag.toLowerCase());
+}
+
+/** A NO or BAD answer: the connection is fine, the server declined this command. */
+function isRefusal(error: unknown): boolean {
+  const status = (error as { responseStatus?: string } | null)?.responseStatus;
+  return status === 'NO' || status === 'BAD';
+}
+
+function inSet(uid: number, set: string): boolean {
+  return set.split(',').some((range) => {
+    const [from, to] = range.split(':').map(Number);
+    return from !== undefined && uid >= from && uid <= (to ?? from);
+  });
 }
