@@ -55,6 +55,13 @@ export interface ItemRow {
   manifest: string;
 }
 
+export interface SyncResult {
+  /** Snapshots recorded now. */
+  added: number;
+  /** Snapshot files that could not be read, passed over. */
+  damaged: Array<{ id: string; error: string }>;
+}
+
 export interface ItemHistoryRow {
   from: Date;
   until: Date | null;
@@ -105,7 +112,7 @@ export class Catalog {
    * first) and replays the history of accounts whose snapshots were removed. Returns the number
    * of snapshots added.
    */
-  async sync(repository: Repository): Promise<number> {
+  async sync(repository: Repository): Promise<SyncResult> {
     const inRepository = new Set<string>();
     for await (const file of repository.storage.list('snapshots')) inRepository.add(file.name);
     const known = await this.db.selectFrom('snapshots').select(['id', 'account_id']).execute();
@@ -128,18 +135,25 @@ export class Catalog {
       });
     }
     const fresh = [];
+    const damaged: SyncResult['damaged'] = [];
     for (const id of inRepository) {
-      if (!knownIds.has(id)) fresh.push({ id, snapshot: await repository.loadSnapshot(id) });
+      if (knownIds.has(id)) continue;
+      try {
+        fresh.push({ id, snapshot: await repository.loadSnapshot(id) });
+      } catch (error) {
+        // One unreadable snapshot must not hide all the others; check names it too.
+        damaged.push({ id, error: error instanceof Error ? error.message : String(error) });
+      }
     }
     fresh.sort(
       (a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id),
     );
     for (const { id, snapshot } of fresh) await ingestSnapshot(this.db, repository, id, snapshot);
-    return fresh.length;
+    return { added: fresh.length, damaged };
   }
 
   /** Empties the catalog and records every snapshot of the repository again. */
-  async rebuild(repository: Repository): Promise<number> {
+  async rebuild(repository: Repository): Promise<SyncResult> {
     await this.db.transaction().execute(async (trx) => {
       for (const table of [
         'item_states',

@@ -124,9 +124,17 @@ export class CliContext {
       const catalog = await Catalog.open(url);
       this.openedCatalog = catalog;
       await catalog.bind(repository.config.id, url);
-      if (options.sync !== false) await catalog.sync(repository);
+      if (options.sync !== false) this.warnDamaged((await catalog.sync(repository)).damaged);
     }
     return this.openedCatalog;
+  }
+
+  /** Snapshot files the catalog could not read are passed over; say so on every command. */
+  warnDamaged(damaged: ReadonlyArray<{ id: string; error: string }>): void {
+    for (const file of damaged)
+      this.output.warn(
+        `snapshot ${file.id} is unreadable and was passed over (${file.error}); run mailvault check`,
+      );
   }
 
   /** Every configured account, or those named (each must be configured). */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   readAllEntries,
+  readListingPage,
   readListingRoot,
   writeListing,
   type MessageEntry,
@@ -48,6 +49,33 @@ describe('folder listings', () => {
     const beforeFlag = writer.stats.objectsAdded;
     await writeListing(writer, flagged);
     expect(writer.stats.objectsAdded - beforeFlag).toBe(2);
+  });
+
+  it('refuses a root or page of another version instead of misreading it', async () => {
+    const { repository, remove } = await temporaryRepository();
+    cleanup = remove;
+    const writer = repository.writer();
+    const id = await writeListing(writer, [entry(1), entry(2)]);
+    await writer.flush();
+    const root = await readListingRoot(repository, id);
+    const page = root.pages[0]?.id ?? '';
+    const pageTree = await repository.readTree<object>(Buffer.from(page, 'hex'));
+    const save = async (tree: object): Promise<string> =>
+      (await writer.save('tree', Buffer.from(JSON.stringify(tree)))).id.toString('hex');
+    const newerRoot = await save({ ...root, v: 2 });
+    const newerPage = await save({ ...pageTree, v: 2 });
+    const rootOfNewerPage = await save({ ...root, pages: [{ ...root.pages[0], id: newerPage }] });
+    await writer.flush();
+    await expect(readListingRoot(repository, newerRoot)).rejects.toThrow(
+      `folder listing ${newerRoot}: unsupported version 2 (upgrade mailvault)`,
+    );
+    await expect(readListingPage(repository, newerPage)).rejects.toThrow(
+      `listing page ${newerPage}: unsupported version 2 (upgrade mailvault)`,
+    );
+    await expect(readAllEntries(repository, rootOfNewerPage)).rejects.toThrow(
+      /listing page .*unsupported version 2/,
+    );
+    expect(await readAllEntries(repository, id)).toEqual([entry(1), entry(2)]);
   });
 
   it('refuses entries out of UID order', async () => {

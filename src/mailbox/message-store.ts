@@ -83,6 +83,7 @@ export async function storeMessage(
       body: rest.length > 0 ? [{ kind: 'content', bytes: rest }] : [],
     };
   }
+  const summary = summarizeHeader(layout.header);
   if (layout.header.length > HEADER_LIMIT) {
     // A message without a blank line is all header to a parser; keep objects of a sane size.
     const header = layout.header;
@@ -99,7 +100,6 @@ export async function storeMessage(
     const tree: BodyManifest = { v: 1, segments: mergeLiterals(segments) };
     body = (await writer.save('tree', Buffer.from(JSON.stringify(tree)))).id.toString('hex');
   }
-  const summary = summarizeHeader(layout.header);
   const manifest: MessageManifest = {
     v: 1,
     size: raw.length,

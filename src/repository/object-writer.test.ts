@@ -13,13 +13,15 @@ const COST = 10;
 const PASSPHRASE = 'writer tests';
 const MiB = 1024 * 1024;
 
-/** Local storage that records the order of writes and can be told to fail writing packs. */
+/** Local storage that records the order of writes and can be told to fail writing packs or indexes. */
 class RecordingStorage extends LocalStorage {
   readonly saved: FileHandle[] = [];
   failPacks = false;
+  failIndexes = false;
 
   override async save(file: FileHandle, data: Uint8Array): Promise<void> {
     if (this.failPacks && file.kind === 'data') throw new Error('disk full');
+    if (this.failIndexes && file.kind === 'index') throw new Error('quota exceeded');
     await super.save(file, data);
     this.saved.push(file);
   }
@@ -138,6 +140,8 @@ describe('ObjectWriter', () => {
     fresh = await openFresh();
     expect(large.some((id) => fresh.index.has(id))).toBe(false);
     expect(fresh.index.has(small.id)).toBe(false);
+    // Nor to this very repository's index: the written pack is the writer's own until indexed.
+    expect(large.some((id) => repository.index.has(id))).toBe(false);
 
     await writer.flush();
     fresh = await openFresh();
@@ -210,6 +214,50 @@ describe('ObjectWriter', () => {
     expect(await readdir(join(path, 'index'))).toEqual([]);
     const fresh = await openFresh();
     expect(fresh.index.has(id)).toBe(false);
+    // Nor does the repository the writer belongs to count it as stored: another writer stores it.
+    expect(repository.index.has(id)).toBe(false);
+    storage.failPacks = false;
+    const second = repository.writer();
+    expect((await second.save('data', Buffer.from('never stored'))).added).toBe(true);
+    await second.flush();
+    expect((await (await openFresh()).readObject(id)).toString()).toBe('never stored');
+  });
+
+  it('adds objects to the repository index only once the index file listing them is saved', async () => {
+    const writer = repository.writer();
+    const { id } = await writer.save('data', Buffer.from('in a pack, in no index'));
+    storage.failIndexes = true;
+    await expect(writer.flush()).rejects.toThrow(/quota exceeded/);
+    // The pack was written, but no index file lists it: a fresh reader would not find the object.
+    expect(await packNames()).toHaveLength(1);
+    expect(await readdir(join(path, 'index'))).toEqual([]);
+    expect(repository.index.has(id)).toBe(false);
+
+    // So a second writer must not take it for stored (a snapshot would then point at nothing).
+    storage.failIndexes = false;
+    const second = repository.writer();
+    const again = await second.save('data', Buffer.from('in a pack, in no index'));
+    expect(again).toMatchObject({ id, added: true });
+    await second.flush();
+    expect(repository.index.has(id)).toBe(true);
+    const fresh = await openFresh();
+    expect((await fresh.readObject(id)).toString()).toBe('in a pack, in no index');
+  });
+
+  it('adds what a successful flush indexed to the repository index, for every writer', async () => {
+    const writer = repository.writer();
+    const { id } = await writer.save('tree', Buffer.from('{"v":1}'));
+    expect(repository.index.has(id)).toBe(false);
+    await writer.flush();
+    const location = repository.index.get(id);
+    expect(location?.type).toBe('tree');
+    const [index] = await indexes();
+    expect(location?.pack).toBe(index?.packs[0]?.id);
+    expect(await repository.writer().save('tree', Buffer.from('{"v":1}'))).toEqual({
+      id,
+      added: false,
+      stored: 0,
+    });
   });
 
   it('refuses further work after a failed pack write', async () => {

@@ -119,7 +119,14 @@ export class ObjectWriter {
     if (this.unindexed.length === 0) return;
     const packs = this.unindexed;
     this.unindexed = [];
-    await this.repository.saveIndex({ superseded: [], packs });
+    try {
+      await this.repository.saveIndex({ superseded: [], packs });
+    } catch (error) {
+      // Keep them for the next attempt, and refuse further work: nothing may refer to them yet.
+      this.unindexed = [...packs, ...this.unindexed];
+      this.failure ??= error;
+      throw error;
+    }
     // Only now may anyone else rely on these objects: until the index is written they are in no
     // index a fresh reader would load, so they stay this writer's own.
     for (const pack of packs) {

@@ -113,7 +113,10 @@ export class Repository {
       try {
         return new Repository(storage, config, await unlockKeyFile(keyFile, passphrase), file.name);
       } catch (error) {
-        if (!(error instanceof WrongPassphraseError)) throw error;
+        if (!(error instanceof WrongPassphraseError))
+          unreadable.push(
+            `key file ${file.name}: ${error instanceof Error ? error.message : String(error)}`,
+          );
       }
     }
     throw new WrongPassphraseError(storage.location, unreadable);

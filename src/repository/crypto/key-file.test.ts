@@ -1,6 +1,6 @@
-import { createHash, scryptSync } from 'node:crypto';
+import { createDecipheriv, createHash, createHmac, scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { open } from './aead.js';
+import { AuthenticationError, kindLabel, open, seal } from './aead.js';
 import {
   WrongPassphraseError,
   createKeyFile,
@@ -45,14 +45,49 @@ describe('key files', () => {
       r: file.kdf.r,
       p: file.kdf.p,
     });
-    const inner = JSON.parse(open(derived, Buffer.from(file.data, 'base64')).toString()) as Record<
-      string,
-      string
-    >;
+    // Sealed as every item is: nonce(24) | ciphertext | tag(16), the message key selected by the
+    // first 12 nonce bytes, with the ASCII label "mailvault key" as associated data.
+    const sealed = Buffer.from(file.data, 'base64');
+    const nonce = sealed.subarray(0, 24);
+    const decipher = createDecipheriv(
+      'aes-256-gcm',
+      createHmac('sha256', derived).update(nonce.subarray(0, 12)).digest(),
+      nonce.subarray(12),
+    );
+    decipher.setAAD(Buffer.from('mailvault key', 'ascii'));
+    decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+    const plain = Buffer.concat([
+      decipher.update(sealed.subarray(24, sealed.length - 16)),
+      decipher.final(),
+    ]);
+    const inner = JSON.parse(plain.toString()) as Record<string, string>;
+    expect(open(derived, sealed, kindLabel('key'))).toEqual(plain);
     expect(Object.keys(inner).sort()).toEqual(['chunker', 'encryption', 'id']);
     expect(inner.encryption).toBe(master.encryption.toString('base64'));
     expect(inner.id).toBe(master.id.toString('base64'));
     expect(inner.chunker).toBe(master.chunker.toString('base64'));
+  });
+
+  it('open only as a key: the same wrapping sealed as another kind is refused', async () => {
+    const { bytes } = await createKeyFile(generateMasterKey(), 'pass', COST);
+    const file = asJson(bytes);
+    const derived = scryptSync('pass', Buffer.from(file.kdf.salt, 'base64'), 32, {
+      N: file.kdf.N,
+      r: file.kdf.r,
+      p: file.kdf.p,
+    });
+    const plain = open(derived, Buffer.from(file.data, 'base64'), kindLabel('key'));
+    expect(() => open(derived, Buffer.from(file.data, 'base64'), kindLabel('index'))).toThrow(
+      AuthenticationError,
+    );
+    // The right key and plaintext, but bound to another kind: not a key file.
+    const misbound = {
+      ...file,
+      data: seal(derived, plain, kindLabel('snapshot')).toString('base64'),
+    };
+    await expect(unlockKeyFile(misbound, 'pass')).rejects.toThrow(WrongPassphraseError);
+    const rebound = { ...file, data: seal(derived, plain, kindLabel('key')).toString('base64') };
+    await expect(unlockKeyFile(rebound, 'pass')).resolves.toBeDefined();
   });
 
   it('do not contain the master key in the clear', async () => {
@@ -90,6 +125,12 @@ describe('key files', () => {
     salt[0] = (salt[0] ?? 0) ^ 1;
     const tamperedSalt = { ...file, kdf: { ...file.kdf, salt: salt.toString('base64') } };
     await expect(unlockKeyFile(tamperedSalt, 'pass')).rejects.toThrow(WrongPassphraseError);
+    // A byte of the key selector (the first 12 nonce bytes) changes the message key.
+    const selector = Buffer.from(file.data, 'base64');
+    selector[3] = (selector[3] ?? 0) ^ 1;
+    await expect(
+      unlockKeyFile({ ...file, data: selector.toString('base64') }, 'pass'),
+    ).rejects.toThrow(WrongPassphraseError);
     // The untouched file still opens.
     await expect(unlockKeyFile(parseKeyFile(bytes, name), 'pass')).resolves.toBeDefined();
   });

@@ -84,10 +84,24 @@ export function parseKeyFile(bytes: Uint8Array, name: string): KeyFile {
   } catch {
     throw new Error(`key file ${name} is not valid JSON`);
   }
+  if (typeof parsed !== 'object' || parsed === null)
+    throw new Error(`key file ${name} is not a key file`);
   if (parsed.version !== 1)
     throw new Error(`key file ${name} has unsupported version ${String(parsed.version)}`);
-  if (parsed.kdf?.name !== 'scrypt')
-    throw new Error(`key file ${name} uses an unknown key derivation`);
+  const kdf = parsed.kdf as Partial<KeyFile['kdf']> | undefined;
+  if (kdf?.name !== 'scrypt') throw new Error(`key file ${name} uses an unknown key derivation`);
+  const powerOfTwo = typeof kdf.N === 'number' && Number.isInteger(Math.log2(kdf.N));
+  if (
+    !powerOfTwo ||
+    (kdf.N ?? 0) < 2 ** 10 ||
+    (kdf.N ?? 0) > 2 ** 22 ||
+    !isSmall(kdf.r) ||
+    !isSmall(kdf.p)
+  ) {
+    throw new Error(`key file ${name} has invalid scrypt parameters`);
+  }
+  if (!isBase64(kdf.salt) || !isBase64(parsed.data))
+    throw new Error(`key file ${name} lacks its salt or its data`);
   return parsed;
 }
 
@@ -110,4 +124,12 @@ function safeUsername(): string {
   } catch {
     return '';
   }
+}
+
+function isSmall(value: unknown): boolean {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 64;
+}
+
+function isBase64(value: unknown): boolean {
+  return typeof value === 'string' && value.length > 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(value);
 }

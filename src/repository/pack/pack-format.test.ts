@@ -1,6 +1,6 @@
-import { createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import { createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { AuthenticationError, seal } from '../crypto/aead.js';
+import { AuthenticationError, kindLabel, open, seal } from '../crypto/aead.js';
 import { PackBuilder } from './pack-builder.js';
 import {
   HeaderOutOfReachError,
@@ -20,21 +20,34 @@ function buildPack(count: number, types: ObjectType[] = ['data', 'tree']) {
   for (let i = 0; i < count; i++) {
     const plain = randomBytes(10 + i * 37);
     plaintexts.push(plain);
-    builder.add(types[i % types.length] ?? 'data', idOf(`o${i}`), seal(key, plain), plain.length);
+    const id = idOf(`o${i}`);
+    // Each object is sealed with its id as associated data, as the writer does.
+    builder.add(types[i % types.length] ?? 'data', id, seal(key, plain, id), plain.length);
   }
   return { ...builder.finish(key), plaintexts };
 }
 
-/** Reads the header the way the format document says, with nothing but AES-GCM. */
+/** Opens nonce(24) | ciphertext | tag(16) with nothing but HMAC-SHA-256 and AES-256-GCM. */
+function openByHand(sealed: Buffer, associated: Buffer): Buffer {
+  const nonce = sealed.subarray(0, 24);
+  const decipher = createDecipheriv(
+    'aes-256-gcm',
+    createHmac('sha256', key).update(nonce.subarray(0, 12)).digest(),
+    nonce.subarray(12),
+  );
+  decipher.setAAD(associated);
+  decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+  return Buffer.concat([
+    decipher.update(sealed.subarray(24, sealed.length - 16)),
+    decipher.final(),
+  ]);
+}
+
+/** Reads the header the way the format document says, with nothing but node:crypto. */
 function readHeaderByHand(pack: Buffer): { count: number; entries: Buffer } {
   const headerLength = pack.readUInt32LE(pack.length - 4);
   const sealed = pack.subarray(pack.length - 4 - headerLength, pack.length - 4);
-  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, 12));
-  decipher.setAuthTag(sealed.subarray(sealed.length - 16));
-  const plain = Buffer.concat([
-    decipher.update(sealed.subarray(12, sealed.length - 16)),
-    decipher.final(),
-  ]);
+  const plain = openByHand(sealed, Buffer.from('mailvault pack header', 'ascii'));
   expect(plain.subarray(0, 4).toString('latin1')).toBe('MVPK');
   expect(plain[4]).toBe(1);
   return { count: plain.readUInt32LE(5), entries: plain.subarray(9) };
@@ -65,6 +78,16 @@ describe('pack format', () => {
       expect(raw.readUInt32LE(at + 1)).toBe(entry.length);
       expect(raw.readUInt32LE(at + 5)).toBe(plaintexts[i]?.length);
       expect(raw.subarray(at + 9, at + 41)).toEqual(idOf(`o${i}`));
+    }
+  });
+
+  it('holds objects sealed with their id as associated data, back to back', () => {
+    const { bytes, entries, plaintexts } = buildPack(3);
+    for (const [i, entry] of entries.entries()) {
+      const sealed = bytes.subarray(entry.offset, entry.offset + entry.length);
+      expect(openByHand(sealed, idOf(`o${i}`))).toEqual(plaintexts[i]);
+      // Under any other id the same bytes do not open: an object cannot be moved unnoticed.
+      expect(() => open(key, sealed, idOf(`o${i + 1}`))).toThrow(AuthenticationError);
     }
   });
 
@@ -109,6 +132,21 @@ describe('pack format', () => {
     );
   });
 
+  it('rejects a header sealed as anything but a pack header', () => {
+    const entry = { type: 'data' as const, id: idOf('x'), offset: 0, length: 40, rawLength: 12 };
+    const good = encodePackHeader(key, [entry]);
+    const plain = open(key, good.subarray(0, good.length - 4), kindLabel('pack header'));
+    for (const label of [kindLabel('index'), kindLabel('snapshot'), idOf('x'), Buffer.alloc(0)]) {
+      const sealed = seal(key, plain, label);
+      const length = Buffer.alloc(4);
+      length.writeUInt32LE(sealed.length);
+      const pack = Buffer.concat([Buffer.alloc(40), sealed, length]);
+      expect(() => decodePackHeader(key, pack, pack.length, 'p')).toThrow(
+        /header of pack p failed authentication/,
+      );
+    }
+  });
+
   it('detects a header that does not account for the whole pack', () => {
     const { bytes } = buildPack(3);
     // Bytes lost from, or added to, the objects before the header.
@@ -139,7 +177,7 @@ describe('pack format', () => {
     plain.write('MVPK', 0, 'latin1');
     plain[4] = 1;
     plain.writeUInt32LE(2, 5);
-    const sealed = seal(key, plain);
+    const sealed = seal(key, plain, kindLabel('pack header'));
     const length = Buffer.alloc(4);
     length.writeUInt32LE(sealed.length);
     const pack = Buffer.concat([Buffer.alloc(40), sealed, length]);
@@ -154,7 +192,7 @@ describe('pack format', () => {
       plain.writeUInt32LE(1, 5);
       plain[9] = type;
       plain.writeUInt32LE(0, 10);
-      const sealed = seal(key, plain);
+      const sealed = seal(key, plain, kindLabel('pack header'));
       const length = Buffer.alloc(4);
       length.writeUInt32LE(sealed.length);
       return Buffer.concat([sealed, length]);

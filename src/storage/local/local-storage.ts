@@ -142,6 +142,7 @@ export class LocalStorage implements Storage {
     for (const folder of folders) {
       for (const name of await readdirOrEmpty(folder)) {
         if (!valid.test(name)) continue;
+        if (kind === 'data' && !folder.endsWith(name.slice(0, 2))) continue;
         try {
           const info = await stat(join(folder, name));
           if (info.isFile()) yield { name, size: info.size };
