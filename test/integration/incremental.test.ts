@@ -30,13 +30,11 @@ const corpus = corpusMessages().filter((message) => servedByDovecot(message.raw)
 const FOLDERS = Array.from({ length: 12 }, (_, i) => (i === 0 ? 'INBOX' : `Folder ${i}`));
 
 function fixture(offset: number, count: number): FixtureMessage[] {
-  return corpus
-    .slice(offset, offset + count)
-    .map((message, i) => ({
-      raw: message.raw,
-      flags: i % 2 ? ['\\Seen'] : [],
-      internalDate: new Date(Date.UTC(2020, 0, 1 + i)),
-    }));
+  return corpus.slice(offset, offset + count).map((message, i) => ({
+    raw: message.raw,
+    flags: i % 2 ? ['\\Seen'] : [],
+    internalDate: new Date(Date.UTC(2020, 0, 1 + i)),
+  }));
 }
 
 /** The catalog's view of every folder at the last snapshot, in readAccount's terms. */
