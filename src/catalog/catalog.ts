@@ -2,77 +2,27 @@ import { sql, type Kysely } from 'kysely';
 import type { Repository } from '../repository/repository.js';
 import { ingestSnapshot, replayAccount, type IngestHints } from './ingest.js';
 import { CatalogError } from './catalog-error.js';
+import {
+  ITEM_COLUMNS,
+  SNAPSHOT_COLUMNS,
+  toItemRow,
+  toSnapshotRow,
+  type AccountRow,
+  type FolderRow,
+  type ItemHistoryRow,
+  type ItemRow,
+  type SnapshotRow,
+  type SyncResult,
+} from './rows.js';
 import { openCatalogDatabase } from './open-catalog.js';
 import type { CatalogSchema } from './schema.js';
-
-export interface AccountRow {
-  source: string;
-  name: string;
-  firstSeen: Date;
-  lastBackup: Date;
-  goneSince: Date | null;
-  snapshots: number;
-}
-
-export interface SnapshotRow {
-  id: string;
-  source: string;
-  account: string;
-  time: Date;
-  items: number;
-  bytes: number;
-  newItems: number;
-  bytesAdded: number;
-  tree: string;
-}
-
-export interface FolderRow {
-  path: string;
-  delimiter: string | null;
-  specialUse: string | null;
-  subscribed: boolean;
-  attributes: string[];
-  count: number;
-  bytes: number;
-}
-
-export interface ItemRow {
-  key: string;
-  account: string;
-  source: string;
-  folder: string;
-  uid: number;
-  flags: string[];
-  internalDate: string;
-  sentDate: string | null;
-  from: string;
-  to: string;
-  cc: string;
-  subject: string;
-  messageId: string;
-  size: number;
-  sha256: string;
-  manifest: string;
-}
-
-export interface SyncResult {
-  /** Snapshots recorded now. */
-  added: number;
-  /** Snapshot files that could not be read, passed over. */
-  damaged: Array<{ id: string; error: string }>;
-}
-
-export interface ItemHistoryRow {
-  from: Date;
-  until: Date | null;
-  flags: string[];
-  uid: number;
-}
 
 /**
  * The catalog: a local, rebuildable database answering "what was where, when" without reading
  * the repository. Everything in it is derived from the repository's snapshots.
  */
+export type { AccountRow, FolderRow, ItemHistoryRow, ItemRow, SnapshotRow, SyncResult };
+
 export class Catalog {
   private constructor(readonly db: Kysely<CatalogSchema>) {}
 
@@ -232,32 +182,12 @@ export class Catalog {
     let query = this.db
       .selectFrom('snapshots as s')
       .innerJoin('accounts as a', 'a.id', 's.account_id')
-      .select([
-        's.id',
-        'a.source',
-        'a.name',
-        's.time',
-        's.items',
-        's.bytes',
-        's.new_items',
-        's.bytes_added',
-        's.tree',
-      ])
+      .select(SNAPSHOT_COLUMNS)
       .orderBy('s.time')
       .orderBy('s.id');
     if (filter.account) query = query.where('a.name', '=', filter.account);
     if (filter.source) query = query.where('a.source', '=', filter.source);
-    return (await query.execute()).map((row) => ({
-      id: row.id,
-      source: row.source,
-      account: row.name,
-      time: new Date(Number(row.time)),
-      items: Number(row.items),
-      bytes: Number(row.bytes),
-      newItems: Number(row.new_items),
-      bytesAdded: Number(row.bytes_added),
-      tree: row.tree,
-    }));
+    return (await query.execute()).map(toSnapshotRow);
   }
 
   /** The account's snapshot in force at a moment: the latest taken at or before it. */
@@ -268,34 +198,13 @@ export class Catalog {
     let query = this.db
       .selectFrom('snapshots as s')
       .innerJoin('accounts as a', 'a.id', 's.account_id')
-      .select([
-        's.id',
-        'a.source',
-        'a.name',
-        's.time',
-        's.items',
-        's.bytes',
-        's.new_items',
-        's.bytes_added',
-        's.tree',
-      ])
+      .select(SNAPSHOT_COLUMNS)
       .where('s.account_id', '=', accountId);
     if (at.kind === 'first') query = query.orderBy('s.time', 'asc');
     else query = query.orderBy('s.time', 'desc');
     if (at.kind === 'time') query = query.where('s.time', '<=', at.time.getTime());
     const row = await query.orderBy('s.id').limit(1).executeTakeFirst();
-    if (!row) return null;
-    return {
-      id: row.id,
-      source: row.source,
-      account: row.name,
-      time: new Date(Number(row.time)),
-      items: Number(row.items),
-      bytes: Number(row.bytes),
-      newItems: Number(row.new_items),
-      bytesAdded: Number(row.bytes_added),
-      tree: row.tree,
-    };
+    return row ? toSnapshotRow(row) : null;
   }
 
   async foldersAt(accountId: number, time: number): Promise<FolderRow[]> {
@@ -333,24 +242,7 @@ export class Catalog {
       .innerJoin('item_states as s', 's.item_id', 'i.id')
       .innerJoin('folders as f', 'f.id', 'i.folder_id')
       .innerJoin('accounts as a', 'a.id', 'i.account_id')
-      .select([
-        'i.key',
-        'a.name as account',
-        'a.source',
-        'f.path as folder',
-        's.uid',
-        's.flags',
-        'i.internal_date',
-        'i.sent_date',
-        'i.from_text',
-        'i.to_text',
-        'i.cc_text',
-        'i.subject',
-        'i.message_id',
-        'i.size',
-        'i.sha256',
-        'i.manifest',
-      ]);
+      .select(ITEM_COLUMNS);
   }
 
   async itemsAt(accountId: number, folder: string, time: number): Promise<ItemRow[]> {
@@ -439,42 +331,4 @@ export class Catalog {
       items: await count('items'),
     };
   }
-}
-
-function toItemRow(row: {
-  key: string;
-  account: string;
-  source: string;
-  folder: string;
-  uid: number;
-  flags: string;
-  internal_date: string;
-  sent_date: string | null;
-  from_text: string;
-  to_text: string;
-  cc_text: string;
-  subject: string;
-  message_id: string;
-  size: number;
-  sha256: string;
-  manifest: string;
-}): ItemRow {
-  return {
-    key: row.key,
-    account: row.account,
-    source: row.source,
-    folder: row.folder,
-    uid: Number(row.uid),
-    flags: row.flags ? row.flags.split(' ') : [],
-    internalDate: row.internal_date,
-    sentDate: row.sent_date,
-    from: row.from_text,
-    to: row.to_text,
-    cc: row.cc_text,
-    subject: row.subject,
-    messageId: row.message_id,
-    size: Number(row.size),
-    sha256: row.sha256,
-    manifest: row.manifest,
-  };
 }

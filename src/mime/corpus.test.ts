@@ -1,13 +1,13 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MIN_CORPUS_MESSAGES, corpusMessageFiles, corpusName } from './corpus.test-helper.js';
+import { corpusMessages } from '../../test/support/corpus.js';
 import { summarizeHeader } from './header-summary.js';
 import { assembleMessage } from './message-layout.js';
 import type { MessageLayout } from './message-layout.js';
 import { splitMessage, splitMessageUnchecked } from './split-message.js';
 
-const files = corpusMessageFiles();
-const messages = files.map((path) => ({ name: corpusName(path), raw: readFileSync(path) }));
+/** Fewer files than this means the corpora were not found where expected, not a small corpus. */
+const MIN_CORPUS_MESSAGES = 1000;
+const messages = corpusMessages({ everything: true });
 
 function reassembles(layout: MessageLayout, raw: Buffer): boolean {
   return Buffer.from(assembleMessage(layout)).equals(raw);

@@ -78,8 +78,10 @@ function walk(dir: string, keep: (path: string) => boolean, out: string[]): void
  * (mailbox/ holds two mbox files and 0-, 1- and 3-byte files, each taken whole as one
  * message), james-mime4j **\/*.msg, and stalwart-mail-parser resources/eml/** (not its
  * resources/maildir, whose files are 2-byte placeholders). Empty if the corpora are absent.
+ * `everything` adds the files that are not quite messages, for parsers: sisimai's
+ * to-be-debugged-because/, james-mime4j's split mbox files and stalwart's Maildir placeholders.
  */
-export function corpusMessages(): CorpusMessage[] {
+export function corpusMessages(options: { everything?: boolean } = {}): CorpusMessage[] {
   const root = corporaDir();
   const paths: string[] = [];
   const all = (): boolean => true;
@@ -91,6 +93,11 @@ export function corpusMessages(): CorpusMessage[] {
     (path) => path.endsWith('.eml'),
     paths,
   );
+  if (options.everything) {
+    walk(join(root, 'sisimai-set-of-emails', 'to-be-debugged-because'), all, paths);
+    walk(join(root, 'james-mime4j'), (path) => /\/mbox\.rlug[^/]*$/.test(path), paths);
+    walk(join(root, 'stalwart-mail-parser', 'resources', 'maildir'), all, paths);
+  }
   return paths
     .map((path) => ({ name: relative(root, path), raw: readFileSync(path) }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
