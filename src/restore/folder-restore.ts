@@ -55,15 +55,14 @@ export async function restoreFolderMessages(
     batchBytes = 0;
     await appendBatch(context, destination, source, current, outcome);
   };
-  for (const entry of missing) {
-    let raw: Buffer;
-    try {
-      raw = await loadMessage(context.repository, entry.manifest);
-    } catch (error) {
+  const load = (entry: MessageEntry): Promise<Buffer | Error> =>
+    loadMessage(context.repository, entry.manifest).catch((error: unknown) => error as Error);
+  for await (const [entry, raw] of readAhead(missing, load, context.batchSize)) {
+    if (raw instanceof Error) {
       outcome.failures.push({
         folder: source,
         uid: entry.uid,
-        reason: `cannot read it from the repository: ${(error as Error).message}`,
+        reason: `cannot read it from the repository: ${raw.message}`,
       });
       continue;
     }
@@ -107,5 +106,40 @@ async function appendBatch(
       reason: (error as Error).message,
     });
     context.log.warn({ folder: source, uid: item?.entry.uid }, (error as Error).message);
+  }
+}
+
+/** Messages being read from the repository ahead of the one being appended, at most this many bytes. */
+const READ_AHEAD_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Yields each entry with its loaded value, in order, while later ones are already being read: the
+ * repository is read while the server is busy storing the previous batch.
+ */
+async function* readAhead<T>(
+  entries: readonly MessageEntry[],
+  load: (entry: MessageEntry) => Promise<T>,
+  batchSize: number,
+): AsyncGenerator<[MessageEntry, T]> {
+  const window: Array<{ entry: MessageEntry; value: Promise<T> }> = [];
+  let next = 0;
+  let inFlightBytes = 0;
+  const fill = (): void => {
+    while (
+      next < entries.length &&
+      (window.length === 0 || (window.length < 2 * batchSize && inFlightBytes < READ_AHEAD_BYTES))
+    ) {
+      const entry = entries[next++] as MessageEntry;
+      inFlightBytes += entry.size;
+      window.push({ entry, value: load(entry) });
+    }
+  };
+  fill();
+  while (window.length > 0) {
+    const head = window.shift() as { entry: MessageEntry; value: Promise<T> };
+    const value = await head.value;
+    inFlightBytes -= head.entry.size;
+    fill();
+    yield [head.entry, value];
   }
 }

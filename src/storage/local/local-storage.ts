@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
+import type { FileHandle as NodeFileHandle } from 'node:fs/promises';
 import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import {
@@ -19,6 +20,8 @@ import {
  */
 export class LocalStorage implements Storage {
   readonly location: string;
+  /** Restores read many small objects from few packs: keep those files open between reads. */
+  private readonly handles = new OpenFiles(64);
 
   constructor(private readonly root: string) {
     this.location = resolve(root);
@@ -96,26 +99,15 @@ export class LocalStorage implements Storage {
 
   async load(file: FileHandle, range?: ByteRange): Promise<Buffer> {
     try {
-      const handle = await open(this.path(file), 'r');
-      try {
-        if (!range) return await handle.readFile();
-        const buffer = Buffer.allocUnsafe(range.length);
-        let done = 0;
-        while (done < range.length) {
-          const { bytesRead } = await handle.read(
-            buffer,
-            done,
-            range.length - done,
-            range.offset + done,
-          );
-          if (bytesRead === 0)
-            throw new StorageError(`${describe(file)} is shorter than expected`, 'io');
-          done += bytesRead;
+      if (!range) {
+        const handle = await open(this.path(file), 'r');
+        try {
+          return await handle.readFile();
+        } finally {
+          await handle.close();
         }
-        return buffer;
-      } finally {
-        await handle.close();
       }
+      return await this.handles.use(this.path(file), (handle) => readRange(handle, range, file));
     } catch (error) {
       throw wrap(error, file);
     }
@@ -169,7 +161,9 @@ export class LocalStorage implements Storage {
     return error instanceof StorageError && error.code !== 'io';
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.handles.closeAll();
+  }
 }
 
 function isNodeError(error: unknown, code: string): boolean {
@@ -215,5 +209,65 @@ async function syncDirectory(folder: string): Promise<void> {
     if (!isNodeError(error, 'EINVAL') && !isNodeError(error, 'EISDIR')) throw error;
   } finally {
     await handle.close();
+  }
+}
+
+async function readRange(
+  handle: NodeFileHandle,
+  range: ByteRange,
+  file: FileHandle,
+): Promise<Buffer> {
+  const buffer = Buffer.allocUnsafe(range.length);
+  let done = 0;
+  while (done < range.length) {
+    const { bytesRead } = await handle.read(buffer, done, range.length - done, range.offset + done);
+    if (bytesRead === 0) throw new StorageError(`${describe(file)} is shorter than expected`, 'io');
+    done += bytesRead;
+  }
+  return buffer;
+}
+
+/**
+ * A few read-only file handles kept open, least recently used closed first. Repository files are
+ * never rewritten, so a handle kept open always reads what the name holds.
+ */
+class OpenFiles {
+  private readonly files = new Map<string, { handle: Promise<NodeFileHandle>; users: number }>();
+
+  constructor(private readonly limit: number) {}
+
+  async use<T>(path: string, work: (handle: NodeFileHandle) => Promise<T>): Promise<T> {
+    let entry = this.files.get(path);
+    if (entry) {
+      this.files.delete(path);
+    } else {
+      entry = { handle: open(path, 'r'), users: 0 };
+      entry.handle.catch(() => this.files.delete(path));
+    }
+    this.files.set(path, entry);
+    entry.users++;
+    try {
+      return await work(await entry.handle);
+    } finally {
+      entry.users--;
+      this.evict();
+    }
+  }
+
+  private evict(): void {
+    for (const [path, entry] of this.files) {
+      if (this.files.size <= this.limit) return;
+      if (entry.users > 0) continue;
+      this.files.delete(path);
+      void entry.handle.then((handle) => handle.close()).catch(() => undefined);
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    const entries = [...this.files.values()];
+    this.files.clear();
+    await Promise.all(
+      entries.map((entry) => entry.handle.then((handle) => handle.close()).catch(() => undefined)),
+    );
   }
 }
