@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { writeAccountTree, type AccountTree, type FolderRecord } from '../mailbox/account-tree.js';
 import type { MessageEntry } from '../mailbox/folder-listing.js';
+import type { ByteTally } from '../repository/object-writer.js';
 import {
   afterDrop,
   backupFolder,
@@ -9,6 +10,10 @@ import {
   type FolderBackupContext,
 } from './folder-backup.js';
 import type { ItemFailure } from './item-failure.js';
+import { SummaryHints } from './summary-hints.js';
+
+/** Entries of new listings kept for the catalog, at most. */
+const LISTING_HINT_LIMIT = 200_000;
 import type { FolderStatus, MailboxReader } from './mailbox-reader.js';
 
 export interface AccountJob {
@@ -30,13 +35,16 @@ export interface AccountResult {
   bytes: number;
   newItems: number;
   bytesRead: number;
-  bytesAdded: number;
+  /** Bytes added to the repository: final once the writer has flushed. */
+  added: ByteTally;
   failures: ItemFailure[];
-  /** New listings, handed to the catalog so it need not read them back. */
+  /** New listings (as many as the cap allows), handed to the catalog so it need not read them back. */
   listings: Map<string, MessageEntry[]>;
+  /** Summaries of the messages stored, for the same purpose. */
+  summaries: SummaryHints;
 }
 
-export interface AccountBackupContext extends FolderBackupContext {
+export interface AccountBackupContext extends Omit<FolderBackupContext, 'summaries' | 'tally'> {
   log: Logger;
   isRetryable: (error: unknown) => boolean;
   onFolder?: (account: string, folder: string) => void;
@@ -61,10 +69,17 @@ export async function backupAccount(
     bytes: 0,
     newItems: 0,
     bytesRead: 0,
-    bytesAdded: 0,
+    added: { bytes: 0 },
     failures: [],
     listings: new Map(),
+    summaries: new SummaryHints(),
   };
+  const folderContext: FolderBackupContext = {
+    ...context,
+    summaries: result.summaries,
+    tally: result.added,
+  };
+  let listedEntries = 0;
   let reader: MailboxReader | undefined;
   /**
    * Runs work on a connection, reconnecting after a drop. Connecting has its own retries, so a
@@ -124,16 +139,19 @@ export async function backupAccount(
       const progress = newFolderProgress();
       const folder = await retrying(
         `folder ${status.path}`,
-        (r) => backupFolder(context, r, status, before, progress),
+        (r) => backupFolder(folderContext, r, status, before, progress),
         () => afterDrop(progress),
       );
       records.push(folder.record);
-      if (folder.record.listing) result.listings.set(folder.record.listing, folder.entries);
+      // Hints are a convenience: past the cap the catalog reads listings back instead.
+      if (folder.record.listing && listedEntries + folder.entries.length <= LISTING_HINT_LIMIT) {
+        result.listings.set(folder.record.listing, folder.entries);
+        listedEntries += folder.entries.length;
+      }
       result.items += folder.record.count;
       result.bytes += folder.record.bytes;
       result.newItems += folder.newMessages;
       result.bytesRead += folder.bytesRead;
-      result.bytesAdded += folder.bytesAdded;
       for (const uid of folder.undelivered) {
         result.failures.push({
           source: job.source,

@@ -6,7 +6,6 @@ import type { Repository } from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import { backupAccount, type AccountJob, type AccountResult } from './account-backup.js';
 import type { ItemFailure } from './item-failure.js';
-import type { HeaderSummary } from '../mime/header-summary.js';
 
 export interface BackupRunOptions {
   repository: Repository;
@@ -18,6 +17,8 @@ export interface BackupRunOptions {
   /** Called for each snapshot once it is in the repository (the catalog records it). */
   onSnapshot: (id: string, snapshot: Snapshot, hints: IngestHints) => Promise<void>;
   onProgress?: (event: ProgressEvent) => void;
+  /** Threads that compress and seal (default: one per core). */
+  workers?: number;
 }
 
 export type ProgressEvent =
@@ -68,8 +69,7 @@ const CHECKPOINT_ACCOUNTS = 32;
 export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
   const run = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(4).toString('hex')}`;
   const started = new Date();
-  const writer = options.repository.writer();
-  const summaries = new Map<string, HeaderSummary>();
+  const writer = options.repository.writer({ workers: options.workers });
   const reports: AccountReport[] = [];
   const failures: ItemFailure[] = [];
   const pending: Array<{ job: AccountJob; result: AccountResult; report: AccountReport }> = [];
@@ -100,12 +100,17 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
             bytes: result.bytes,
             newItems: result.newItems,
             bytesRead: result.bytesRead,
-            bytesAdded: result.bytesAdded,
+            // Final now: the flush above waited for every object to be sealed.
+            bytesAdded: result.added.bytes,
           },
         };
         const id = await options.repository.saveSnapshot(snapshot);
         report.snapshot = id;
-        await options.onSnapshot(id, snapshot, { summaries, listings: result.listings });
+        report.bytesAdded = result.added.bytes;
+        await options.onSnapshot(id, snapshot, {
+          summaries: result.summaries.map,
+          listings: result.listings,
+        });
       }
     });
     return checkpointChain;
@@ -115,7 +120,6 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
     repository: options.repository,
     writer,
     log: options.log,
-    summaries,
     isRetryable: options.isRetryable,
     onMessage: (bytes: number) => options.onProgress?.({ type: 'message', bytes }),
     onFolder: (account: string, folder: string) =>
@@ -147,7 +151,6 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
           items: result.items,
           newItems: result.newItems,
           bytesRead: result.bytesRead,
-          bytesAdded: result.bytesAdded,
         });
         failures.push(...result.failures);
         pending.push({ job, result, report });
@@ -163,12 +166,19 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
       options.onProgress?.({ type: 'account-end', account: job.account, ok: report.ok });
     }
   };
-  await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(options.concurrency, options.jobs.length)) }, worker),
-  );
-  await checkpoint();
-  // Objects of accounts that failed halfway are in packs now; index them so the next run reuses them.
-  await writer.flush();
+  try {
+    await Promise.all(
+      Array.from(
+        { length: Math.max(1, Math.min(options.concurrency, options.jobs.length)) },
+        worker,
+      ),
+    );
+    await checkpoint();
+    // Objects of accounts that failed halfway are in packs now; index them so the next run reuses them.
+    await writer.flush();
+  } finally {
+    await writer.close();
+  }
 
   const ok = reports.filter((report) => report.ok);
   return {

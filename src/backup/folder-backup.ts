@@ -2,10 +2,10 @@ import type { Logger } from 'pino';
 import type { FolderRecord } from '../mailbox/account-tree.js';
 import { readAllEntries, writeListing, type MessageEntry } from '../mailbox/folder-listing.js';
 import { storeMessage } from '../mailbox/message-store.js';
-import type { HeaderSummary } from '../mime/header-summary.js';
-import type { ObjectWriter } from '../repository/object-writer.js';
+import type { ByteTally, ObjectWriter } from '../repository/object-writer.js';
 import type { Repository } from '../repository/repository.js';
 import type { FolderChanges, FolderStatus, MailboxReader } from './mailbox-reader.js';
+import type { SummaryHints } from './summary-hints.js';
 
 /** What one folder's backup produced, for the account's snapshot and the run's report. */
 export interface FolderResult {
@@ -13,7 +13,6 @@ export interface FolderResult {
   entries: MessageEntry[];
   newMessages: number;
   bytesRead: number;
-  bytesAdded: number;
   /** UIDs the server listed but would not deliver. */
   undelivered: number[];
 }
@@ -23,7 +22,9 @@ export interface FolderBackupContext {
   writer: ObjectWriter;
   log: Logger;
   /** Summaries of messages stored in this run, handed to the catalog. */
-  summaries: Map<string, HeaderSummary>;
+  summaries: SummaryHints;
+  /** Bytes the account's new objects add, counted as they are sealed. */
+  tally: ByteTally;
   onMessage?: (bytes: number) => void;
 }
 
@@ -88,9 +89,13 @@ export async function backupFolder(
   // A restore gives a message a new UID but not new bytes: those cost a download, never an upload.
   let newMessages = 0;
   let bytesRead = 0;
-  let bytesAdded = 0;
   for await (const message of reader.messages(status.path, wanted)) {
-    const stored = await storeMessage(context.writer, context.repository.chunker, message.raw);
+    const stored = await storeMessage(
+      context.writer,
+      context.repository.chunker,
+      message.raw,
+      context.tally,
+    );
     const entry: MessageEntry = {
       uid: message.uid,
       flags: changes.flags.get(message.uid) ?? message.flags,
@@ -99,13 +104,12 @@ export async function backupFolder(
       sha256: stored.sha256,
       manifest: stored.manifest,
     };
-    context.summaries.set(stored.manifest, stored.summary);
+    context.summaries.add(stored.manifest, stored.summary);
     next.set(message.uid, entry);
     progress.fetched.set(message.uid, entry);
     progress.fetchedThisAttempt++;
     newMessages++;
     bytesRead += message.raw.length;
-    bytesAdded += stored.bytesAdded;
     context.onMessage?.(message.raw.length);
   }
   // A message missing from the answer was either expunged meanwhile or is one the server cannot read.
@@ -129,7 +133,7 @@ export async function backupFolder(
     bytes: entries.reduce((sum, entry) => sum + entry.size, 0),
     listing,
   };
-  return { record, entries, newMessages, bytesRead, bytesAdded, undelivered };
+  return { record, entries, newMessages, bytesRead, undelivered };
 }
 
 /** What a folder's listing will hold, and which messages must be fetched for it. */

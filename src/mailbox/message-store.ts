@@ -7,7 +7,7 @@ import {
   splitMessage,
   type Segment,
 } from '../mime/message-layout.js';
-import type { ObjectWriter } from '../repository/object-writer.js';
+import type { ByteTally, ObjectWriter } from '../repository/object-writer.js';
 import type { Repository } from '../repository/repository.js';
 import { checkVersion } from './tree-version.js';
 
@@ -40,6 +40,8 @@ export interface BodyManifest {
 
 /** Parts smaller than this stay inline in the body tree: an object of their own would cost more than it saves. */
 const INLINE_LIMIT = 2048;
+/** Parts at least this large are cut by content-defined chunking; smaller ones are one object. */
+const CHUNKING_THRESHOLD = 1024 * 1024;
 /** The header object holds at most this much; the rest of an oversized "header" is body content. */
 const HEADER_LIMIT = 256 * 1024;
 
@@ -47,8 +49,6 @@ export interface StoredMessage {
   manifest: string;
   sha256: string;
   summary: HeaderSummary;
-  /** Bytes this message added to the repository: 0 when every piece was already there. */
-  bytesAdded: number;
 }
 
 export class MessageIntegrityError extends Error {
@@ -58,18 +58,15 @@ export class MessageIntegrityError extends Error {
   }
 }
 
+/** Stores a message; the bytes it adds to the repository reach `tally` once they are sealed. */
 export async function storeMessage(
   objects: ObjectWriter,
   chunker: Chunker,
   raw: Buffer,
+  tally?: ByteTally,
 ): Promise<StoredMessage> {
-  let bytesAdded = 0;
   const writer = {
-    save: async (type: 'data' | 'tree', bytes: Uint8Array) => {
-      const saved = await objects.save(type, bytes);
-      bytesAdded += saved.stored;
-      return saved;
-    },
+    save: (type: 'data' | 'tree', bytes: Uint8Array) => objects.save(type, bytes, tally),
   };
   const sha256 = createHash('sha256').update(raw).digest('hex');
   // splitMessage checks that its layout gives back exactly these bytes (and keeps the body whole
@@ -101,7 +98,7 @@ export async function storeMessage(
     summary,
   };
   const saved = await writer.save('tree', Buffer.from(JSON.stringify(manifest)));
-  return { manifest: saved.id.toString('hex'), sha256, summary, bytesAdded };
+  return { manifest: saved.id.toString('hex'), sha256, summary };
 }
 
 function inline(bytes: Uint8Array): BodySegment {
@@ -137,8 +134,10 @@ async function storeSegment(
 
 async function saveChunks(writer: Saver, chunker: Chunker, bytes: Uint8Array): Promise<string[]> {
   const ids: string[] = [];
-  for (const chunk of chunker.split(bytes))
-    ids.push((await writer.save('data', chunk)).id.toString('hex'));
+  // A mail part is immutable: the same attachment comes back whole, not edited. Content-defined
+  // chunking only pays for large parts (and keeps objects small); smaller ones are one object.
+  const chunks = bytes.length < CHUNKING_THRESHOLD ? [bytes] : chunker.split(bytes);
+  for (const chunk of chunks) ids.push((await writer.save('data', chunk)).id.toString('hex'));
   return ids;
 }
 
@@ -194,32 +193,55 @@ export async function messageObjects(
 
 /** Reassembles a message's exact bytes and checks them against the SHA-256 taken at backup. */
 export async function loadMessage(repository: Repository, manifestId: string): Promise<Buffer> {
+  const parts = await loadMessageParts(repository, manifestId);
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+}
+
+/**
+ * The same, as the pieces the message is made of, for whoever writes them out without needing
+ * them in one buffer (a restore's APPEND): one copy of every message less.
+ */
+export async function loadMessageParts(
+  repository: Repository,
+  manifestId: string,
+): Promise<Buffer[]> {
   const manifest = await readManifest(repository, manifestId);
   const parts: Buffer[] = [await repository.readObject(Buffer.from(manifest.header, 'hex'))];
   if (manifest.body) {
     const body = await readBody(repository, manifest.body);
-    for (const segment of body.segments) parts.push(await loadSegment(repository, segment));
+    for (const segment of body.segments) await loadSegment(repository, segment, parts);
   }
-  const bytes = Buffer.concat(parts);
-  if (
-    bytes.length !== manifest.size ||
-    createHash('sha256').update(bytes).digest('hex') !== manifest.sha256
-  ) {
+  const hash = createHash('sha256');
+  let size = 0;
+  for (const part of parts) {
+    hash.update(part);
+    size += part.length;
+  }
+  if (size !== manifest.size || hash.digest('hex') !== manifest.sha256) {
     throw new MessageIntegrityError(
       `message ${manifest.sha256} does not match the checksum taken at backup`,
     );
   }
-  return bytes;
+  return parts;
 }
 
-async function loadSegment(repository: Repository, segment: BodySegment): Promise<Buffer> {
-  if (segment.t === 'l') return Buffer.from(segment.b, 'base64');
+async function loadSegment(
+  repository: Repository,
+  segment: BodySegment,
+  parts: Buffer[],
+): Promise<void> {
+  if (segment.t === 'l') {
+    parts.push(Buffer.from(segment.b, 'base64'));
+    return;
+  }
   const chunks: Buffer[] = [];
   for (const id of segment.chunks) chunks.push(await repository.readObject(Buffer.from(id, 'hex')));
-  const content = Buffer.concat(chunks);
-  if (segment.t === 'c') return content;
-  return Buffer.concat([
-    encodeBase64Lines(content, segment.line, segment.eol),
-    Buffer.from(segment.trailer, 'base64'),
-  ]);
+  if (segment.t === 'c') {
+    parts.push(...chunks);
+    return;
+  }
+  const content = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+  const encoded = encodeBase64Lines(content, segment.line, segment.eol);
+  parts.push(Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength));
+  if (segment.trailer) parts.push(Buffer.from(segment.trailer, 'base64'));
 }

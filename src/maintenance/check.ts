@@ -160,6 +160,7 @@ export async function checkRepository(
             entry.id,
             location,
             bytes.subarray(entry.offset, entry.offset + entry.length),
+            true,
           );
         } catch (failure) {
           damaged.add(entry.id.toString('hex'));

@@ -1,15 +1,14 @@
-import { seal } from './crypto/aead.js';
 import { objectId } from './crypto/master-key.js';
 import type { IndexedPack } from './index/index-file.js';
 import { PackBuilder } from './pack/pack-builder.js';
 import type { ObjectType } from './pack/pack-format.js';
-import { encodePayload } from './payload.js';
 import type { Repository } from './repository.js';
+import type { Sealer } from './sealing/sealer.js';
 
 export interface WriterStats {
   /** Objects stored by this writer (not already in the repository). */
   objectsAdded: number;
-  /** Bytes those objects take in packs (compressed and sealed). */
+  /** Bytes those objects take in packs (compressed and sealed), counted as they are sealed. */
   bytesAdded: number;
   /** Their plaintext size. */
   rawBytesAdded: number;
@@ -22,20 +21,36 @@ export interface SavedObject {
   id: Buffer;
   /** False when the repository already held it. */
   added: boolean;
-  /** Bytes it added to the repository (0 when it was already there). */
-  stored: number;
+}
+
+/** Counts the bytes that objects saved on its behalf added, once they are sealed. */
+export interface ByteTally {
+  bytes: number;
+}
+
+interface Pending {
+  type: ObjectType;
+  id: Buffer;
+  plaintext: Uint8Array;
+  tally: ByteTally | undefined;
 }
 
 const PACK_TARGET_SIZE = 8 * 1024 * 1024;
 const MAX_UPLOADS_IN_FLIGHT = 2;
 /** Write an index file at least this often, so a crash loses little more than this many packs. */
 const MAX_UNINDEXED_PACKS = 32;
+/** Objects go to the sealer in batches of about this size... */
+const BATCH_BYTES = 512 * 1024;
+const BATCH_OBJECTS = 256;
+/** ...and no more than this much plaintext waits for sealing at once (memory stays flat). */
+const MAX_SEALING_BYTES = 32 * 1024 * 1024;
 
 /**
  * Stores objects: deduplicates against the repository's index and the objects waiting to be
- * written, compresses, seals, groups them into packs (data and trees apart, so that reading
- * all trees never reads mail) and writes packs, then index files. Nothing it writes is
- * referenced until `flush` has written the index that covers it.
+ * written, has them compressed and sealed (by worker threads where there are cores to spare),
+ * groups them into packs (data and trees apart, so that reading all trees never reads mail) and
+ * writes packs, then index files. Nothing it writes is referenced until `flush` has written the
+ * index that covers it. `close` releases the workers.
  */
 export class ObjectWriter {
   readonly stats: WriterStats = {
@@ -46,43 +61,87 @@ export class ObjectWriter {
     packsWritten: 0,
   };
   private readonly open = new Map<ObjectType, PackBuilder>();
-  /** Ids in an open, uploading or written pack that no index file lists yet. */
+  /** Ids being sealed, or in an open, uploading or written pack that no index file lists yet. */
   private readonly pending = new Set<string>();
   private readonly uploads = new Set<Promise<void>>();
+  private readonly sealing = new Set<Promise<void>>();
+  private batch: Pending[] = [];
+  private batchBytes = 0;
+  private sealingBytes = 0;
   private unindexed: IndexedPack[] = [];
   private failure: unknown;
 
-  constructor(private readonly repository: Repository) {}
+  constructor(
+    private readonly repository: Repository,
+    private readonly sealer: Sealer,
+  ) {}
 
   idOf(plaintext: Uint8Array): Buffer {
     return objectId(this.repository.key, plaintext);
   }
 
-  async save(type: ObjectType, plaintext: Uint8Array, knownId?: Buffer): Promise<SavedObject> {
+  /**
+   * Saves an object unless the repository has it. Returns as soon as the object is queued; its
+   * sealed size reaches `tally` when it is sealed, which `flush` waits for.
+   */
+  async save(type: ObjectType, plaintext: Uint8Array, tally?: ByteTally): Promise<SavedObject> {
     this.throwIfFailed();
-    const id = knownId ?? this.idOf(plaintext);
+    const id = this.idOf(plaintext);
     const hex = id.toString('hex');
     if (this.pending.has(hex) || this.repository.index.has(id)) {
       this.stats.duplicates++;
-      return { id, added: false, stored: 0 };
+      return { id, added: false };
     }
     this.pending.add(hex);
-    // The object's id is its associated data: it cannot be moved under another id unnoticed.
-    const sealed = seal(this.repository.key.encryption, encodePayload(plaintext, true), id);
-    let pack = this.open.get(type);
+    this.stats.objectsAdded++;
+    this.stats.rawBytesAdded += plaintext.length;
+    this.batch.push({ type, id, plaintext, tally });
+    this.batchBytes += plaintext.length;
+    if (this.batchBytes >= BATCH_BYTES || this.batch.length >= BATCH_OBJECTS) await this.dispatch();
+    return { id, added: true };
+  }
+
+  /** Hands the current batch to the sealer; waits first while too much is being sealed already. */
+  private async dispatch(): Promise<void> {
+    while (this.sealingBytes >= MAX_SEALING_BYTES && this.sealing.size > 0)
+      await Promise.race(this.sealing);
+    while (this.uploads.size > MAX_UPLOADS_IN_FLIGHT) await Promise.race(this.uploads);
+    this.throwIfFailed();
+    const batch = this.batch;
+    const bytes = this.batchBytes;
+    this.batch = [];
+    this.batchBytes = 0;
+    if (batch.length === 0) return;
+    this.sealingBytes += bytes;
+    const work = this.sealer
+      .seal(batch)
+      .then((sealed) => {
+        batch.forEach((job, i) => this.place(job, sealed[i] as Buffer));
+      })
+      .catch((error: unknown) => {
+        this.failure ??= error;
+      })
+      .finally(() => {
+        this.sealingBytes -= bytes;
+        this.sealing.delete(work);
+      });
+    this.sealing.add(work);
+  }
+
+  /** Puts a sealed object into its type's open pack, and starts writing the pack when it is full. */
+  private place(job: Pending, sealed: Buffer): void {
+    let pack = this.open.get(job.type);
     if (!pack) {
       pack = new PackBuilder();
-      this.open.set(type, pack);
+      this.open.set(job.type, pack);
     }
-    pack.add(type, id, sealed, plaintext.length);
-    this.stats.objectsAdded++;
+    pack.add(job.type, job.id, sealed, job.plaintext.length);
     this.stats.bytesAdded += sealed.length;
-    this.stats.rawBytesAdded += plaintext.length;
+    if (job.tally) job.tally.bytes += sealed.length;
     if (pack.size >= PACK_TARGET_SIZE) {
-      this.open.delete(type);
-      await this.upload(pack);
+      this.open.delete(job.type);
+      this.upload(pack);
     }
-    return { id, added: true, stored: sealed.length };
   }
 
   /**
@@ -90,18 +149,25 @@ export class ObjectWriter {
    * returns, every object saved so far can be referenced by a snapshot.
    */
   async flush(): Promise<void> {
+    await this.dispatch();
+    while (this.sealing.size > 0) await Promise.all(this.sealing);
+    this.throwIfFailed();
     for (const [type, pack] of this.open) {
       this.open.delete(type);
-      if (pack.objectCount > 0) await this.upload(pack);
+      if (pack.objectCount > 0) this.upload(pack);
     }
-    await Promise.all(this.uploads);
+    while (this.uploads.size > 0) await Promise.all(this.uploads);
     this.throwIfFailed();
     await this.writeIndex();
   }
 
-  private async upload(pack: PackBuilder): Promise<void> {
-    while (this.uploads.size >= MAX_UPLOADS_IN_FLIGHT) await Promise.race(this.uploads);
-    this.throwIfFailed();
+  /** Releases the sealing workers; the writer cannot be used afterwards. */
+  async close(): Promise<void> {
+    await this.sealer.close();
+  }
+
+  /** Writes a pack in the background; a backlog of them makes the next batch wait (see dispatch). */
+  private upload(pack: PackBuilder): void {
     const { name, bytes, entries } = pack.finish(this.repository.key.encryption);
     const upload = (async () => {
       await this.repository.storage.save({ kind: 'data', name }, bytes);

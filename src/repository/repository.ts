@@ -24,6 +24,8 @@ import { generateMasterKey, objectId, type MasterKey } from './crypto/master-key
 import { decodeIndex, encodeIndex, type IndexContent } from './index/index-file.js';
 import { ObjectIndex, type ObjectLocation } from './index/object-index.js';
 import { ObjectWriter } from './object-writer.js';
+import { createSealer } from './sealing/sealer.js';
+import { PackCache } from './pack/pack-cache.js';
 import { decodePayload } from './payload.js';
 import {
   newRepositoryConfig,
@@ -56,15 +58,16 @@ export class DamagedObjectError extends Error {
   }
 }
 
-/** Tree packs read whole are kept this long (bytes), for walks over many small trees. */
-const TREE_PACK_CACHE_BYTES = 64 * 1024 * 1024;
+/** Packs read whole are kept up to this many bytes (see PackCache). */
+const PACK_CACHE_BYTES = 64 * 1024 * 1024;
 
 export class Repository {
   readonly index = new ObjectIndex();
   private chunkerInstance: Chunker | undefined;
-  private readonly treePacks = new Map<string, Buffer>();
-  private readonly loadingPacks = new Map<string, Promise<Buffer>>();
-  private treePackBytes = 0;
+  private readonly packs = new PackCache(PACK_CACHE_BYTES, {
+    whole: (name) => this.storage.load({ kind: 'data', name }),
+    range: (name, offset, length) => this.storage.load({ kind: 'data', name }, { offset, length }),
+  });
 
   private constructor(
     readonly storage: Storage,
@@ -146,8 +149,12 @@ export class Repository {
     return objectId(this.key, plaintext);
   }
 
-  writer(): ObjectWriter {
-    return new ObjectWriter(this);
+  /**
+   * A writer for new objects. `workers`: sealing threads (default one per core, 0 for none).
+   * Close it when done, to release them.
+   */
+  writer(options: { workers?: number } = {}): ObjectWriter {
+    return new ObjectWriter(this, createSealer(this.key.encryption, options.workers));
   }
 
   /**
@@ -193,48 +200,21 @@ export class Repository {
     return location;
   }
 
-  /** Reads one object, authenticates it and checks that its plaintext still has its id. */
+  /**
+   * Reads one object and authenticates it (its id is the associated data of its sealing, so it
+   * cannot come from another object). Whoever needs more, such as check, recomputes the id.
+   */
   async readObject(id: Uint8Array): Promise<Buffer> {
     const location = this.locate(id);
-    let sealed: Buffer;
-    if (location.type === 'tree') {
-      // Trees are small and read in bulk (restores, checks, the catalog): read their packs whole.
-      const pack = await this.treePack(location.pack);
-      sealed = pack.subarray(location.offset, location.offset + location.length);
-    } else {
-      sealed = await this.storage.load({ kind: 'data', name: location.pack }, location);
-    }
+    const sealed = await this.packs.read(location.pack, location.offset, location.length);
     return this.openObject(id, location, sealed);
   }
 
-  private async treePack(name: string): Promise<Buffer> {
-    const cached = this.treePacks.get(name);
-    if (cached) {
-      this.treePacks.delete(name);
-      this.treePacks.set(name, cached);
-      return cached;
-    }
-    let loading = this.loadingPacks.get(name);
-    if (!loading) {
-      loading = this.storage
-        .load({ kind: 'data', name })
-        .finally(() => this.loadingPacks.delete(name));
-      this.loadingPacks.set(name, loading);
-      const pack = await loading;
-      this.treePacks.set(name, pack);
-      this.treePackBytes += pack.length;
-      for (const [oldest, bytes] of this.treePacks) {
-        if (this.treePackBytes <= TREE_PACK_CACHE_BYTES || oldest === name) break;
-        this.treePacks.delete(oldest);
-        this.treePackBytes -= bytes.length;
-      }
-      return pack;
-    }
-    return loading;
-  }
-
-  /** Decrypts and verifies an object already read from its pack. */
-  openObject(id: Uint8Array, location: ObjectLocation, sealed: Buffer): Buffer {
+  /**
+   * Decrypts and authenticates an object already read from its pack; with `verifyId`, also checks
+   * that its plaintext still hashes to its id (what only a key holder could break).
+   */
+  openObject(id: Uint8Array, location: ObjectLocation, sealed: Buffer, verifyId = false): Buffer {
     const hex = Buffer.from(id).toString('hex');
     let plaintext: Buffer;
     try {
@@ -249,7 +229,7 @@ export class Repository {
         error instanceof Error ? error.message : String(error),
       );
     }
-    if (!objectId(this.key, plaintext).equals(id)) {
+    if (verifyId && !objectId(this.key, plaintext).equals(id)) {
       throw new DamagedObjectError(hex, location.pack, 'its content does not match its id');
     }
     return plaintext;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { readAllEntries, type MessageEntry } from '../mailbox/folder-listing.js';
-import { loadMessage } from '../mailbox/message-store.js';
+import { loadMessageParts } from '../mailbox/message-store.js';
 import type { Repository } from '../repository/repository.js';
 import type { RestoreFailure } from './restore-report.js';
 import type { AppendMessage, RestoreTarget } from './restore-target.js';
@@ -21,6 +21,8 @@ export interface FolderRestoreOutcome {
   bytes: number;
   failures: RestoreFailure[];
 }
+
+type Batch = Array<{ entry: MessageEntry; size: number; message: AppendMessage }>;
 
 /** One APPEND command carries at most this many bytes, whatever the batch size. */
 const MAX_BATCH_BYTES = 32 * 1024 * 1024;
@@ -46,17 +48,28 @@ export async function restoreFolderMessages(
   );
   const outcome: FolderRestoreOutcome = { restored: 0, alreadyPresent, bytes: 0, failures: [] };
 
-  let batch: Array<{ entry: MessageEntry; message: AppendMessage }> = [];
+  let batch: Batch = [];
   let batchBytes = 0;
+  // Batches are pipelined where the server allows it: while it stores one, the next is on its way.
+  const inFlight = new Set<Promise<void>>();
+  let failure: { error: unknown } | null = null;
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
     const current = batch;
     batch = [];
     batchBytes = 0;
-    await appendBatch(context, destination, source, current, outcome);
+    while (inFlight.size >= context.target.appendsInFlight) await Promise.race(inFlight);
+    if (failure) throw failure.error;
+    const append = appendBatch(context, destination, source, current, outcome).catch(
+      (error: unknown) => {
+        failure ??= { error };
+      },
+    );
+    inFlight.add(append);
+    void append.then(() => inFlight.delete(append));
   };
-  const load = (entry: MessageEntry): Promise<Buffer | Error> =>
-    loadMessage(context.repository, entry.manifest).catch((error: unknown) => error as Error);
+  const load = (entry: MessageEntry): Promise<Buffer[] | Error> =>
+    loadMessageParts(context.repository, entry.manifest).catch((error: unknown) => error as Error);
   for await (const [entry, raw] of readAhead(missing, load, context.batchSize)) {
     if (raw instanceof Error) {
       outcome.failures.push({
@@ -66,12 +79,18 @@ export async function restoreFolderMessages(
       });
       continue;
     }
-    if (batchBytes + raw.length > MAX_BATCH_BYTES) await flush();
-    batch.push({ entry, message: { flags: entry.flags, date: new Date(entry.date), raw } });
-    batchBytes += raw.length;
+    if (batchBytes + entry.size > MAX_BATCH_BYTES) await flush();
+    batch.push({
+      entry,
+      size: entry.size,
+      message: { flags: entry.flags, date: new Date(entry.date), raw },
+    });
+    batchBytes += entry.size;
     if (batch.length >= context.batchSize) await flush();
   }
   await flush();
+  await Promise.all(inFlight);
+  if (failure) throw (failure as { error: unknown }).error;
   return outcome;
 }
 
@@ -79,7 +98,7 @@ async function appendBatch(
   context: FolderRestoreContext,
   destination: string,
   source: string,
-  batch: Array<{ entry: MessageEntry; message: AppendMessage }>,
+  batch: Batch,
   outcome: FolderRestoreOutcome,
 ): Promise<void> {
   try {
@@ -88,7 +107,7 @@ async function appendBatch(
       batch.map((item) => item.message),
     );
     outcome.restored += batch.length;
-    const bytes = batch.reduce((sum, item) => sum + item.message.raw.length, 0);
+    const bytes = batch.reduce((sum, item) => sum + item.size, 0);
     outcome.bytes += bytes;
     context.onMessages?.(batch.length, bytes);
   } catch (error) {

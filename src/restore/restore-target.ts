@@ -9,6 +9,8 @@ import type {
 export interface RestoreTarget {
   /** The target's hierarchy separator. */
   readonly delimiter: string;
+  /** APPEND commands that may be in flight at once. */
+  readonly appendsInFlight: number;
   folders(): Promise<TargetFolder[]>;
   present(path: string): Promise<PresentMessage[]>;
   bodyHashes(path: string, uids: readonly number[]): Promise<Map<number, BodyHashes>>;

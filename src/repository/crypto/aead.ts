@@ -63,7 +63,8 @@ export function open(
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_LENGTH));
   const body = decipher.update(sealed.subarray(NONCE_LENGTH, sealed.length - TAG_LENGTH));
   try {
-    return Buffer.concat([body, decipher.final()]);
+    const rest = decipher.final();
+    return rest.length === 0 ? body : Buffer.concat([body, rest]);
   } catch {
     throw new AuthenticationError(what);
   }

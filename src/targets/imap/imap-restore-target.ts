@@ -40,6 +40,11 @@ export class ImapRestoreTarget {
     return this.reader.delimiter;
   }
 
+  /** APPEND commands that may be in flight at once (pipelined when the server allows it). */
+  get appendsInFlight(): number {
+    return this.writer.pipelines ? 2 : 1;
+  }
+
   get capabilities(): ReadonlySet<string> {
     return this.writer.capabilities;
   }

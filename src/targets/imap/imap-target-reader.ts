@@ -90,15 +90,11 @@ export class ImapTargetReader {
   }
 
   async present(path: string): Promise<PresentMessage[]> {
-    try {
-      const mailbox = await this.client.mailboxOpen(path, { readOnly: true });
-      if (mailbox.exists === 0) return [];
+    return this.inFolder(path, async (exists) => {
       const found: PresentMessage[] = [];
-      for await (const message of this.client.fetch(
-        '1:*',
-        { uid: true, size: true, headers: true },
-        { uid: true },
-      )) {
+      if (exists === 0) return found;
+      const query = { uid: true, size: true, headers: true } as const;
+      for await (const message of this.client.fetch('1:*', query, { uid: true })) {
         const header = message.headers ?? Buffer.alloc(0);
         const size = message.size ?? -1;
         found.push({
@@ -110,17 +106,14 @@ export class ImapTargetReader {
         });
       }
       return found;
-    } catch (error) {
-      throw classifyImapError(error, `${this.where}: folder ${path}`);
-    }
+    });
   }
 
   /** SHA-256 of the full bytes of these messages, for telling apart two with the same size and header. */
   async bodyHashes(path: string, uids: readonly number[]): Promise<Map<number, BodyHashes>> {
     const hashes = new Map<number, BodyHashes>();
     if (uids.length === 0) return hashes;
-    try {
-      await this.client.mailboxOpen(path, { readOnly: true });
+    return this.inFolder(path, async () => {
       for await (const message of this.client.fetch(
         uids.join(','),
         { uid: true, source: true },
@@ -133,6 +126,22 @@ export class ImapTargetReader {
           });
       }
       return hashes;
+    });
+  }
+
+  /**
+   * Runs work with the folder open read-only, and closes it afterwards: a session that keeps a
+   * folder open is told of, and processes, every message the restore then appends to it, which
+   * costs the server several times the work of storing them.
+   */
+  private async inFolder<T>(path: string, work: (exists: number) => Promise<T>): Promise<T> {
+    try {
+      const mailbox = await this.client.mailboxOpen(path, { readOnly: true });
+      try {
+        return await work(mailbox.exists);
+      } finally {
+        if (this.client.usable) await this.client.mailboxClose().catch(() => undefined);
+      }
     } catch (error) {
       throw classifyImapError(error, `${this.where}: folder ${path}`);
     }

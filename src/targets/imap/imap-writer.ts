@@ -9,7 +9,8 @@ import { parseStatus, ResponseReader, type ServerResponse } from './response-rea
 export interface AppendMessage {
   flags: string[];
   date: Date;
-  raw: Buffer;
+  /** The message's bytes, in one buffer or as consecutive pieces. */
+  raw: Buffer | readonly Buffer[];
 }
 
 export interface AppendOutcome {
@@ -62,6 +63,8 @@ export class ImapWriter {
   private nextTag = 1;
   private closed: Error | null = null;
   private greeting: ((response: ServerResponse) => void) | null = null;
+  /** The command whose turn it is, when commands cannot be pipelined. */
+  private turn: Promise<void> = Promise.resolve();
 
   private constructor(
     private socket: Socket | TLSSocket,
@@ -141,6 +144,9 @@ export class ImapWriter {
   }
 
   private attach(timeoutSeconds: number): void {
+    // Nagle's algorithm would hold back the short line that ends each command until the server
+    // acknowledges the literal before it: a delayed-ACK stall on every batch.
+    this.socket.setNoDelay(true);
     const reader = new ResponseReader((response) => this.dispatch(response));
     this.socket.removeAllListeners('data');
     this.socket.on('data', (data: Buffer) => reader.push(data));
@@ -228,7 +234,23 @@ export class ImapWriter {
 
   /** Sends a command made of pieces (strings and literal bodies) and waits for its tagged answer. */
   private async send(
-    pieces: Array<string | { literal: Buffer }>,
+    pieces: Array<string | { literal: Buffer | readonly Buffer[] }>,
+    what: string,
+  ): Promise<ServerResponse> {
+    if (this.pipelines) return this.sendNow(pieces, what);
+    const previous = this.turn;
+    let release = (): void => undefined;
+    this.turn = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await this.sendNow(pieces, what);
+    } finally {
+      release();
+    }
+  }
+
+  private async sendNow(
+    pieces: Array<string | { literal: Buffer | readonly Buffer[] }>,
     what: string,
   ): Promise<ServerResponse> {
     if (this.closed) throw this.closed;
@@ -239,31 +261,57 @@ export class ImapWriter {
     done.catch(() => undefined);
     if (this.counters) this.counters.commands++;
     const literalPlus = this.capabilities.has('LITERAL+');
+    // With LITERAL+ nothing needs an answer before the end: the whole command is handed to the
+    // socket at once, and the event loop is free to prepare the next batch meanwhile.
+    const queued: Array<Promise<void>> = [];
+    const send = (data: string | Buffer): void => {
+      queued.push(this.write(data));
+    };
+    // Corked, the pieces leave as one writev instead of a small packet per literal header.
+    this.socket.cork();
     let line = `${tag} `;
     for (const piece of pieces) {
       if (typeof piece === 'string') {
         line += piece;
         continue;
       }
-      const binary = piece.literal.includes(0) && this.capabilities.has('BINARY');
+      const parts = Buffer.isBuffer(piece.literal) ? [piece.literal] : piece.literal;
+      const length = parts.reduce((sum, part) => sum + part.length, 0);
+      const binary = this.capabilities.has('BINARY') && parts.some((part) => part.includes(0));
       const prefix = binary ? '~' : '';
       if (literalPlus) {
-        await this.write(`${line}${prefix}{${piece.literal.length}+}\r\n`);
+        send(`${line}${prefix}{${length}+}\r\n`);
       } else {
         const ready = new Promise<ServerResponse>((resolve, reject) => {
           this.continuation = resolve;
           done.then(resolve, reject); // a refusal instead of a continuation ends the wait
         });
-        await this.write(`${line}${prefix}{${piece.literal.length}}\r\n`);
+        send(`${line}${prefix}{${length}}\r\n`);
+        this.socket.uncork();
         const answer = await ready;
+        this.socket.cork();
         this.continuation = null;
-        if (answer.tag !== '+') return checkOk(answer, this.where, what);
+        if (answer.tag !== '+') {
+          this.socket.uncork();
+          return checkOk(answer, this.where, what);
+        }
       }
-      await this.write(piece.literal);
+      for (const part of parts) send(part);
       line = '';
     }
-    await this.write(`${line}\r\n`);
+    send(`${line}\r\n`);
+    this.socket.uncork();
+    await Promise.all(queued);
     return checkOk(await done, this.where, what);
+  }
+
+  /**
+   * Whether commands may be sent before the previous one is answered: with LITERAL+ a command is
+   * written in one go and cannot interleave with another. Without it a literal waits for the
+   * server's go-ahead, and commands must take turns.
+   */
+  get pipelines(): boolean {
+    return this.capabilities.has('LITERAL+');
   }
 
   async command(text: string): Promise<ServerResponse> {
@@ -342,7 +390,9 @@ export class ImapWriter {
         uids.push(...((await this.append(path, [message])).uids ?? []));
       return { uids: uids.length === messages.length ? uids : null };
     }
-    const pieces: Array<string | { literal: Buffer }> = [`APPEND ${mailboxName(path)}`];
+    const pieces: Array<string | { literal: Buffer | readonly Buffer[] }> = [
+      `APPEND ${mailboxName(path)}`,
+    ];
     for (const message of messages) {
       const flags = message.flags.filter(
         (flag) => isAtom(flag) && flag.toLowerCase() !== '\\recent',
