@@ -9,6 +9,7 @@ import {
 } from '../mime/message-layout.js';
 import type { ByteTally, ObjectWriter } from '../repository/object-writer.js';
 import type { Repository } from '../repository/repository.js';
+import type { Recipe, RecipePart, SealedRef } from './assembly/recipe.js';
 import { checkVersion } from './tree-version.js';
 
 /**
@@ -244,4 +245,40 @@ async function loadSegment(
   const encoded = encodeBase64Lines(content, segment.line, segment.eol);
   parts.push(Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength));
   if (segment.trailer) parts.push(Buffer.from(segment.trailer, 'base64'));
+}
+
+/** Copies bytes into an ArrayBuffer of their own, which can move to a worker thread. */
+function own(bytes: Uint8Array): ArrayBuffer {
+  return new Uint8Array(bytes).buffer;
+}
+
+/**
+ * A message's recipe (see assembly/recipe.ts): its trees read and parsed here, its data objects
+ * gathered still sealed, for an assembler to open and join elsewhere.
+ */
+export async function messageRecipe(repository: Repository, manifestId: string): Promise<Recipe> {
+  const manifest = await readManifest(repository, manifestId);
+  const sealed = async (id: string): Promise<SealedRef> => {
+    const bytes = Buffer.from(id, 'hex');
+    return { id: own(bytes), sealed: own(await repository.readSealed(bytes)) };
+  };
+  const parts: RecipePart[] = [{ t: 'o', objects: [await sealed(manifest.header)] }];
+  if (manifest.body) {
+    for (const segment of (await readBody(repository, manifest.body)).segments) {
+      if (segment.t === 'l') parts.push({ t: 'l', bytes: own(Buffer.from(segment.b, 'base64')) });
+      else {
+        const objects = await Promise.all(segment.chunks.map(sealed));
+        if (segment.t === 'c') parts.push({ t: 'o', objects });
+        else
+          parts.push({
+            t: 'b',
+            objects,
+            line: segment.line,
+            eol: segment.eol,
+            trailer: own(Buffer.from(segment.trailer, 'base64')),
+          });
+      }
+    }
+  }
+  return { parts, size: manifest.size, sha256: manifest.sha256 };
 }

@@ -12,7 +12,6 @@
 import { createHash } from 'node:crypto';
 import { Chunker, createGearTable } from '../chunking/fastcdc.js';
 import type { Storage } from '../storage/storage.js';
-import { open } from './crypto/aead.js';
 import {
   createKeyFile,
   parseKeyFile,
@@ -24,9 +23,9 @@ import { generateMasterKey, objectId, type MasterKey } from './crypto/master-key
 import { decodeIndex, encodeIndex, type IndexContent } from './index/index-file.js';
 import { ObjectIndex, type ObjectLocation } from './index/object-index.js';
 import { ObjectWriter } from './object-writer.js';
+import { openSealedObject } from './open-sealed.js';
 import { createSealer } from './sealing/sealer.js';
 import { PackCache } from './pack/pack-cache.js';
-import { decodePayload } from './payload.js';
 import {
   newRepositoryConfig,
   parseRepositoryConfig,
@@ -204,6 +203,12 @@ export class Repository {
    * Reads one object and authenticates it (its id is the associated data of its sealing, so it
    * cannot come from another object). Whoever needs more, such as check, recomputes the id.
    */
+  /** An object's sealed bytes as its pack holds them, for opening elsewhere (openSealedObject). */
+  async readSealed(id: Uint8Array): Promise<Buffer> {
+    const location = this.locate(id);
+    return this.packs.read(location.pack, location.offset, location.length);
+  }
+
   async readObject(id: Uint8Array): Promise<Buffer> {
     const location = this.locate(id);
     const sealed = await this.packs.read(location.pack, location.offset, location.length);
@@ -218,10 +223,7 @@ export class Repository {
     const hex = Buffer.from(id).toString('hex');
     let plaintext: Buffer;
     try {
-      plaintext = decodePayload(
-        open(this.key.encryption, sealed, id, `object ${hex}`),
-        `object ${hex}`,
-      );
+      plaintext = openSealedObject(this.key.encryption, id, sealed);
     } catch (error) {
       throw new DamagedObjectError(
         hex,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { AccountTree } from '../mailbox/account-tree.js';
+import { createAssembler, type MessageAssembler } from '../mailbox/assembly/message-assembler.js';
 import type { Repository } from '../repository/repository.js';
 import { isSelected, targetPath } from './folder-mapping.js';
 import { restoreFolderMessages } from './folder-restore.js';
@@ -18,6 +19,8 @@ export interface AccountRestoreOptions {
   intoFolder?: string;
   onFolder?: (folder: string) => void;
   onMessages?: (count: number, bytes: number) => void;
+  /** Threads that put messages together (default: one per core). */
+  workers?: number;
 }
 
 export interface AccountRestoreOutcome {
@@ -34,6 +37,18 @@ export interface AccountRestoreOutcome {
  */
 export async function restoreAccount(
   options: AccountRestoreOptions,
+): Promise<AccountRestoreOutcome> {
+  const assembler = createAssembler(options.repository.key.encryption, options.workers);
+  try {
+    return await restoreAccountWith(options, assembler);
+  } finally {
+    await assembler.close();
+  }
+}
+
+async function restoreAccountWith(
+  options: AccountRestoreOptions,
+  assembler: MessageAssembler,
 ): Promise<AccountRestoreOutcome> {
   const { target } = options;
   const existing = new Map((await target.folders()).map((folder) => [folder.path, folder]));
@@ -86,6 +101,7 @@ export async function restoreAccount(
       const folder = await restoreFolderMessages(
         {
           repository: options.repository,
+          assembler,
           target,
           log: options.log,
           batchSize: options.batchSize,

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { readAllEntries, type MessageEntry } from '../mailbox/folder-listing.js';
-import { loadMessageParts } from '../mailbox/message-store.js';
+import type { MessageAssembler } from '../mailbox/assembly/message-assembler.js';
+import { messageRecipe } from '../mailbox/message-store.js';
 import type { Repository } from '../repository/repository.js';
 import type { RestoreFailure } from './restore-report.js';
 import type { AppendMessage, RestoreTarget } from './restore-target.js';
@@ -8,6 +9,8 @@ import { findMissing } from './target-matching.js';
 
 export interface FolderRestoreContext {
   repository: Repository;
+  /** Puts messages together off the main thread where it can. */
+  assembler: MessageAssembler;
   target: RestoreTarget;
   log: Logger;
   /** Messages per MULTIAPPEND command. */
@@ -68,8 +71,10 @@ export async function restoreFolderMessages(
     inFlight.add(append);
     void append.then(() => inFlight.delete(append));
   };
-  const load = (entry: MessageEntry): Promise<Buffer[] | Error> =>
-    loadMessageParts(context.repository, entry.manifest).catch((error: unknown) => error as Error);
+  const load = (entry: MessageEntry): Promise<Buffer | Error> =>
+    messageRecipe(context.repository, entry.manifest)
+      .then((recipe) => context.assembler.assemble(recipe))
+      .catch((error: unknown) => error as Error);
   for await (const [entry, raw] of readAhead(missing, load, context.batchSize)) {
     if (raw instanceof Error) {
       outcome.failures.push({
