@@ -17,7 +17,7 @@ export interface MessageEntry {
 }
 
 /**
- * A folder's messages are stored as pages of about 64 entries sorted by UID, cut where a hash of
+ * A folder's messages are stored as pages of about 16 entries sorted by UID, cut where a hash of
  * the UID says so: a new message changes only the last page, a flag change only its own, so a
  * large folder that changes a little costs little new in each snapshot.
  */
@@ -35,14 +35,18 @@ interface ListingPage {
   entries: PackedEntry[];
 }
 
-const MAX_PAGE = 512;
+/**
+ * Small pages: flag changes and deletions land on random pages, and each one rewrites its page; a
+ * page of 16 costs ~2 KB, the root ~80 bytes a page.
+ */
+const MAX_PAGE = 128;
 
 function endsPage(uid: number): boolean {
   let h = Math.imul(uid ^ 0x9e3779b9, 0x85ebca6b);
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
-  return (h & 63) === 0;
+  return (h & 15) === 0;
 }
 
 /** Stores a folder's entries (sorted by UID) and returns the listing root's id. */
