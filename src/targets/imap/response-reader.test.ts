@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAppendUid } from './imap-writer.js';
+import { parseAppendUid } from './wire-format.js';
 import { parseStatus, ResponseReader, type ServerResponse } from './response-reader.js';
 
 function read(...chunks: string[]): ServerResponse[] {
