@@ -89,12 +89,16 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Accounts backed up at the same time. */
       concurrency: z.number().int().min(1).max(64).default(4),
+      /** Threads that compress and encrypt (default: one per core; 0: none). */
+      workers: z.number().int().min(0).max(8).optional(),
     })
     .default({ concurrency: 4 }),
   restore: z
     .strictObject({
       /** Messages sent in one MULTIAPPEND command. */
       batchSize: z.number().int().min(1).max(1000).default(100),
+      /** Threads that decrypt and put messages together (default: one per core; 0: none). */
+      workers: z.number().int().min(0).max(8).optional(),
     })
     .default({ batchSize: 100 }),
   files: z

@@ -50,6 +50,7 @@ export function registerBackup(program: Command, run: CommandRunner): void {
           repository,
           jobs,
           concurrency: loaded.config.backup.concurrency,
+          workers: loaded.config.backup.workers,
           log: context.log,
           program: PROGRAM,
           isRetryable: (error) => error instanceof ImapError && error.retryable,

@@ -77,6 +77,7 @@ export function registerRestore(program: Command, run: CommandRunner): void {
             target,
             log: context.log,
             batchSize: loaded.config.restore.batchSize,
+            workers: loaded.config.restore.workers,
             folders: options.folder,
             intoFolder: options.intoFolder,
             onFolder: (folder) => progress.setDetail(folder),
