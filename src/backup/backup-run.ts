@@ -109,6 +109,7 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
         report.bytesAdded = result.added.bytes;
         await options.onSnapshot(id, snapshot, {
           summaries: result.summaries.map,
+          texts: result.summaries.texts,
           listings: result.listings,
         });
       }

@@ -104,7 +104,7 @@ export async function backupFolder(
       sha256: stored.sha256,
       manifest: stored.manifest,
     };
-    context.summaries.add(stored.manifest, stored.summary);
+    context.summaries.add(stored.manifest, stored.summary, stored.sha256, message.raw);
     next.set(message.uid, entry);
     progress.fetched.set(message.uid, entry);
     progress.fetchedThisAttempt++;

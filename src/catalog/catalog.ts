@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Repository } from '../repository/repository.js';
 import { ingestSnapshot, replayAccount, type IngestHints } from './ingest.js';
 import { CatalogError } from './catalog-error.js';
+import { searchItems, type SearchCriteria, type SearchHit } from './search.js';
 import {
   ITEM_COLUMNS,
   SNAPSHOT_COLUMNS,
@@ -21,7 +22,16 @@ import type { CatalogSchema } from './schema.js';
  * The catalog: a local, rebuildable database answering "what was where, when" without reading
  * the repository. Everything in it is derived from the repository's snapshots.
  */
-export type { AccountRow, FolderRow, ItemHistoryRow, ItemRow, SnapshotRow, SyncResult };
+export type {
+  AccountRow,
+  FolderRow,
+  ItemHistoryRow,
+  ItemRow,
+  SearchCriteria,
+  SearchHit,
+  SnapshotRow,
+  SyncResult,
+};
 
 export class Catalog {
   private constructor(readonly db: Kysely<CatalogSchema>) {}
@@ -112,9 +122,11 @@ export class Catalog {
         'folders',
         'snapshots',
         'accounts',
+        'message_texts',
       ] as const) {
         await trx.deleteFrom(table).execute();
       }
+      await sql`INSERT INTO message_fts (message_fts) VALUES ('delete-all')`.execute(trx);
       await trx.deleteFrom('catalog_meta').execute();
       await trx
         .insertInto('catalog_meta')
@@ -289,6 +301,11 @@ export class Catalog {
       .orderBy('s.until_time')
       .execute();
     return rows.map(toItemRow);
+  }
+
+  /** Items across all snapshots, by words and dates (see search.ts). */
+  search(criteria: SearchCriteria): Promise<SearchHit[]> {
+    return searchItems(this.db, criteria);
   }
 
   /** An item by its id, with its state at its latest appearance. */

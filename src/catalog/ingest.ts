@@ -1,8 +1,9 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { readAccountTree, type AccountTree, type FolderRecord } from '../mailbox/account-tree.js';
 import { readAllEntries, type MessageEntry } from '../mailbox/folder-listing.js';
 import { itemKeys } from '../mailbox/item-key.js';
-import { readManifest } from '../mailbox/message-store.js';
+import { loadMessage, readManifest } from '../mailbox/message-store.js';
+import { extractText } from '../mime/text-extract.js';
 import type { HeaderSummary } from '../mime/header-summary.js';
 import type { Repository } from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
@@ -13,6 +14,8 @@ type Db = Kysely<CatalogSchema> | Transaction<CatalogSchema>;
 /** What the backup already knows, so the catalog need not read it back from the repository. */
 export interface IngestHints {
   summaries?: ReadonlyMap<string, HeaderSummary>;
+  /** Searchable text of messages, by SHA-256. */
+  texts?: ReadonlyMap<string, string>;
   listings?: ReadonlyMap<string, readonly MessageEntry[]>;
 }
 
@@ -310,8 +313,38 @@ async function ensureItems(
     }
     const inserted = await db.insertInto('items').values(rows).returning(['id', 'key']).execute();
     for (const row of inserted) ids.set(row.key, row.id);
+    for (const [i, { entry }] of missing.entries())
+      await indexText(context, entry, rows[i] as (typeof rows)[number]);
   }
   return ids;
+}
+
+/** Makes a message findable by its words, once per distinct message. */
+async function indexText(
+  context: Context,
+  entry: MessageEntry,
+  row: { from_text: string; to_text: string; subject: string },
+): Promise<void> {
+  const { db } = context;
+  if (
+    await db
+      .selectFrom('message_texts')
+      .select('id')
+      .where('sha256', '=', entry.sha256)
+      .executeTakeFirst()
+  )
+    return;
+  const body =
+    context.hints.texts?.get(entry.sha256) ??
+    extractText(await loadMessage(context.repository, entry.manifest));
+  const { id } = await db
+    .insertInto('message_texts')
+    .values({ sha256: entry.sha256 })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  await sql`INSERT INTO message_fts (rowid, from_text, to_text, subject, body) VALUES (${id}, ${row.from_text}, ${row.to_text}, ${row.subject}, ${body})`.execute(
+    db,
+  );
 }
 
 function* batches<T>(values: readonly T[]): Generator<T[]> {

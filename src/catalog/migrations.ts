@@ -1,4 +1,4 @@
-import { type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 /** Schema changes, in order. A catalog is a cache: a change may also just ask for a rebuild. */
 const migrations: Record<string, Migration> = {
@@ -95,6 +95,31 @@ const migrations: Record<string, Migration> = {
         .createIndex('item_states_item')
         .on('item_states')
         .columns(['item_id', 'from_time'])
+        .execute();
+    },
+  },
+  '0002-search': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // One text row per distinct message (by SHA-256): the same bytes in two folders are one text.
+      await db.schema
+        .createTable('message_texts')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('sha256', 'text', (c) => c.notNull().unique())
+        .execute();
+      // Contentless: the index only, the text itself stays in the repository.
+      await sql`CREATE VIRTUAL TABLE message_fts USING fts5(from_text, to_text, subject, body, content='', tokenize='unicode61 remove_diacritics 2')`.execute(
+        db,
+      );
+      await db.schema.createIndex('items_sha256').on('items').column('sha256').execute();
+      await db.schema
+        .createIndex('items_account_date')
+        .on('items')
+        .columns(['account_id', 'internal_date'])
+        .execute();
+      await db.schema
+        .createIndex('item_states_open')
+        .on('item_states')
+        .columns(['item_id', 'until_time'])
         .execute();
     },
   },

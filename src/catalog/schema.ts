@@ -59,6 +59,7 @@ export interface CatalogSchema {
     subject: string;
     message_id: string;
   };
+  message_texts: { id: Generated<number>; sha256: string };
   item_states: {
     id: Generated<number>;
     item_id: number;

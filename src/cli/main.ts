@@ -6,6 +6,7 @@ import { registerCheck } from './commands/check.js';
 import { registerInit } from './commands/init.js';
 import { registerLs } from './commands/ls.js';
 import { registerRestore } from './commands/restore.js';
+import { registerSearch } from './commands/search.js';
 import { registerShow } from './commands/show.js';
 import { registerSnapshots } from './commands/snapshots.js';
 import { registerStats } from './commands/stats.js';
@@ -38,6 +39,7 @@ export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
     registerSnapshots,
     registerAccounts,
     registerLs,
+    registerSearch,
     registerShow,
     registerRestore,
     registerCheck,

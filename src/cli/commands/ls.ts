@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseDate } from '../../dates/parse-date.js';
 import { resolveAccount } from '../account-resolution.js';
 import type { CommandRunner } from '../main.js';
-import { formatBytes, formatCount, formatTime } from '../output/format.js';
+import { clip, formatBytes, formatCount, formatTime } from '../output/format.js';
 
 export function registerLs(program: Command, run: CommandRunner): void {
   program
@@ -87,9 +87,4 @@ export function registerLs(program: Command, run: CommandRunner): void {
           );
         }),
     );
-}
-
-function clip(text: string, width: number): string {
-  const flat = text.replace(/\s+/g, ' ');
-  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
 }

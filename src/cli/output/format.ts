@@ -49,3 +49,9 @@ export function formatTable(
 export function shortId(id: string): string {
   return id.slice(0, 12);
 }
+
+/** One line of at most `width` characters: whitespace folded, an ellipsis where it was cut. */
+export function clip(text: string, width: number): string {
+  const flat = text.replace(/\s+/g, ' ');
+  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+}

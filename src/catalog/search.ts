@@ -1,0 +1,145 @@
+import { sql, type Kysely } from 'kysely';
+import type { CatalogSchema } from './schema.js';
+
+/** What `mailvault search` asks for. Text criteria match words (and word beginnings). */
+export interface SearchCriteria {
+  accountIds?: number[];
+  folder?: string;
+  from?: string;
+  to?: string;
+  subject?: string;
+  text?: string;
+  after?: Date;
+  before?: Date;
+  /** Only items no longer on the server (expunged, their folder or account gone; not moved). */
+  deleted?: boolean;
+  limit: number;
+}
+
+export interface SearchHit {
+  key: string;
+  source: string;
+  account: string;
+  folder: string;
+  internalDate: string;
+  from: string;
+  to: string;
+  subject: string;
+  size: number;
+  /** Still on the server at the account's latest backup. */
+  present: boolean;
+  /** The latest backup that held it. */
+  lastSeen: Date;
+}
+
+/**
+ * A full-text query for FTS5 from what a user typed: each word must appear, as a word or the start
+ * of one, in the given column (or any). Quoting every word keeps FTS5's own syntax out of reach.
+ */
+export function ftsQuery(
+  criteria: Pick<SearchCriteria, 'from' | 'to' | 'subject' | 'text'>,
+): string | null {
+  const clauses: string[] = [];
+  const words = (value: string): string[] => value.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+  const clause = (column: string | null, value: string | undefined): void => {
+    if (value === undefined) return;
+    const terms = words(value).map((word) => `"${word}"*`);
+    if (terms.length === 0) return;
+    clauses.push(column ? `${column} : (${terms.join(' AND ')})` : `(${terms.join(' AND ')})`);
+  };
+  clause('from_text', criteria.from);
+  clause('to_text', criteria.to);
+  clause('subject', criteria.subject);
+  clause(null, criteria.text);
+  return clauses.length > 0 ? clauses.join(' AND ') : null;
+}
+
+export async function searchItems(
+  db: Kysely<CatalogSchema>,
+  criteria: SearchCriteria,
+): Promise<SearchHit[]> {
+  const match = ftsQuery(criteria);
+  const textCriteria = [criteria.from, criteria.to, criteria.subject, criteria.text].some(
+    (value) => value !== undefined,
+  );
+  if (textCriteria && match === null) return [];
+  // An item is on the server while it has an open state and its account still exists.
+  const open = sql<number>`(EXISTS (SELECT 1 FROM item_states o WHERE o.item_id = i.id AND o.until_time IS NULL) AND a.gone_since IS NULL)`;
+  // The same bytes still present elsewhere in the account: the message was moved, not deleted.
+  const elsewhere = sql<number>`EXISTS (SELECT 1 FROM items j JOIN item_states oj ON oj.item_id = j.id
+      WHERE j.account_id = i.account_id AND j.sha256 = i.sha256 AND j.id <> i.id AND oj.until_time IS NULL)`;
+  let query = db
+    .selectFrom('items as i')
+    .innerJoin('accounts as a', 'a.id', 'i.account_id')
+    .innerJoin('folders as f', 'f.id', 'i.folder_id')
+    .select([
+      'i.key',
+      'a.source',
+      'a.name as account',
+      'f.path as folder',
+      'i.internal_date',
+      'i.from_text',
+      'i.to_text',
+      'i.subject',
+      'i.size',
+      open.as('present'),
+      sql<number>`(SELECT max(s.from_time) FROM item_states s WHERE s.item_id = i.id)`.as(
+        'last_from',
+      ),
+      sql<
+        number | null
+      >`(SELECT CASE WHEN count(*) = count(s.until_time) THEN max(s.until_time) END FROM item_states s WHERE s.item_id = i.id)`.as(
+        'gone_at',
+      ),
+    ]);
+  if (match !== null) {
+    query = query.where(
+      'i.sha256',
+      'in',
+      sql<string>`(SELECT t.sha256 FROM message_texts t WHERE t.id IN (SELECT rowid FROM message_fts WHERE message_fts MATCH ${match}))`,
+    );
+  }
+  if (criteria.accountIds)
+    query = query.where(
+      'i.account_id',
+      'in',
+      criteria.accountIds.length > 0 ? criteria.accountIds : [-1],
+    );
+  if (criteria.folder !== undefined) query = query.where('f.path', '=', criteria.folder);
+  if (criteria.after) query = query.where('i.internal_date', '>=', criteria.after.toISOString());
+  if (criteria.before) query = query.where('i.internal_date', '<', criteria.before.toISOString());
+  if (criteria.deleted) query = query.where(sql<boolean>`NOT ${open} AND NOT ${elsewhere}`);
+  const rows = await query
+    .orderBy('i.internal_date', 'desc')
+    .orderBy('i.key')
+    .limit(criteria.limit)
+    .execute();
+  const hits: SearchHit[] = [];
+  for (const row of rows) {
+    const present = Number(row.present) === 1;
+    // Last seen: the last backup of the account before the item was found gone (or its latest).
+    const before = row.gone_at === null || present ? null : Number(row.gone_at);
+    const seen = await db
+      .selectFrom('snapshots as s')
+      .innerJoin('accounts as a2', 'a2.id', 's.account_id')
+      .select((eb) => eb.fn.max('s.time').as('time'))
+      .where('a2.name', '=', row.account)
+      .where('a2.source', '=', row.source)
+      .where('s.time', before === null ? '>=' : '<', before ?? Number(row.last_from))
+      .executeTakeFirst();
+    hits.push({
+      key: row.key,
+      source: row.source,
+      account: row.account,
+      folder: row.folder,
+      internalDate: row.internal_date,
+      from: row.from_text,
+      to: row.to_text,
+      subject: row.subject,
+      size: Number(row.size),
+      present,
+      lastSeen: new Date(Number(seen?.time ?? row.last_from)),
+    });
+  }
+  return hits;
+}
