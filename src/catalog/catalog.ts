@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Repository } from '../repository/repository.js';
 import { ingestSnapshot, replayAccount, type IngestHints } from './ingest.js';
 import { CatalogError } from './catalog-error.js';
+import { deletedBetween, type DeletedItem } from './deletions.js';
 import { searchItems, type SearchCriteria, type SearchHit } from './search.js';
 import {
   ITEM_COLUMNS,
@@ -301,6 +302,11 @@ export class Catalog {
       .orderBy('s.until_time')
       .execute();
     return rows.map(toItemRow);
+  }
+
+  /** Items of an account deleted within a span of time (see deletions.ts). */
+  deletedBetween(accountId: number, from: Date, to: Date): Promise<DeletedItem[]> {
+    return deletedBetween(this.db, accountId, from, to);
   }
 
   /** Items across all snapshots, by words and dates (see search.ts). */

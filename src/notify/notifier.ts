@@ -82,17 +82,19 @@ class SmtpNotifier implements Notifier {
       smtpTransportOptions(this.config.smtp, password, this.timeouts()),
     );
     const mail = this.message(notice, recipients);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const info: SMTPSentMessageInfo = await transport.sendMail(mail);
-        return this.sent(notice, recipients, info, attempt);
-      } catch (error) {
-        if (attempt >= MAX_ATTEMPTS || !worthRetrying(error as NodemailerError))
-          return failed(error, attempt);
-        await sleep(this.options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS);
-      } finally {
-        transport.close();
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const info: SMTPSentMessageInfo = await transport.sendMail(mail);
+          return this.sent(notice, recipients, info, attempt);
+        } catch (error) {
+          if (attempt >= MAX_ATTEMPTS || !worthRetrying(error as NodemailerError))
+            return failed(error, attempt);
+          await sleep(this.options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS);
+        }
       }
+    } finally {
+      transport.close();
     }
   }
 
@@ -115,9 +117,14 @@ class SmtpNotifier implements Notifier {
   private message(notice: Notice, recipients: string[]) {
     const rendered = renderNotice(notice);
     const domain = bareAddress(this.config.smtp.from)?.split('@')[1] || hostname();
-    const operation = (notice.operationId ?? randomUUID()).replace(/[^A-Za-z0-9.-]/g, '-');
-    const idOf = (phase: string): string => `<mailvault.${operation}.${phase}@${domain}>`;
-    const thread = notice.phase === 'started' ? {} : { inReplyTo: idOf('started') };
+    const operation = notice.operationId?.replace(/[^A-Za-z0-9.-]/g, '-');
+    const idOf = (phase: string): string =>
+      `<mailvault.${operation ?? randomUUID()}.${phase}@${domain}>`;
+    // Only a known operation can point back at its 'started' message.
+    const thread =
+      operation !== undefined && notice.phase !== 'started'
+        ? { inReplyTo: idOf('started'), references: [idOf('started')] }
+        : {};
     return {
       from: this.config.smtp.from,
       to: recipients,
@@ -126,7 +133,6 @@ class SmtpNotifier implements Notifier {
       attachments: rendered.attachments,
       messageId: idOf(notice.phase),
       ...thread,
-      ...(notice.phase === 'started' ? {} : { references: [idOf('started')] }),
       date: notice.finishedAt ?? notice.startedAt ?? new Date(),
       headers: {
         // RFC 3834: out-of-office responders must not answer a machine.

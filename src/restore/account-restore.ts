@@ -6,6 +6,7 @@ import { isSelected, targetPath } from './folder-mapping.js';
 import { restoreFolderMessages } from './folder-restore.js';
 import type { FolderRestoreReport, RestoreFailure } from './restore-report.js';
 import type { RestoreTarget } from './restore-target.js';
+import { TargetFolders } from './target-folders.js';
 
 export interface AccountRestoreOptions {
   repository: Repository;
@@ -51,19 +52,11 @@ async function restoreAccountWith(
   assembler: MessageAssembler,
 ): Promise<AccountRestoreOutcome> {
   const { target } = options;
-  const existing = new Map((await target.folders()).map((folder) => [folder.path, folder]));
+  const folders = await TargetFolders.of(target);
   const outcome: AccountRestoreOutcome = { folders: [], failures: [], bytes: 0 };
   const records = options.tree.folders.filter((record) => isSelected(record, options.folders));
-  if (options.intoFolder && !existing.has(options.intoFolder)) {
-    await target.create(options.intoFolder, null);
-    await target.subscribe(options.intoFolder);
-    existing.set(options.intoFolder, {
-      path: options.intoFolder,
-      delimiter: target.delimiter,
-      subscribed: true,
-      selectable: true,
-    });
-  }
+  if (options.intoFolder && (await folders.ensure(options.intoFolder, null)))
+    await folders.subscribe(options.intoFolder);
   for (const record of records) {
     const destination = targetPath(record, target.delimiter, options.intoFolder);
     const report: FolderRestoreReport = {
@@ -78,25 +71,11 @@ async function restoreAccountWith(
     outcome.folders.push(report);
     options.onFolder?.(record.path);
     try {
-      const current = existing.get(destination);
       // A \Noselect folder holds no messages; creating its children brings it back.
-      if (!current && record.listing !== null) {
-        report.created = await target.create(destination, record.specialUse);
-        existing.set(destination, {
-          path: destination,
-          delimiter: target.delimiter,
-          subscribed: false,
-          selectable: true,
-        });
-      }
-      if (
-        record.subscribed &&
-        !existing.get(destination)?.subscribed &&
-        (current || record.listing !== null)
-      ) {
-        await target.subscribe(destination);
-        report.subscribed = true;
-      }
+      if (record.listing !== null)
+        report.created = await folders.ensure(destination, record.specialUse);
+      if (record.subscribed && folders.has(destination))
+        report.subscribed = await folders.subscribe(destination);
       if (record.listing === null) continue;
       const folder = await restoreFolderMessages(
         {

@@ -40,7 +40,21 @@ export async function restoreFolderMessages(
   source: string,
   destination: string,
 ): Promise<FolderRestoreOutcome> {
-  const entries = await readAllEntries(context.repository, listing);
+  return restoreMessages(
+    context,
+    await readAllEntries(context.repository, listing),
+    source,
+    destination,
+  );
+}
+
+/** The same for any set of backed-up messages (chosen items, deleted ones) bound for one folder. */
+export async function restoreMessages(
+  context: FolderRestoreContext,
+  entries: readonly MessageEntry[],
+  source: string,
+  destination: string,
+): Promise<FolderRestoreOutcome> {
   const present = entries.length > 0 ? await context.target.present(destination) : [];
   const { missing, alreadyPresent } = await findMissing(
     context.repository,

@@ -1,0 +1,127 @@
+import type { Command } from 'commander';
+import type { ItemRow } from '../../../catalog/catalog.js';
+import { ITEM_KEY_PATTERN } from '../../../mailbox/item-key.js';
+import type { ItemToRestore } from '../../../restore/items-restore.js';
+import { UsageError } from '../../exit-codes.js';
+import type { CommandRunner } from '../../main.js';
+import { addNotifyOption, notified } from '../../notify.js';
+import { restoreOutcome } from '../../restore-outcome.js';
+import type { RestoreReport } from '../../../restore/restore-report.js';
+import { buildReport, combined, exitCodeOf, printRestoreReport } from './restore-output.js';
+import { openTarget } from './restore-target.js';
+
+interface ItemOptions {
+  toFolder?: string;
+  toAccount?: string;
+  toServer?: string;
+  notify?: string;
+}
+
+/** A catalogued item as a message to put back: its bytes, flags and date as last backed up. */
+export function entryOf(item: ItemRow, extraFlags: string[] = []): ItemToRestore['entry'] {
+  return {
+    uid: item.uid,
+    flags: [...new Set([...item.flags, ...extraFlags])].sort(),
+    date: item.internalDate,
+    size: item.size,
+    sha256: item.sha256,
+    manifest: item.manifest,
+  };
+}
+
+export function registerRestoreItem(restore: Command, run: CommandRunner): void {
+  const command = restore
+    .command('item')
+    .description(
+      'single items, into their folder (recreated if gone), another folder or another account',
+    )
+    .argument('<item...>', 'item ids, as ls and search print them')
+    .option('--to-folder <folder>', 'into this folder instead (created if missing)')
+    .option('--to-account <account>', 'into this account instead')
+    .option(
+      '--to-server <server>',
+      'the server of the target account (default: the backed-up one)',
+    );
+  addNotifyOption(command).action(async (keys: string[], options: ItemOptions) =>
+    run(async (context) => {
+      const { restoreItems } = await import('../../../restore/items-restore.js');
+      for (const key of keys)
+        if (!ITEM_KEY_PATTERN.test(key))
+          throw new UsageError(
+            `${key} is not an item id (16 hexadecimal characters, as ls and search print them)`,
+          );
+      const loaded = await context.config();
+      const repository = await context.repository();
+      const catalog = await context.catalog();
+      const items: ItemRow[] = [];
+      for (const key of new Set(keys)) {
+        const item = await catalog.item(key);
+        if (!item) throw new UsageError(`unknown item ${key}: no backup holds it`);
+        items.push(item);
+      }
+      // Items of several accounts go back each to its own account, unless one target is named.
+      const groups = new Map<string, ItemRow[]>();
+      for (const item of items) {
+        const target = `${options.toServer ?? item.source}\0${options.toAccount ?? item.account}`;
+        groups.set(target, [...(groups.get(target) ?? []), item]);
+      }
+      const started = Date.now();
+      const reports = await notified(context, {
+        kind: 'restore',
+        title: `restore of ${items.length} item(s)`,
+        initiator: options.notify,
+        parameters: {
+          Items: items.map((item) => `${item.key} (${item.account}, ${item.folder})`).join('; '),
+          ...(options.toAccount ? { 'Target account': options.toAccount } : {}),
+          ...(options.toFolder ? { 'Target folder': options.toFolder } : {}),
+        },
+        outcome: (done: RestoreReport[]) => ({
+          outcome: restoreOutcome(combined(done)),
+          report: done,
+        }),
+        work: async () => {
+          const done: RestoreReport[] = [];
+          for (const [target, group] of groups) {
+            const [server, account] = target.split('\0') as [string, string];
+            const opened = await openTarget(context, server, account);
+            try {
+              const outcome = await restoreItems({
+                repository,
+                target: opened.target,
+                items: group.map((item) => ({
+                  folder: item.folder,
+                  destination: options.toFolder ?? item.folder,
+                  entry: entryOf(item),
+                })),
+                log: context.log,
+                batchSize: loaded.config.restore.batchSize,
+                workers: loaded.config.restore.workers,
+              });
+              const first = group[0] as ItemRow;
+              done.push(
+                buildReport(
+                  {
+                    account: `${first.source}/${first.account}`,
+                    target: `${opened.server.name}/${account}`,
+                    snapshot: '',
+                    snapshotTime: '',
+                  },
+                  outcome,
+                ),
+              );
+            } finally {
+              await opened.target.close();
+            }
+          }
+          return done;
+        },
+      });
+      let code = 0;
+      for (const report of reports) {
+        printRestoreReport(context.output, report, Date.now() - started);
+        code = Math.max(code, exitCodeOf(report));
+      }
+      return code;
+    }),
+  );
+}

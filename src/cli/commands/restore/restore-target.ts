@@ -1,0 +1,62 @@
+import type { ImapCounters } from '../../../imap/connect.js';
+import type { ServerConfig } from '../../../config/schema.js';
+import type { ImapRestoreTarget } from '../../../targets/imap/imap-restore-target.js';
+import type { CliContext } from '../../context.js';
+import { UsageError } from '../../exit-codes.js';
+import { imapEndpoint, imapLogin } from '../../server-access.js';
+
+export interface OpenedTarget {
+  target: ImapRestoreTarget;
+  server: ServerConfig;
+  serverIndex: number;
+  account: string;
+}
+
+/** The configured server of that name, or the only one when none is named. */
+export async function findServer(
+  context: CliContext,
+  name: string | undefined,
+  what: string,
+): Promise<{ server: ServerConfig; serverIndex: number }> {
+  const servers = (await context.config()).config.servers;
+  const serverIndex =
+    name === undefined && servers.length === 1
+      ? 0
+      : servers.findIndex((server) => server.name === name);
+  const server = servers[serverIndex];
+  if (!server) {
+    throw new UsageError(
+      name === undefined
+        ? `${what}: name the server (--to-server), the configuration has ${servers.length}`
+        : `${what}: server ${name} is not in the configuration`,
+    );
+  }
+  return { server, serverIndex };
+}
+
+/** Logs in to an account of a configured server as a restore target. */
+export async function openTarget(
+  context: CliContext,
+  serverName: string | undefined,
+  account: string,
+  counters?: ImapCounters,
+): Promise<OpenedTarget> {
+  const { ImapRestoreTarget } = await import('../../../targets/imap/imap-restore-target.js');
+  const loaded = await context.config();
+  const { server, serverIndex } = await findServer(context, serverName, `restoring ${account}`);
+  const refs = await context.accounts().catch(() => []);
+  const configured = refs.find(
+    (ref) => ref.server.name === server.name && ref.account.name === account,
+  );
+  const login = await imapLogin(
+    loaded,
+    server,
+    serverIndex,
+    configured?.account ?? { name: account },
+  );
+  const target = await ImapRestoreTarget.open(await imapEndpoint(loaded, server), login, {
+    log: context.log,
+    counters,
+  });
+  return { target, server, serverIndex, account };
+}
