@@ -13,16 +13,17 @@ export interface Passphrase {
 
 export async function readPassphrase(
   passwordFile: string | undefined,
-  options: { purpose?: string; confirm?: boolean } = {},
+  options: { purpose?: string; confirm?: boolean; environment?: string; key?: string } = {},
 ): Promise<Passphrase> {
   if (passwordFile)
     return {
-      value: await readSecretFile(passwordFile, 'repository.passwordFile'),
+      value: await readSecretFile(passwordFile, options.key ?? 'repository.passwordFile'),
       source: `repository.passwordFile ${passwordFile}`,
     };
-  const fromEnvironment = process.env.MAILVAULT_PASSWORD;
+  const environment = options.environment ?? 'MAILVAULT_PASSWORD';
+  const fromEnvironment = process.env[environment];
   if (fromEnvironment !== undefined && fromEnvironment !== '')
-    return { value: fromEnvironment, source: '$MAILVAULT_PASSWORD' };
+    return { value: fromEnvironment, source: `$${environment}` };
   if (process.stdin.isTTY && process.stderr.isTTY) {
     const purpose = options.purpose ?? 'repository passphrase';
     const answer = await prompt(`Enter ${purpose}: `);

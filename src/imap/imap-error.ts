@@ -7,6 +7,8 @@ export type ImapErrorKind =
   | 'auth'
   /** Cannot connect: refused, unknown host, timeout. */
   | 'unreachable'
+  /** The TLS handshake failed: a certificate that cannot be verified, for instance. */
+  | 'tls'
   /** The connection broke in the middle of work. */
   | 'dropped'
   /** The server refused a command (NO/BAD). */
@@ -71,7 +73,7 @@ export function classifyImapError(error: unknown, where: string): ImapError {
   }
   if (/certificate|self[- ]signed|SSL|TLS/i.test(`${code} ${shape.message ?? ''}`)) {
     return new ImapError(
-      'auth',
+      'tls',
       `${where}: TLS failed: ${shape.message ?? code} (give the server's CA in imap.caFile, or set imap.verifyCertificate: false for a test server)`,
       { cause: error },
     );

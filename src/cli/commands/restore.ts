@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandRunner } from '../main.js';
 import { registerRestoreAccount } from './restore/account.js';
+import { registerRestoreExternal } from './restore/external.js';
 import { registerRestoreItem } from './restore/item.js';
 import { registerRestoreUndelete } from './restore/undelete.js';
 
@@ -9,4 +10,5 @@ export function registerRestore(program: Command, run: CommandRunner): void {
   registerRestoreAccount(restore, run);
   registerRestoreItem(restore, run);
   registerRestoreUndelete(restore, run);
+  registerRestoreExternal(restore, run);
 }

@@ -61,7 +61,7 @@ export class CommandChannel {
     await channel.refreshCapabilities(greeting.text);
     if (endpoint.tls === 'starttls') {
       if (!channel.capabilities.has('STARTTLS'))
-        throw new ImapError('auth', `${where}: the server does not offer STARTTLS`);
+        throw new ImapError('tls', `${where}: the server does not offer STARTTLS`);
       await channel.command('STARTTLS');
       const secured = tlsConnect({ socket: channel.socket, ...tlsOptions });
       await new Promise<void>((resolve, reject) => {
