@@ -45,7 +45,7 @@ describe.skipIf(!haveDovecot)('external restore', () => {
     await writeFile(
       after.config,
       (await readFile(after.config, 'utf8')).replace(
-        /(    accounts: \{[^\n]*\n)/,
+        /( {4}accounts: \{[^\n]*\n)/,
         `$1${provisioning}\n`,
       ),
     );

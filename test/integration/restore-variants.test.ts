@@ -61,7 +61,7 @@ describe.skipIf(!haveDovecot)(
       const yaml = (await import('node:fs/promises')).readFile(ws.config, 'utf8');
       await writeFile(
         ws.config,
-        (await yaml).replace(/(    accounts: \{[^\n]*\n)/, `$1${provisioning}\n`),
+        (await yaml).replace(/( {4}accounts: \{[^\n]*\n)/, `$1${provisioning}\n`),
       );
       await fillMailbox(
         server,
@@ -249,7 +249,7 @@ describe.skipIf(!haveDovecot)(
       await writeFile(
         ws.config,
         (await (await import('node:fs/promises')).readFile(ws.config, 'utf8')).replace(
-          /    provisioning:[^\n]*\n/,
+          / {4}provisioning:[^\n]*\n/,
           '',
         ),
       );
