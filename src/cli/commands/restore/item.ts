@@ -66,6 +66,7 @@ export function registerRestoreItem(restore: Command, run: CommandRunner): void 
         groups.set(target, [...(groups.get(target) ?? []), item]);
       }
       const started = Date.now();
+      const progress = context.output.progress('restore');
       const reports = await notified(context, {
         kind: 'restore',
         title: `restore of ${items.length} item(s)`,
@@ -96,6 +97,7 @@ export function registerRestoreItem(restore: Command, run: CommandRunner): void 
                 log: context.log,
                 batchSize: loaded.config.restore.batchSize,
                 workers: loaded.config.restore.workers,
+                onMessages: (count: number, bytes: number) => progress.add(count, bytes),
               });
               const first = group[0] as ItemRow;
               done.push(
@@ -117,6 +119,7 @@ export function registerRestoreItem(restore: Command, run: CommandRunner): void 
         },
       });
       let code = 0;
+      progress.finish();
       for (const report of reports) {
         printRestoreReport(context.output, report, Date.now() - started);
         code = Math.max(code, exitCodeOf(report));

@@ -76,6 +76,7 @@ export function registerRestoreUndelete(restore: Command, run: CommandRunner): v
       };
       const targetAccount = options.toAccount ?? account.name;
       const started = Date.now();
+      const progress = context.output.progress('restore');
       const report = await notified(context, {
         kind: 'restore',
         title: `undelete in ${account.name}`,
@@ -105,6 +106,7 @@ export function registerRestoreUndelete(restore: Command, run: CommandRunner): v
               log: context.log,
               batchSize: loaded.config.restore.batchSize,
               workers: loaded.config.restore.workers,
+              onMessages: (count: number, bytes: number) => progress.add(count, bytes),
             });
             return buildReport(
               {
@@ -120,6 +122,7 @@ export function registerRestoreUndelete(restore: Command, run: CommandRunner): v
           }
         },
       });
+      progress.finish();
       printRestoreReport(context.output, report, Date.now() - started);
       context.output.note(
         `${deleted.length} item(s) deleted between ${formatTime(from)} and ${formatTime(to)}, tagged ${keyword}`,
