@@ -1,13 +1,40 @@
-// One day in the life of a mailbox, over IMAP: 1 % of its messages deleted, as many new ones
-// delivered, 1 % re-flagged. Deterministic for a given seed and day.
+// One day in the life of a mailbox, over IMAP: some of its messages deleted, some moved to another
+// folder, some re-flagged, some new ones delivered, each a share of the mailbox (1 % by
+// default). Deterministic for a given seed, day and mix.
 import type { DovecotServer } from '../test/support/dovecot.js';
 import { StreamImap, imapDateTime, quote } from './imap-stream.js';
 import { planMailbox, renderMessage, toCrlf } from './mailgen.js';
 import { Prng } from './prng.js';
 
+/** Shares of the mailbox's messages touched each day. */
+export interface ChurnMix {
+  deleted: number;
+  moved: number;
+  reflagged: number;
+  /** New messages delivered, as a share of the messages already there. */
+  delivered: number;
+}
+
+/** 1 % deleted, 1 % moved to another folder, 1 % re-flagged, nothing new. */
+export const CHURN_WITHOUT_NEW_MAIL: ChurnMix = {
+  deleted: 0.01,
+  moved: 0.01,
+  reflagged: 0.01,
+  delivered: 0,
+};
+
+/** 1 % deleted, 1 % re-flagged, 1 % new mail delivered. */
+export const CHURN_WITH_NEW_MAIL: ChurnMix = {
+  deleted: 0.01,
+  moved: 0,
+  reflagged: 0.01,
+  delivered: 0.01,
+};
+
 export interface ChurnResult {
   messagesBefore: number;
   deleted: number;
+  moved: number;
   added: number;
   reflagged: number;
   /** IMAP bytes of the new messages. */
@@ -18,14 +45,14 @@ function uidSet(uids: number[]): string {
   return [...uids].sort((a, b) => a - b).join(',');
 }
 
-/** Applies day `day` (1-based) of churn at `rate` to the account's folders. */
+/** Applies day `day` (1-based) of churn with the given mix to the account's folders. */
 export async function churnDay(
   server: DovecotServer,
   user: string,
   folders: readonly string[],
   day: number,
   seed: number,
-  rate = 0.01,
+  mix: ChurnMix = CHURN_WITH_NEW_MAIL,
 ): Promise<ChurnResult> {
   const rng = new Prng(seed, 0xc0de + day);
   const client = await StreamImap.connect(server.host, server.port);
@@ -41,13 +68,23 @@ export async function churnDay(
           if (uid) all.push({ folder, uid: Number(uid) });
       }
     }
-    const count = Math.max(1, Math.round(all.length * rate));
-    // Draw 2 × count distinct messages: the first half is deleted, the second re-flagged.
+    const count = (share: number): number =>
+      share > 0 ? Math.max(1, Math.round(all.length * share)) : 0;
+    const nDeleted = count(mix.deleted);
+    const nReflagged = count(mix.reflagged);
+    const nMoved = count(mix.moved);
+    // Draw distinct messages: the first ones are deleted, the next re-flagged, the last moved.
     const chosen = new Set<number>();
-    while (chosen.size < Math.min(all.length, 2 * count)) chosen.add(rng.int(0, all.length - 1));
+    while (chosen.size < Math.min(all.length, nDeleted + nReflagged + nMoved))
+      chosen.add(rng.int(0, all.length - 1));
     const picks = [...chosen].map((i) => all[i]).filter((m) => m !== undefined);
-    const doomed = picks.slice(0, count);
-    const reflag = picks.slice(count);
+    const doomed = picks.slice(0, nDeleted);
+    const reflag = picks.slice(nDeleted, nDeleted + nReflagged);
+    // Each moved message goes to another folder, drawn after the picks.
+    const moves = picks.slice(nDeleted + nReflagged).map((m) => {
+      const others = folders.filter((folder) => folder !== m.folder);
+      return { ...m, to: others[rng.int(0, others.length - 1)] ?? 'INBOX' };
+    });
     const flagChange =
       day % 3 === 0
         ? '-FLAGS.SILENT (\\Seen)'
@@ -57,16 +94,21 @@ export async function churnDay(
     for (const folder of folders) {
       const gone = doomed.filter((m) => m.folder === folder).map((m) => m.uid);
       const changed = reflag.filter((m) => m.folder === folder).map((m) => m.uid);
-      if (gone.length === 0 && changed.length === 0) continue;
+      const leaving = moves.filter((m) => m.folder === folder);
+      if (gone.length === 0 && changed.length === 0 && leaving.length === 0) continue;
       await client.ok([`SELECT ${quote(folder)}`]);
       if (gone.length > 0) {
         await client.ok([`UID STORE ${uidSet(gone)} +FLAGS.SILENT (\\Deleted)`]);
         await client.ok([`UID EXPUNGE ${uidSet(gone)}`]);
       }
       if (changed.length > 0) await client.ok([`UID STORE ${uidSet(changed)} ${flagChange}`]);
+      for (const to of new Set(leaving.map((m) => m.to))) {
+        const uids = leaving.filter((m) => m.to === to).map((m) => m.uid);
+        await client.ok([`UID MOVE ${uidSet(uids)} ${quote(to)}`]);
+      }
     }
     // New mail, delivered today: planned like the rest of the mailbox, dated on the day.
-    const plan = planMailbox(user, count, seed * 31 + day);
+    const plan = planMailbox(user, count(mix.delivered), seed * 31 + day);
     const today = Date.parse('2025-11-01T06:00:00Z') + day * 86_400_000;
     let addedBytes = 0;
     const byFolder = new Map<string, Array<string | Buffer>>();
@@ -89,6 +131,7 @@ export async function churnDay(
     return {
       messagesBefore: all.length,
       deleted: doomed.length,
+      moved: moves.length,
       added: plan.messages.length,
       reflagged: reflag.length,
       addedBytes,

@@ -5,16 +5,11 @@ import { join } from 'node:path';
 import { startDovecot } from '../test/support/dovecot.js';
 import { makeTempDir, removeTempDir } from '../test/support/servers.js';
 import { rawMultiAppend } from './ceilings.js';
+import { settle } from './common.js';
 import { planMailbox } from './mailgen.js';
 import { writeMailbox } from './maildir.js';
 import { MailvaultWorkspace } from './mailvault.js';
-import { run } from './proc.js';
 import { formatProfile, summarizeProfile } from './profile.js';
-
-/** Lets the kernel write out what the previous phase wrote, so it does not slow the next one. */
-async function settle(): Promise<void> {
-  await run('sync', []);
-}
 
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 5000);
 const PROFILE = process.env.BENCH_PROFILE === '1';

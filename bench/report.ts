@@ -2,6 +2,15 @@
 
 export type Status = 'met' | 'not met' | 'info';
 
+/** Repeated measurements of one figure: its value is their median. */
+export interface Spread {
+  n: number;
+  min: number;
+  median: number;
+  max: number;
+  values: number[];
+}
+
 export interface Figure {
   /** Stable key for tools, e.g. "restore.msgPerSec". */
   id: string;
@@ -14,6 +23,8 @@ export interface Figure {
   /** The target from PRODUCT.md ("Fast."), as shown; empty for baselines and context. */
   target: string;
   status: Status;
+  /** When the value is the median of several runs: all of them. */
+  samples?: Spread;
 }
 
 export class Report {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { IngestHints } from '../catalog/ingest.js';
+import type { HeaderSummary } from '../mime/header-summary.js';
 import type { Repository } from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import { backupAccount, type AccountJob, type AccountResult } from './account-backup.js';
@@ -17,6 +18,8 @@ export interface BackupRunOptions {
   /** Called for each snapshot once it is in the repository (the catalog records it). */
   onSnapshot: (id: string, snapshot: Snapshot, hints: IngestHints) => Promise<void>;
   onProgress?: (event: ProgressEvent) => void;
+  /** Each newly stored message (the catalog makes it searchable). */
+  onStored?: (sha256: string, summary: HeaderSummary, raw: Buffer) => void;
   /** Threads that compress and seal (default: one per core). */
   workers?: number;
 }
@@ -109,7 +112,6 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
         report.bytesAdded = result.added.bytes;
         await options.onSnapshot(id, snapshot, {
           summaries: result.summaries.map,
-          texts: result.summaries.texts,
           listings: result.listings,
         });
       }
@@ -123,6 +125,7 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
     log: options.log,
     isRetryable: options.isRetryable,
     onMessage: (bytes: number) => options.onProgress?.({ type: 'message', bytes }),
+    onStored: options.onStored,
     onFolder: (account: string, folder: string) =>
       options.onProgress?.({ type: 'folder', account, folder }),
   };

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { FolderRecord } from '../mailbox/account-tree.js';
 import { readAllEntries, writeListing, type MessageEntry } from '../mailbox/folder-listing.js';
 import { storeMessage } from '../mailbox/message-store.js';
+import type { HeaderSummary } from '../mime/header-summary.js';
 import type { ByteTally, ObjectWriter } from '../repository/object-writer.js';
 import type { Repository } from '../repository/repository.js';
 import type { FolderChanges, FolderStatus, MailboxReader } from './mailbox-reader.js';
@@ -26,6 +27,8 @@ export interface FolderBackupContext {
   /** Bytes the account's new objects add, counted as they are sealed. */
   tally: ByteTally;
   onMessage?: (bytes: number) => void;
+  /** Each newly stored message, for the catalog's search index (which keeps no state here). */
+  onStored?: (sha256: string, summary: HeaderSummary, raw: Buffer) => void;
 }
 
 /** True when the listed status proves the folder unchanged since its previous record. */
@@ -104,7 +107,8 @@ export async function backupFolder(
       sha256: stored.sha256,
       manifest: stored.manifest,
     };
-    context.summaries.add(stored.manifest, stored.summary, stored.sha256, message.raw);
+    context.summaries.add(stored.manifest, stored.summary);
+    context.onStored?.(stored.sha256, stored.summary, message.raw);
     next.set(message.uid, entry);
     progress.fetched.set(message.uid, entry);
     progress.fetchedThisAttempt++;

@@ -4,6 +4,7 @@ import { ingestSnapshot, replayAccount, type IngestHints } from './ingest.js';
 import { CatalogError } from './catalog-error.js';
 import { deletedBetween, type DeletedItem } from './deletions.js';
 import { searchItems, type SearchCriteria, type SearchHit } from './search.js';
+import { TextIndexer } from './text-index.js';
 import {
   ITEM_COLUMNS,
   SNAPSHOT_COLUMNS,
@@ -307,6 +308,11 @@ export class Catalog {
   /** Items of an account deleted within a span of time (see deletions.ts). */
   deletedBetween(accountId: number, from: Date, to: Date): Promise<DeletedItem[]> {
     return deletedBetween(this.db, accountId, from, to);
+  }
+
+  /** An indexer that makes messages searchable as a backup stores them. */
+  textIndexer(): TextIndexer {
+    return new TextIndexer(this.db);
   }
 
   /** Items across all snapshots, by words and dates (see search.ts). */

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { readAccountTree, type AccountTree, type FolderRecord } from '../mailbox/account-tree.js';
 import { readAllEntries, type MessageEntry } from '../mailbox/folder-listing.js';
 import { itemKeys } from '../mailbox/item-key.js';
@@ -8,14 +8,13 @@ import type { HeaderSummary } from '../mime/header-summary.js';
 import type { Repository } from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import type { CatalogSchema } from './schema.js';
+import { indexTexts } from './text-index.js';
 
 type Db = Kysely<CatalogSchema> | Transaction<CatalogSchema>;
 
 /** What the backup already knows, so the catalog need not read it back from the repository. */
 export interface IngestHints {
   summaries?: ReadonlyMap<string, HeaderSummary>;
-  /** Searchable text of messages, by SHA-256. */
-  texts?: ReadonlyMap<string, string>;
   listings?: ReadonlyMap<string, readonly MessageEntry[]>;
 }
 
@@ -319,7 +318,7 @@ async function ensureItems(
   return ids;
 }
 
-/** Makes a message findable by its words, once per distinct message. */
+/** Makes a message findable by its words, once per distinct message (read back if need be). */
 async function indexText(
   context: Context,
   entry: MessageEntry,
@@ -334,17 +333,10 @@ async function indexText(
       .executeTakeFirst()
   )
     return;
-  const body =
-    context.hints.texts?.get(entry.sha256) ??
-    extractText(await loadMessage(context.repository, entry.manifest));
-  const { id } = await db
-    .insertInto('message_texts')
-    .values({ sha256: entry.sha256 })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  await sql`INSERT INTO message_fts (rowid, from_text, to_text, subject, body) VALUES (${id}, ${row.from_text}, ${row.to_text}, ${row.subject}, ${body})`.execute(
-    db,
-  );
+  const body = extractText(await loadMessage(context.repository, entry.manifest));
+  await indexTexts(db, [
+    { sha256: entry.sha256, from: row.from_text, to: row.to_text, subject: row.subject, body },
+  ]);
 }
 
 function* batches<T>(values: readonly T[]): Generator<T[]> {

@@ -3,6 +3,7 @@ import { registerAccounts } from './commands/accounts.js';
 import { registerBackup } from './commands/backup.js';
 import { registerCatalog } from './commands/catalog.js';
 import { registerCheck } from './commands/check.js';
+import { registerExport } from './commands/export.js';
 import { registerInit } from './commands/init.js';
 import { registerLs } from './commands/ls.js';
 import { registerRestore } from './commands/restore.js';
@@ -42,6 +43,7 @@ export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
     registerSearch,
     registerShow,
     registerRestore,
+    registerExport,
     registerCheck,
     registerCatalog,
     registerStats,

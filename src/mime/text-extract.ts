@@ -7,7 +7,7 @@ import { asBuffer, detectNewline, findHeaderEndIn } from './header-block.js';
 import { headerField } from './header-block.js';
 
 /** Enough text to find a message by, without letting a huge one bloat the index. */
-export const TEXT_LIMIT = 64 * 1024;
+export const TEXT_LIMIT = 16 * 1024;
 const MAX_DEPTH = 10;
 
 export function extractText(raw: Uint8Array, limit = TEXT_LIMIT): string {
@@ -54,7 +54,12 @@ function walk(
     info.type !== 'text/plain'
   )
     return true;
-  const bytes = decodeTransfer(buf.subarray(bodyStart, end), info.encoding);
+  // Decoding more than the text limit can use is wasted: base64 and quoted-printable at most
+  // double it, and a few multibyte characters may need more bytes still.
+  const bytes = decodeTransfer(
+    buf.subarray(bodyStart, Math.min(end, bodyStart + TEXT_LIMIT * 4)),
+    info.encoding,
+  );
   const charset = getParam(parseParams(headerField(headerText, 'content-type') ?? ''), 'charset');
   const text = decodeCharset(bytes, charset);
   return add(info.type === 'text/html' ? htmlText(text) : text);

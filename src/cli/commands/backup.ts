@@ -44,25 +44,35 @@ export function registerBackup(program: Command, run: CommandRunner): void {
               ImapAccountReader.open(endpoint, login, { log: context.log, counters }),
           });
         }
+        const texts = catalog.textIndexer();
         const progress = context.output.progress('backup');
         progress.setTotal(jobs.length);
-        const report = await runBackup({
-          repository,
-          jobs,
-          concurrency: loaded.config.backup.concurrency,
-          workers: loaded.config.backup.workers,
-          log: context.log,
-          program: PROGRAM,
-          isRetryable: (error) => error instanceof ImapError && error.retryable,
-          onSnapshot: (id, _snapshot, hints) => catalog.ingest(repository, id, hints),
-          onProgress: (event) => {
-            if (event.type === 'message') progress.add(1, event.bytes);
-            else if (event.type === 'account-end') progress.step();
-            else if (event.type === 'folder')
-              progress.setDetail(`${event.account} ${event.folder}`);
-          },
-        });
-        progress.finish();
+        let report;
+        try {
+          report = await runBackup({
+            repository,
+            jobs,
+            concurrency: loaded.config.backup.concurrency,
+            workers: loaded.config.backup.workers,
+            log: context.log,
+            program: PROGRAM,
+            isRetryable: (error) => error instanceof ImapError && error.retryable,
+            onSnapshot: async (id, _snapshot, hints) => {
+              await texts.flush();
+              await catalog.ingest(repository, id, hints);
+            },
+            onStored: (sha256, summary, raw) => texts.add(sha256, summary, raw),
+            onProgress: (event) => {
+              if (event.type === 'message') progress.add(1, event.bytes);
+              else if (event.type === 'account-end') progress.step();
+              else if (event.type === 'folder')
+                progress.setDetail(`${event.account} ${event.folder}`);
+            },
+          });
+        } finally {
+          progress.finish();
+          await texts.close();
+        }
         if (names.length === 0) {
           for (const server of loaded.config.servers) {
             const present = refs

@@ -8,6 +8,8 @@ import { resolveAccount } from '../account-resolution.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
+import { addNotifyOption, notified } from '../notify.js';
+import type { NoticeOutcome } from '../../notify/notice.js';
 import { formatBytes, formatCount, formatDuration, formatTime } from '../output/format.js';
 
 interface ExportOptions {
@@ -18,6 +20,7 @@ interface ExportOptions {
   allVersions?: boolean;
   force?: boolean;
   source?: string;
+  notify?: string;
 }
 
 /** Output mistakes (an existing output, a bad format) are usage errors: exit 2, nothing written. */
@@ -31,7 +34,7 @@ async function asUsage<T>(work: () => Promise<T> | T): Promise<T> {
 }
 
 export function registerExport(program: Command, run: CommandRunner): void {
-  program
+  const command = program
     .command('export')
     .description(
       'write an account as it was at a date, or every message it ever held, as mbox, Maildir or .eml files',
@@ -49,94 +52,107 @@ export function registerExport(program: Command, run: CommandRunner): void {
       'every message ever backed up, deleted ones included, with a manifest (JSON and CSV) beside the export',
     )
     .option('--force', 'replace an existing output file, or an earlier export in the directory')
-    .option('--source <server>', 'the server, when the account name exists on several')
-    .action(async (name: string, options: ExportOptions) =>
-      run(async (context) => {
-        const wanted = (options.folder ?? []).map((f) => (/^inbox$/i.test(f) ? 'INBOX' : f));
-        const plan = await asUsage(() =>
-          planExport(options.format, options.output, wanted, Boolean(options.allVersions)),
+    .option('--source <server>', 'the server, when the account name exists on several');
+  addNotifyOption(command).action(async (name: string, options: ExportOptions) =>
+    run(async (context) => {
+      const wanted = (options.folder ?? []).map((f) => (/^inbox$/i.test(f) ? 'INBOX' : f));
+      const plan = await asUsage(() =>
+        planExport(options.format, options.output, wanted, Boolean(options.allVersions)),
+      );
+      if (options.allVersions && options.at !== undefined)
+        throw new UsageError('--all-versions exports every snapshot; it does not take --at');
+      const at = parseDate(options.at ?? 'last', '--at', 'end');
+      // Before the passphrase is asked for or anything is opened.
+      await asUsage(() => checkPlan(plan, Boolean(options.force)));
+
+      const started = Date.now();
+      const loaded = await context.config();
+      const repository = await context.repository();
+      const catalog = await context.catalog();
+      const account = await resolveAccount(catalog, name, options.source);
+      const exportSource = await import('../../export/export-source.js');
+      const base = {
+        format: plan.format,
+        layout: layoutOf(plan),
+        account: account.name,
+        source: account.source,
+        allVersions: Boolean(options.allVersions),
+        exported: new Date().toISOString(),
+      };
+      let source: ExportSource;
+      let description: ExportDescription;
+      let where: string;
+      if (options.allVersions) {
+        const history = await import('../../catalog/history.js');
+        const folders = await history.foldersEver(catalog.db, account.id);
+        checkFolders(exportSource.unknownFolders(folders, wanted), `${account.name} never had`);
+        const times = await history.snapshotTimes(catalog.db, account.id);
+        source = exportSource.historySource(catalog.db, folders, times, wanted, plan.singleMbox);
+        description = { ...base, snapshot: null, snapshotTime: null };
+        where = `every version of ${account.source}/${account.name} in ${times.length} snapshot(s)`;
+      } else {
+        const snapshot = await catalog.snapshotAt(account.id, at);
+        if (!snapshot) {
+          const first = await catalog.snapshotAt(account.id, { kind: 'first' });
+          throw new UsageError(
+            `no backup of ${name} at ${options.at ?? 'last'}: its first backup is ${first ? formatTime(first.time) : 'missing'}`,
+          );
+        }
+        const { readAccountTree } = await import('../../mailbox/account-tree.js');
+        const tree = await readAccountTree(repository, snapshot.tree);
+        const when = formatTime(snapshot.time);
+        checkFolders(
+          exportSource.unknownFolders(tree.folders, wanted),
+          `${account.name} had no`,
+          ` at ${when}`,
         );
-        if (options.allVersions && options.at !== undefined)
-          throw new UsageError('--all-versions exports every snapshot; it does not take --at');
-        const at = parseDate(options.at ?? 'last', '--at', 'end');
-        // Before the passphrase is asked for or anything is opened.
-        await asUsage(() => checkPlan(plan, Boolean(options.force)));
-
-        const started = Date.now();
-        const loaded = await context.config();
-        const repository = await context.repository();
-        const catalog = await context.catalog();
-        const account = await resolveAccount(catalog, name, options.source);
-        const exportSource = await import('../../export/export-source.js');
-        const base = {
-          format: plan.format,
-          layout: layoutOf(plan),
-          account: account.name,
-          source: account.source,
-          allVersions: Boolean(options.allVersions),
-          exported: new Date().toISOString(),
+        source = exportSource.snapshotSource(repository, tree, wanted, plan.singleMbox);
+        description = {
+          ...base,
+          snapshot: snapshot.id,
+          snapshotTime: snapshot.time.toISOString(),
         };
-        let source: ExportSource;
-        let description: ExportDescription;
-        let where: string;
-        if (options.allVersions) {
-          const history = await import('../../catalog/history.js');
-          const folders = await history.foldersEver(catalog.db, account.id);
-          checkFolders(exportSource.unknownFolders(folders, wanted), `${account.name} never had`);
-          const times = await history.snapshotTimes(catalog.db, account.id);
-          source = exportSource.historySource(catalog.db, folders, times, wanted, plan.singleMbox);
-          description = { ...base, snapshot: null, snapshotTime: null };
-          where = `every version of ${account.source}/${account.name} in ${times.length} snapshot(s)`;
-        } else {
-          const snapshot = await catalog.snapshotAt(account.id, at);
-          if (!snapshot) {
-            const first = await catalog.snapshotAt(account.id, { kind: 'first' });
-            throw new UsageError(
-              `no backup of ${name} at ${options.at ?? 'last'}: its first backup is ${first ? formatTime(first.time) : 'missing'}`,
-            );
-          }
-          const { readAccountTree } = await import('../../mailbox/account-tree.js');
-          const tree = await readAccountTree(repository, snapshot.tree);
-          const when = formatTime(snapshot.time);
-          checkFolders(
-            exportSource.unknownFolders(tree.folders, wanted),
-            `${account.name} had no`,
-            ` at ${when}`,
-          );
-          source = exportSource.snapshotSource(repository, tree, wanted, plan.singleMbox);
-          description = {
-            ...base,
-            snapshot: snapshot.id,
-            snapshotTime: snapshot.time.toISOString(),
-          };
-          where = `${account.source}/${account.name} as of ${when} (snapshot ${snapshot.id.slice(0, 12)})`;
-        }
-        if (plan.singleMbox && source.folders.length === 0)
-          throw new UsageError(`${wanted[0] ?? ''} holds no messages (it is only a parent folder)`);
+        where = `${account.source}/${account.name} as of ${when} (snapshot ${snapshot.id.slice(0, 12)})`;
+      }
+      if (plan.singleMbox && source.folders.length === 0)
+        throw new UsageError(`${wanted[0] ?? ''} holds no messages (it is only a parent folder)`);
 
-        const { exportAccount } = await import('../../export/export-account.js');
-        const progress = context.output.progress('export');
-        let outcome: ExportOutcome;
-        try {
-          outcome = await asUsage(() =>
-            exportAccount({
-              repository,
-              plan,
-              force: Boolean(options.force),
-              source,
-              description,
-              workers: loaded.config.restore.workers,
-              onFolder: (folder) => progress.setDetail(folder),
-              onMessages: (count, bytes) => progress.add(count, bytes),
-            }),
-          );
-        } finally {
-          progress.finish();
-        }
-        printOutcome(context, description, where, outcome, Date.now() - started);
-        return outcome.failures.length > 0 ? ExitCode.Partial : ExitCode.Ok;
-      }),
-    );
+      const { exportAccount } = await import('../../export/export-account.js');
+      const progress = context.output.progress('export');
+      let outcome: ExportOutcome;
+      try {
+        outcome = await notified(context, {
+          kind: 'export',
+          title: `export of ${account.name}`,
+          initiator: options.notify,
+          parameters: {
+            Account: `${account.source}/${account.name}`,
+            Format: options.format,
+            Output: options.output,
+            'As of': options.allVersions ? 'every version' : (options.at ?? 'last'),
+          },
+          outcome: (done: ExportOutcome) => ({ outcome: exportNotice(done), report: done }),
+          work: () =>
+            asUsage(() =>
+              exportAccount({
+                repository,
+                plan,
+                force: Boolean(options.force),
+                source,
+                description,
+                workers: loaded.config.restore.workers,
+                onFolder: (folder) => progress.setDetail(folder),
+                onMessages: (count, bytes) => progress.add(count, bytes),
+              }),
+            ),
+        });
+      } finally {
+        progress.finish();
+      }
+      printOutcome(context, description, where, outcome, Date.now() - started);
+      return outcome.failures.length > 0 ? ExitCode.Partial : ExitCode.Ok;
+    }),
+  );
 }
 
 function layoutOf(plan: ExportPlan): string {
@@ -196,4 +212,22 @@ function printOutcome(
   );
   if (outcome.manifest)
     output.line(`manifest: ${outcome.manifest.json} and ${outcome.manifest.csv}`);
+}
+
+/** An export's outcome as the table of its 'finished' notice. */
+function exportNotice(outcome: ExportOutcome): NoticeOutcome {
+  return {
+    rowLabel: 'folder',
+    columns: ['exported', 'failed'],
+    rows: outcome.folders.map((folder) => ({
+      name: folder.folder,
+      counts: [folder.messages, folder.failed],
+    })),
+    totals: [outcome.messages, outcome.failures.length],
+    failures: outcome.failures.map((failure) => ({
+      where: `${failure.folder} UID ${failure.uid}`,
+      reason: failure.reason,
+    })),
+    notes: [`written to ${outcome.output}`],
+  };
 }

@@ -1,0 +1,69 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UniqueNames, emlName, subjectOf } from './eml-names.js';
+import {
+  EXPORT_MARKER,
+  describeExport,
+  type ExportDescription,
+  type ExportFolder,
+  type ExportMessage,
+  type ExportWriter,
+} from './export-writer.js';
+import { FileWrites } from './file-writes.js';
+import { FolderPaths } from './folder-paths.js';
+import { ZipSink } from './zip-sink.js';
+
+/**
+ * One `.eml` file per message, holding its exact bytes, in a directory per folder (subfolders
+ * inside their parent's: `Archive/2023/12-Minutes.eml`), named `UID-SUBJECT.eml` (see
+ * eml-names.ts); or the same tree as entries of a zip file. Each file's or entry's
+ * modification time is the INTERNALDATE.
+ */
+export class EmlWriter implements ExportWriter {
+  private readonly paths = new FolderPaths();
+  private readonly zip: ZipSink | null;
+  private components: string[] = [];
+  private names = new UniqueNames();
+  private readonly files = new FileWrites();
+  readonly warnings: string[] = [];
+
+  /** `root`: the directory of the export, or the zip file with `zip`. */
+  constructor(
+    private readonly root: string,
+    private readonly description: ExportDescription,
+    zip = false,
+  ) {
+    this.zip = zip ? new ZipSink(root) : null;
+  }
+
+  async openFolder(folder: ExportFolder): Promise<void> {
+    this.components = this.paths.of(folder.path, folder.delimiter);
+    this.names = new UniqueNames();
+    if (!this.zip) await mkdir(join(this.root, ...this.components), { recursive: true });
+  }
+
+  async write(message: ExportMessage, bytes: Buffer): Promise<string> {
+    const name = this.names.claim(emlName(message.uid, subjectOf(bytes)));
+    const relative = [...this.components, name].join('/');
+    if (this.zip) {
+      await this.zip.add(relative, bytes, message.internalDate);
+    } else {
+      await this.files.add(join(this.root, ...this.components, name), bytes, message.internalDate);
+    }
+    return relative;
+  }
+
+  async closeFolder(): Promise<void> {
+    await this.files.drain();
+  }
+
+  async finish(): Promise<void> {
+    if (this.zip) await this.zip.close();
+    else await writeFile(join(this.root, EXPORT_MARKER), describeExport(this.description));
+  }
+
+  async abort(): Promise<void> {
+    await this.files.drain().catch(() => undefined);
+    await this.zip?.abort();
+  }
+}

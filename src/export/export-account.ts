@@ -1,0 +1,152 @@
+import { basename } from 'node:path';
+import { createAssembler, type MessageAssembler } from '../mailbox/assembly/message-assembler.js';
+import { messageRecipe } from '../mailbox/message-store.js';
+import type { Repository } from '../repository/repository.js';
+import { EmlWriter } from './eml-writer.js';
+import { checkPlan, type ExportPlan } from './export-plan.js';
+import type { ExportSource, SourceMessage } from './export-source.js';
+import type { ExportDescription, ExportWriter } from './export-writer.js';
+import { MaildirWriter } from './maildir-writer.js';
+import { ManifestWriter, manifestRecord } from './manifest.js';
+import { MboxWriter } from './mbox-writer.js';
+import { beginOutput, commitOutput, discardOutput, type OutputPlace } from './output-place.js';
+import { readAhead } from './read-ahead.js';
+
+export interface ExportOptions {
+  repository: Repository;
+  plan: ExportPlan;
+  force: boolean;
+  source: ExportSource;
+  description: ExportDescription;
+  /** Threads that put messages together (default: one per core). */
+  workers?: number;
+  onFolder?: (folder: string) => void;
+  onMessages?: (count: number, bytes: number) => void;
+}
+
+export interface FolderExport {
+  folder: string;
+  messages: number;
+  bytes: number;
+  failed: number;
+}
+
+export interface ExportFailure {
+  folder: string;
+  uid: number;
+  item: string | null;
+  reason: string;
+}
+
+export interface ExportOutcome {
+  output: string;
+  manifest: { json: string; csv: string } | null;
+  folders: FolderExport[];
+  failures: ExportFailure[];
+  messages: number;
+  bytes: number;
+  warnings: string[];
+}
+
+function createWriter(
+  plan: ExportPlan,
+  root: string,
+  description: ExportDescription,
+): ExportWriter {
+  if (plan.format === 'maildir') return new MaildirWriter(root, description);
+  if (plan.format === 'eml') return new EmlWriter(root, description, plan.zip);
+  return new MboxWriter(root, description, plan.singleMbox ? basename(plan.output) : undefined);
+}
+
+/**
+ * Writes the messages of an export source in the plan's format, message by message (a few read
+ * and put together ahead), under temporary names moved into place only when everything is
+ * written. A message that cannot be read from the repository is reported and skipped; any
+ * other failure removes what was written and is thrown.
+ */
+export async function exportAccount(options: ExportOptions): Promise<ExportOutcome> {
+  const { plan } = options;
+  // Checked again here: the command checked before opening the repository, time has passed.
+  await checkPlan(plan, options.force);
+  const places: OutputPlace[] = [];
+  let writer: ExportWriter | null = null;
+  let manifest: ManifestWriter | null = null;
+  const assembler = createAssembler(options.repository.key.encryption, options.workers);
+  try {
+    const main = await beginOutput(plan.output, plan.kind);
+    places.push(main);
+    writer = createWriter(plan, main.temporary, options.description);
+    if (plan.manifest) {
+      const json = await beginOutput(plan.manifest.json, 'file');
+      places.push(json);
+      const csv = await beginOutput(plan.manifest.csv, 'file');
+      places.push(csv);
+      manifest = await ManifestWriter.create(json.temporary, csv.temporary, {
+        ...options.description,
+        export: basename(plan.output),
+      });
+    }
+    const outcome = await writeAll(options, writer, manifest, assembler);
+    await writer.finish();
+    await manifest?.close();
+    // The export itself last: once it is in place, everything is.
+    for (const place of [...places.slice(1), main]) await commitOutput(place);
+    return { ...outcome, warnings: writer.warnings };
+  } catch (error) {
+    await writer?.abort().catch(() => undefined);
+    await manifest?.abort();
+    for (const place of places) await discardOutput(place).catch(() => undefined);
+    throw error;
+  } finally {
+    await assembler.close();
+  }
+}
+
+async function writeAll(
+  options: ExportOptions,
+  writer: ExportWriter,
+  manifest: ManifestWriter | null,
+  assembler: MessageAssembler,
+): Promise<Omit<ExportOutcome, 'warnings'>> {
+  const outcome: Omit<ExportOutcome, 'warnings'> = {
+    output: options.plan.output,
+    manifest: options.plan.manifest,
+    folders: [],
+    failures: [],
+    messages: 0,
+    bytes: 0,
+  };
+  const load = (message: SourceMessage): Promise<Buffer | Error> =>
+    messageRecipe(options.repository, message.manifest)
+      .then((recipe) => assembler.assemble(recipe))
+      .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  for (const folder of options.source.folders) {
+    options.onFolder?.(folder.path);
+    const report: FolderExport = { folder: folder.path, messages: 0, bytes: 0, failed: 0 };
+    outcome.folders.push(report);
+    await writer.openFolder(folder);
+    for await (const [message, bytes] of readAhead(options.source.messages(folder), load)) {
+      if (bytes instanceof Error) {
+        const reason = `cannot read it from the repository: ${bytes.message}`;
+        report.failed++;
+        outcome.failures.push({
+          folder: folder.path,
+          uid: message.uid,
+          item: message.history?.key ?? null,
+          reason,
+        });
+        await manifest?.add(manifestRecord(message, null, reason));
+        continue;
+      }
+      const file = await writer.write(message, bytes);
+      await manifest?.add(manifestRecord(message, file, null));
+      report.messages++;
+      report.bytes += bytes.length;
+      options.onMessages?.(1, bytes.length);
+    }
+    await writer.closeFolder();
+    outcome.messages += report.messages;
+    outcome.bytes += report.bytes;
+  }
+  return outcome;
+}

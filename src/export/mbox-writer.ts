@@ -1,0 +1,106 @@
+import { mkdir, open, writeFile, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import {
+  EXPORT_MARKER,
+  describeExport,
+  type ExportDescription,
+  type ExportFolder,
+  type ExportMessage,
+  type ExportWriter,
+} from './export-writer.js';
+import { FolderPaths, safeComponent } from './folder-paths.js';
+import { mboxEntry } from './mboxrd.js';
+import { writeAll } from './write-all.js';
+
+/** Bytes gathered before one write to the file: fewer system calls for small messages. */
+const WRITE_BATCH = 1024 * 1024;
+
+/**
+ * mboxrd files (see mboxrd.ts): in a directory, one `NAME.mbox` per folder, subfolders in a
+ * directory `NAME/` beside it (`Archive.mbox`, `Archive/2023.mbox`); or a single file for one
+ * folder. Message bytes are kept as the server gave them, CRLF included: readers (Python's
+ * mailbox, formail, mutt, Thunderbird) split on LF and leave a CR before it in the message, so
+ * what they give back is the original message. Only the "From " lines, the blank lines between
+ * messages and the quoting are added.
+ */
+export class MboxWriter implements ExportWriter {
+  private readonly paths = new FolderPaths(mboxComponent);
+  private file: FileHandle | null = null;
+  private location = '';
+  private count = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private folders = 0;
+  readonly warnings: string[] = [];
+
+  /**
+   * `root`: the directory of the export, or the file itself when `single` names the file as the
+   * user will see it.
+   */
+  constructor(
+    private readonly root: string,
+    private readonly description: ExportDescription,
+    private readonly single?: string,
+  ) {}
+
+  async openFolder(folder: ExportFolder): Promise<void> {
+    if (this.single !== undefined && this.folders > 0)
+      throw new Error('a single mbox file holds one folder');
+    this.folders++;
+    let path = this.root;
+    this.location = this.single ?? '';
+    if (this.single === undefined) {
+      const components = this.paths.of(folder.path, folder.delimiter);
+      this.location = `${components.join('/')}.mbox`;
+      path = join(
+        this.root,
+        ...components.slice(0, -1),
+        `${components[components.length - 1]}.mbox`,
+      );
+      await mkdir(dirname(path), { recursive: true });
+    }
+    this.file = await open(path, 'wx');
+    this.count = 0;
+  }
+
+  async write(message: ExportMessage, bytes: Buffer): Promise<string> {
+    for (const part of mboxEntry(bytes, message.internalDate)) {
+      this.pending.push(part);
+      this.pendingBytes += part.length;
+    }
+    if (this.pendingBytes >= WRITE_BATCH) await this.flush();
+    return `${this.location}#${++this.count}`;
+  }
+
+  private async flush(): Promise<void> {
+    const file = this.file;
+    if (!file || this.pending.length === 0) return;
+    const parts = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    await writeAll(file, parts);
+  }
+
+  async closeFolder(): Promise<void> {
+    await this.flush();
+    await this.file?.close();
+    this.file = null;
+  }
+
+  async finish(): Promise<void> {
+    if (this.single === undefined)
+      await writeFile(join(this.root, EXPORT_MARKER), describeExport(this.description));
+  }
+
+  async abort(): Promise<void> {
+    this.pending = [];
+    await this.file?.close().catch(() => undefined);
+    this.file = null;
+  }
+}
+
+/** Folder names as directory names; none may end in `.mbox`, which is for the files beside them. */
+function mboxComponent(name: string): string {
+  const safe = safeComponent(name, 190);
+  return /\.mbox$/i.test(safe) ? `${safe}_` : safe;
+}

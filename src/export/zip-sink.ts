@@ -1,0 +1,61 @@
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ZipFile } from 'yazl';
+
+/** Message bytes handed to the zip and not yet taken up by it, at most (then add() waits). */
+const BACKLOG_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A zip file written as entries come. yazl queues whatever it is given; entries are added
+ * lazily so that it asks for an entry's bytes only once the entries before it are written out,
+ * and add() waits while too many bytes are queued: memory stays bounded whatever the size of
+ * the export. Entries are deflated; each carries its own modification time.
+ */
+export class ZipSink {
+  private readonly zip = new ZipFile();
+  private readonly written: Promise<void>;
+  private backlog = 0;
+  private failure: Error | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(path: string) {
+    this.zip.on('error', (error: Error) => this.fail(error));
+    this.written = pipeline(this.zip.outputStream, createWriteStream(path, { flags: 'wx' }));
+    this.written.catch((error: unknown) => this.fail(error as Error));
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.wake?.();
+  }
+
+  async add(name: string, bytes: Buffer, mtime: Date): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.backlog += bytes.length;
+    this.zip.addReadStreamLazy(name, { mtime, size: bytes.length }, (callback) => {
+      this.backlog -= bytes.length;
+      this.wake?.();
+      callback(null, Readable.from([bytes], { objectMode: false }));
+    });
+    while (this.backlog > BACKLOG_BYTES && !this.failure)
+      await new Promise<void>((resolve) => (this.wake = resolve));
+    this.wake = null;
+    if (this.failure) throw this.failure;
+  }
+
+  /** Writes the central directory and waits until the file is complete. */
+  async close(): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.zip.end();
+    await this.written;
+    if (this.failure) throw this.failure;
+  }
+
+  /** Stops writing after a failure (the caller removes the partial file). */
+  async abort(): Promise<void> {
+    this.zip.outputStream.unpipe();
+    (this.zip.outputStream as Readable).destroy?.();
+    await this.written.catch(() => undefined);
+  }
+}
