@@ -23,7 +23,29 @@ function layer(files, forbidden, why) {
   };
 }
 
-const everythingAbove = ['cli', 'backup', 'restore', 'catalog', 'maintenance'];
+const everythingAbove = [
+  'cli',
+  'backup',
+  'restore',
+  'export',
+  'catalog',
+  'maintenance',
+  'notify',
+  'provisioning',
+];
+const everyFolder = [
+  'storage',
+  'repository',
+  'chunking',
+  'mime',
+  'mailbox',
+  'imap',
+  'sources',
+  'targets',
+  'config',
+  'workers',
+  ...everythingAbove,
+];
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', 'bench/out/'] },
@@ -87,22 +109,53 @@ export default tseslint.config(
   ),
   layer(
     ['src/catalog/**'],
-    ['imap', 'sources', 'targets', 'cli', 'backup', 'restore', 'maintenance'],
+    [
+      'imap',
+      'sources',
+      'targets',
+      'cli',
+      'backup',
+      'restore',
+      'export',
+      'maintenance',
+      'notify',
+      'provisioning',
+    ],
     'the catalog is a cache below the operations',
   ),
   layer(
     ['src/backup/**'],
-    ['cli', 'restore', 'maintenance'],
+    ['cli', 'restore', 'export', 'maintenance', 'notify', 'provisioning'],
     'backup is an operation; only cli wires operations together',
   ),
   layer(
     ['src/restore/**'],
-    ['cli', 'backup', 'maintenance'],
+    ['cli', 'backup', 'export', 'maintenance', 'notify', 'provisioning'],
     'restore is an operation; only cli wires operations together',
   ),
   layer(
     ['src/maintenance/**'],
-    ['cli', 'backup', 'restore'],
+    ['cli', 'backup', 'restore', 'export', 'notify', 'provisioning'],
     'maintenance is an operation; only cli wires operations together',
+  ),
+  layer(
+    ['src/export/**'],
+    [
+      'cli',
+      'backup',
+      'restore',
+      'maintenance',
+      'notify',
+      'provisioning',
+      'imap',
+      'sources',
+      'targets',
+    ],
+    'export is an operation; only cli wires operations together',
+  ),
+  layer(
+    ['src/notify/**', 'src/provisioning/**', 'src/workers/**'],
+    everyFolder.filter((folder) => folder !== 'config'),
+    'notices, the provisioning hook and worker threads stand on their own; cli wires them in',
   ),
 );
