@@ -217,6 +217,12 @@ describe.skipIf(!haveDovecot)(
       expect(result.json<RestoreJson>().totals).toMatchObject({ restored: 1 });
       const bob = await readAccount(server, 'bob');
       expect(bob.folders.find((f) => f.path === 'From alice')?.messages).toHaveLength(1);
+      // A folder the server will not create: the item is reported failed, with the server's reason.
+      const refused = await ws.run(['restore', 'item', key, '--to-folder', 'bad.name', '--json']);
+      expect(refused.code).toBe(3);
+      expect(refused.json<{ failures: Array<{ reason: string }> }>().failures[0]?.reason).toMatch(
+        /CREATE refused/,
+      );
       // Wrong ids are usage errors.
       expect((await ws.run(['restore', 'item', 'nothex'])).code).toBe(2);
       expect((await ws.run(['restore', 'item', '0123456789abcdef'])).code).toBe(2);
