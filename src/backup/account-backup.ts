@@ -13,7 +13,7 @@ import type { ItemFailure } from './item-failure.js';
 import { SummaryHints } from './summary-hints.js';
 
 /** Entries of new listings kept for the catalog, at most. */
-const LISTING_HINT_LIMIT = 200_000;
+const LISTING_HINT_LIMIT = 50_000;
 import type { FolderStatus, MailboxReader } from './mailbox-reader.js';
 
 export interface AccountJob {

@@ -8,7 +8,7 @@ import type { HeaderSummary } from '../mime/header-summary.js';
 export class SummaryHints {
   readonly map = new Map<string, HeaderSummary>();
 
-  constructor(private readonly limit = 50_000) {}
+  constructor(private readonly limit = 10_000) {}
 
   add(manifest: string, summary: HeaderSummary): void {
     if (this.map.size < this.limit) this.map.set(manifest, summary);
