@@ -7,10 +7,13 @@ import type { Repository } from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import { backupAccount, type AccountJob, type AccountResult } from './account-backup.js';
 import type { ItemFailure } from './item-failure.js';
+import type { SetJob, SetReport, SetResult } from './set-job.js';
 
 export interface BackupRunOptions {
   repository: Repository;
   jobs: AccountJob[];
+  /** File sets and commands, backed up after the accounts, one at a time. */
+  sets?: SetJob[];
   concurrency: number;
   log: Logger;
   program: string;
@@ -28,7 +31,9 @@ export type ProgressEvent =
   | { type: 'account-start'; account: string }
   | { type: 'folder'; account: string; folder: string }
   | { type: 'message'; bytes: number }
-  | { type: 'account-end'; account: string; ok: boolean };
+  | { type: 'account-end'; account: string; ok: boolean }
+  | { type: 'set-start'; kind: SetJob['kind']; name: string }
+  | { type: 'set-end'; kind: SetJob['kind']; name: string; ok: boolean };
 
 export interface AccountReport {
   source: string;
@@ -48,10 +53,12 @@ export interface RunReport {
   started: Date;
   finished: Date;
   accounts: AccountReport[];
+  sets: SetReport[];
   failures: ItemFailure[];
   totals: {
     accounts: number;
     failedAccounts: number;
+    failedSets: number;
     items: number;
     newItems: number;
     bytesRead: number;
@@ -76,15 +83,37 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
   const reports: AccountReport[] = [];
   const failures: ItemFailure[] = [];
   const pending: Array<{ job: AccountJob; result: AccountResult; report: AccountReport }> = [];
+  const pendingSets: Array<{ job: SetJob; result: SetResult; report: SetReport }> = [];
+  const setReports: SetReport[] = [];
   let lastCheckpoint = Date.now();
   let checkpointChain: Promise<void> = Promise.resolve();
 
   const checkpoint = (): Promise<void> => {
     checkpointChain = checkpointChain.then(async () => {
       const batch = pending.splice(0);
+      const sets = pendingSets.splice(0);
       lastCheckpoint = Date.now();
-      if (batch.length === 0) return;
+      if (batch.length === 0 && sets.length === 0) return;
       await writer.flush();
+      for (const { job, result, report } of sets) {
+        const snapshot: Snapshot = {
+          version: 1,
+          kind: job.kind,
+          source: job.source,
+          name: job.name,
+          time: result.time.toISOString(),
+          run,
+          tree: result.tree,
+          parent: job.parent,
+          hostname: hostname(),
+          program: options.program,
+          summary: { ...result.summary, bytesAdded: result.added.bytes },
+        };
+        const id = await options.repository.saveSnapshot(snapshot);
+        report.snapshot = id;
+        report.bytesAdded = result.added.bytes;
+        await options.onSnapshot(id, snapshot, {});
+      }
       for (const { job, result, report } of batch) {
         const snapshot: Snapshot = {
           version: 1,
@@ -129,6 +158,35 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
     onFolder: (account: string, folder: string) =>
       options.onProgress?.({ type: 'folder', account, folder }),
   };
+
+  async function backupSet(job: SetJob): Promise<SetReport> {
+    options.onProgress?.({ type: 'set-start', kind: job.kind, name: job.name });
+    const report: SetReport = {
+      kind: job.kind,
+      name: job.name,
+      ok: false,
+      snapshot: null,
+      error: null,
+      items: 0,
+      bytesRead: 0,
+      bytesAdded: 0,
+    };
+    try {
+      const result = await job.backup({ repository: options.repository, writer, log: options.log });
+      Object.assign(report, {
+        ok: true,
+        items: result.summary.items ?? 0,
+        bytesRead: result.summary.bytesRead ?? 0,
+      });
+      failures.push(...result.failures);
+      pendingSets.push({ job, result, report });
+    } catch (error) {
+      report.error = error instanceof Error ? error.message : String(error);
+      options.log.error({ kind: job.kind, set: job.name, err: error }, report.error);
+    }
+    options.onProgress?.({ type: 'set-end', kind: job.kind, name: job.name, ok: report.ok });
+    return report;
+  }
 
   const queue = [...options.jobs];
   const worker = async (): Promise<void> => {
@@ -177,6 +235,9 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
         worker,
       ),
     );
+    for (const job of options.sets ?? []) {
+      setReports.push(await backupSet(job));
+    }
     await checkpoint();
     // Objects of accounts that failed halfway are in packs now; index them so the next run reuses them.
     await writer.flush();
@@ -190,10 +251,12 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
     started,
     finished: new Date(),
     accounts: reports,
+    sets: setReports,
     failures,
     totals: {
       accounts: reports.length,
       failedAccounts: reports.length - ok.length,
+      failedSets: setReports.filter((report) => !report.ok).length,
       items: ok.reduce((sum, r) => sum + r.items, 0),
       newItems: ok.reduce((sum, r) => sum + r.newItems, 0),
       bytesRead: reports.reduce((sum, r) => sum + r.bytesRead, 0),

@@ -21,6 +21,12 @@ import { openCatalogDatabase } from './open-catalog.js';
 import type { CatalogSchema } from './schema.js';
 
 /**
+ * Snapshot sources of file sets and command outputs: they share the accounts table (a set is
+ * "an account" of its snapshots) but are not mail accounts, and never listed as such.
+ */
+export const SET_SOURCES = ['files', 'commands'] as const;
+
+/**
  * The catalog: a local, rebuildable database answering "what was where, when" without reading
  * the repository. Everything in it is derived from the repository's snapshots.
  */
@@ -169,6 +175,7 @@ export class Catalog {
         'a.gone_since',
         eb.fn.count<number>('s.id').as('snapshots'),
       ])
+      .where('a.source', 'not in', SET_SOURCES)
       .groupBy(['a.id', 'a.source', 'a.name', 'a.first_seen', 'a.last_seen', 'a.gone_since'])
       .orderBy('a.name')
       .orderBy('a.source')

@@ -70,6 +70,9 @@ export async function ingestSnapshot(
         bytes_added: summary.bytesAdded ?? 0,
       })
       .execute();
+    // File sets and command outputs are listed with their snapshots; their content is browsed
+    // from the repository (restore files, restore command), not from catalog tables.
+    if (snapshot.kind !== 'account') return;
     const context: Context = {
       db: trx,
       repository,

@@ -49,17 +49,36 @@ const accounts = z
   );
 
 const server = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash or underscore'),
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash or underscore')
+    .refine((name) => name !== 'files' && name !== 'commands', {
+      message: '"files" and "commands" name the snapshots of file sets and commands',
+    }),
   imap,
   dav: z
     .strictObject({
       url: nonEmpty,
+      /** Credentials for DAV; without them, the IMAP administrator's (or each account's own). */
       auth: z.strictObject({ user: nonEmpty, passwordFile: nonEmpty }).optional(),
+      /**
+       * Where an account's principal lives below the DAV root when an administrator reads it,
+       * e.g. "{account}/" (Radicale) or "principals/users/{account}/"; without it the account's
+       * own login finds it (current-user-principal).
+       */
+      principalPath: nonEmpty.optional(),
+      verifyCertificate: z.boolean().default(true),
+      caFile: nonEmpty.optional(),
     })
     .optional(),
   accounts,
   provisioning: z.strictObject({ command: nonEmpty }).optional(),
 });
+
+/** File sets and commands are named on the command line and in snapshot listings. */
+const setName = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash or underscore');
 
 const duration = z.string().regex(/^\d+[mhdDwWMyY]$/, 'a duration such as 90d, 12h, 4w, 6M or 1y');
 
@@ -104,14 +123,14 @@ export const configSchema = z.strictObject({
   files: z
     .array(
       z.strictObject({
-        name: nonEmpty,
+        name: setName,
         include: z.array(nonEmpty).min(1),
         exclude: z.array(nonEmpty).default([]),
       }),
     )
     .default([]),
   commands: z
-    .array(z.strictObject({ name: nonEmpty, backup: nonEmpty, restore: nonEmpty.optional() }))
+    .array(z.strictObject({ name: setName, backup: nonEmpty, restore: nonEmpty.optional() }))
     .default([]),
   retention: z
     .strictObject({
