@@ -33,13 +33,17 @@ const everythingAbove = [
   'notify',
   'provisioning',
 ];
+/** What is stored besides mail, each modelled storage-side as mailbox/ models mail. */
+const storageModels = ['collections', 'filesets', 'command-output'];
 const everyFolder = [
   'storage',
   'repository',
   'chunking',
   'mime',
   'mailbox',
+  ...storageModels,
   'imap',
+  'dav',
   'sources',
   'targets',
   'config',
@@ -68,9 +72,11 @@ export default tseslint.config(
     [
       'repository',
       'mailbox',
+      ...storageModels,
       'mime',
       'chunking',
       'imap',
+      'dav',
       'sources',
       'targets',
       'config',
@@ -80,7 +86,17 @@ export default tseslint.config(
   ),
   layer(
     ['src/repository/**', 'src/chunking/**'],
-    ['mailbox', 'mime', 'imap', 'sources', 'targets', 'config', ...everythingAbove],
+    [
+      'mailbox',
+      ...storageModels,
+      'mime',
+      'imap',
+      'dav',
+      'sources',
+      'targets',
+      'config',
+      ...everythingAbove,
+    ],
     'the repository stores objects; it knows nothing of mail',
   ),
   layer(
@@ -89,7 +105,9 @@ export default tseslint.config(
       'storage',
       'repository',
       'mailbox',
+      ...storageModels,
       'imap',
+      'dav',
       'sources',
       'targets',
       'config',
@@ -98,19 +116,20 @@ export default tseslint.config(
     'mime works on bytes alone',
   ),
   layer(
-    ['src/imap/**', 'src/sources/**', 'src/targets/**'],
-    ['storage', 'repository', 'mailbox', 'chunking', ...everythingAbove],
+    ['src/imap/**', 'src/dav/**', 'src/sources/**', 'src/targets/**'],
+    ['storage', 'repository', 'mailbox', ...storageModels, 'chunking', ...everythingAbove],
     'sources and targets speak to servers; they know nothing of storage',
   ),
   layer(
-    ['src/mailbox/**'],
-    ['imap', 'sources', 'targets', 'config', ...everythingAbove],
-    'the mailbox model is storage-side; it does not talk to servers',
+    ['src/mailbox/**', ...storageModels.map((folder) => `src/${folder}/**`)],
+    ['imap', 'dav', 'sources', 'targets', 'config', ...everythingAbove],
+    'the mailbox, collection, file-set and command-output models are storage-side; they do not talk to servers',
   ),
   layer(
     ['src/catalog/**'],
     [
       'imap',
+      'dav',
       'sources',
       'targets',
       'cli',
@@ -148,6 +167,7 @@ export default tseslint.config(
       'notify',
       'provisioning',
       'imap',
+      'dav',
       'sources',
       'targets',
     ],

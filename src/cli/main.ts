@@ -11,6 +11,7 @@ import { registerSearch } from './commands/search.js';
 import { registerShow } from './commands/show.js';
 import { registerSnapshots } from './commands/snapshots.js';
 import { registerStats } from './commands/stats.js';
+import { registerSupportBundle } from './commands/support-bundle.js';
 import type { GlobalOptions } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import { PROGRAM } from './program-name.js';
@@ -47,6 +48,7 @@ export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
     registerCheck,
     registerCatalog,
     registerStats,
+    registerSupportBundle,
   ]) {
     register(program, run);
   }

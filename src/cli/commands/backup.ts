@@ -1,6 +1,9 @@
 import type { Command } from 'commander';
 import type { RunReport } from '../../backup/backup-run.js';
 import type { AccountJob } from '../../backup/account-backup.js';
+import type { SetJob } from '../../backup/set-job.js';
+import type { Catalog } from '../../catalog/catalog.js';
+import type { Config } from '../../config/schema.js';
 import { ImapError } from '../../imap/imap-error.js';
 import { readAccountTree } from '../../mailbox/account-tree.js';
 import { ExitCode } from '../exit-codes.js';
@@ -14,16 +17,25 @@ import type { ImapCounters } from '../../imap/connect.js';
 export function registerBackup(program: Command, run: CommandRunner): void {
   program
     .command('backup')
-    .description('back up every configured account, or those named')
-    .argument('[account...]', 'accounts to back up (default: all)')
+    .description(
+      'back up every configured account, file set and command, or those named (accounts, or set names)',
+    )
+    .argument('[name...]', 'accounts, file sets or commands to back up (default: all)')
     .action(async (names: string[]) =>
       run(async (context) => {
         const { runBackup } = await import('../../backup/backup-run.js');
         const { ImapAccountReader } = await import('../../sources/imap/imap-account-reader.js');
         const loaded = await context.config();
-        const refs = await context.accounts(names);
+        const { config } = loaded;
+        const setNames = new Set([...config.files, ...config.commands].map((set) => set.name));
+        const accountNames = names.filter((name) => !setNames.has(name));
+        const wanted = (name: string) => names.length === 0 || names.includes(name);
+        // Sets named alone: no account is backed up.
+        const refs =
+          names.length > 0 && accountNames.length === 0 ? [] : await context.accounts(accountNames);
         const repository = await context.repository();
         const catalog = await context.catalog();
+        const sets = await setJobs(catalog, config, wanted);
         const counters: ImapCounters = { commands: 0 };
         const jobs: AccountJob[] = [];
         for (const ref of refs) {
@@ -46,12 +58,13 @@ export function registerBackup(program: Command, run: CommandRunner): void {
         }
         const texts = catalog.textIndexer();
         const progress = context.output.progress('backup');
-        progress.setTotal(jobs.length);
+        progress.setTotal(jobs.length + sets.length);
         let report;
         try {
           report = await runBackup({
             repository,
             jobs,
+            sets,
             concurrency: loaded.config.backup.concurrency,
             workers: loaded.config.backup.workers,
             log: context.log,
@@ -64,7 +77,9 @@ export function registerBackup(program: Command, run: CommandRunner): void {
             onStored: (sha256, summary, raw) => texts.add(sha256, summary, raw),
             onProgress: (event) => {
               if (event.type === 'message') progress.add(1, event.bytes);
-              else if (event.type === 'account-end') progress.step();
+              else if (event.type === 'account-end' || event.type === 'set-end') progress.step();
+              else if (event.type === 'set-start')
+                progress.setDetail(`${event.kind} ${event.name}`);
               else if (event.type === 'folder')
                 progress.setDetail(`${event.account} ${event.folder}`);
             },
@@ -73,7 +88,7 @@ export function registerBackup(program: Command, run: CommandRunner): void {
           progress.finish();
           await texts.close();
         }
-        if (names.length === 0) {
+        if (accountNames.length === 0 && refs.length > 0) {
           for (const server of loaded.config.servers) {
             const present = refs
               .filter((ref) => ref.server.name === server.name)
@@ -88,12 +103,37 @@ export function registerBackup(program: Command, run: CommandRunner): void {
     );
 }
 
+/** File sets and commands to back up, each with its previous snapshot. */
+async function setJobs(
+  catalog: Catalog,
+  config: Config,
+  wanted: (name: string) => boolean,
+): Promise<SetJob[]> {
+  const { fileSetJob } = await import('../../backup/file-set-job.js');
+  const { commandJob } = await import('../../backup/command-job.js');
+  const previous = async (source: string, name: string) => {
+    const rows = await catalog.snapshots({ source, account: name });
+    const last = rows.at(-1);
+    return last ? { id: last.id, tree: last.tree } : null;
+  };
+  const jobs: SetJob[] = [];
+  for (const set of config.files.filter((set) => wanted(set.name)))
+    jobs.push(fileSetJob(set, await previous('files', set.name)));
+  for (const command of config.commands.filter((command) => wanted(command.name)))
+    jobs.push(commandJob(command, await previous('commands', command.name)));
+  return jobs;
+}
+
 function exitCodeFor(report: RunReport): ExitCode {
-  const failed = report.accounts.filter((account) => !account.ok);
-  if (report.accounts.length > 0 && failed.length === report.accounts.length) {
+  const failed = [
+    ...report.accounts.filter((account) => !account.ok),
+    ...report.sets.filter((set) => !set.ok),
+  ];
+  const total = report.accounts.length + report.sets.length;
+  if (total > 0 && failed.length === total) {
     const first = failed[0]?.error ?? 'failed';
     throw new Error(
-      failed.length > 1 ? `${first} (and ${failed.length - 1} other account(s) failed)` : first,
+      failed.length > 1 ? `${first} (and ${failed.length - 1} other(s) failed)` : first,
     );
   }
   return failed.length > 0 || report.failures.length > 0 ? ExitCode.Partial : ExitCode.Ok;
@@ -110,14 +150,23 @@ function printReport(output: Output, report: RunReport, counters: ImapCounters):
     imapCommands: counters.commands,
     totals,
     accounts: report.accounts,
+    sets: report.sets,
     failures: report.failures,
   });
   for (const account of report.accounts) {
     if (!account.ok) output.line(`FAILED  ${account.source}/${account.account}: ${account.error}`);
   }
+  for (const set of report.sets) {
+    if (!set.ok) output.line(`FAILED  ${set.kind} ${set.name}: ${set.error}`);
+  }
   for (const failure of report.failures) {
     output.line(
       `FAILED  ${failure.source}/${failure.account} ${failure.folder ?? ''} UID ${failure.uid ?? '?'}: ${failure.reason}`,
+    );
+  }
+  for (const set of report.sets.filter((set) => set.ok)) {
+    output.line(
+      `backed up ${set.kind} ${set.name}: ${formatCount(set.items)} items, ${formatBytes(set.bytesRead)} read, ${formatBytes(set.bytesAdded)} added`,
     );
   }
   output.line(

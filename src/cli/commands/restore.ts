@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import type { CommandRunner } from '../main.js';
 import { registerRestoreAccount } from './restore/account.js';
+import { registerRestoreCommand } from './restore/command.js';
 import { registerRestoreExternal } from './restore/external.js';
+import { registerRestoreFiles } from './restore/files.js';
 import { registerRestoreItem } from './restore/item.js';
 import { registerRestoreUndelete } from './restore/undelete.js';
 
@@ -11,4 +13,6 @@ export function registerRestore(program: Command, run: CommandRunner): void {
   registerRestoreItem(restore, run);
   registerRestoreUndelete(restore, run);
   registerRestoreExternal(restore, run);
+  registerRestoreFiles(restore, run);
+  registerRestoreCommand(restore, run);
 }
