@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { CollectionRecord } from '../collections/collection-tree.js';
 import { writeAccountTree, type AccountTree, type FolderRecord } from '../mailbox/account-tree.js';
 import type { MessageEntry } from '../mailbox/folder-listing.js';
 import type { ByteTally } from '../repository/object-writer.js';
@@ -10,6 +11,8 @@ import {
   type FolderBackupContext,
 } from './folder-backup.js';
 import type { ItemFailure } from './item-failure.js';
+import type { CollectionReader } from './collection-reader.js';
+import { backupCollections } from './collections-backup.js';
 import { SummaryHints } from './summary-hints.js';
 
 /** Entries of new listings kept for the catalog, at most. */
@@ -21,6 +24,8 @@ export interface AccountJob {
   account: string;
   /** Opens a fresh connection; called again after a dropped one. */
   openReader: () => Promise<MailboxReader>;
+  /** Opens the account's calendars and address books, when its server has a DAV source. */
+  openCollections?: () => Promise<CollectionReader>;
   /** The account's previous snapshot, the base of the incremental run. */
   parent: { id: string; tree: AccountTree } | null;
   /** Connection attempts after a drop before the account is given up. */
@@ -38,6 +43,13 @@ export interface AccountResult {
   /** Bytes added to the repository: final once the writer has flushed. */
   added: ByteTally;
   failures: ItemFailure[];
+  /** Items kept but worth a look (calendars and contacts that do not parse). */
+  warnings: ItemFailure[];
+  /** Calendars and address books, and their items (also counted in items and bytes). */
+  collections: number;
+  collectionItems: number;
+  /** HTTP requests made to the DAV server. */
+  davRequests: number;
   /** New listings (as many as the cap allows), handed to the catalog so it need not read them back. */
   listings: Map<string, MessageEntry[]>;
   /** Summaries of the messages stored, for the same purpose. */
@@ -71,6 +83,10 @@ export async function backupAccount(
     bytesRead: 0,
     added: { bytes: 0 },
     failures: [],
+    warnings: [],
+    collections: 0,
+    collectionItems: 0,
+    davRequests: 0,
     listings: new Map(),
     summaries: new SummaryHints(),
   };
@@ -168,8 +184,56 @@ export async function backupAccount(
       folders: records,
       orphanSubscriptions: listed.orphanSubscriptions,
     };
+    if (job.openCollections) tree.collections = await collectionsOf(context, job, result);
     result.tree = await writeAccountTree(context.writer, tree);
     return result;
+  } finally {
+    await reader?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * The account's calendars and address books, brought up to date. When the DAV server cannot be
+ * read, the previous snapshot's collections are kept (so nothing looks deleted) and the account
+ * is reported as failed in part.
+ */
+async function collectionsOf(
+  context: AccountBackupContext,
+  job: AccountJob,
+  result: AccountResult,
+): Promise<CollectionRecord[]> {
+  const previous = job.parent?.tree.collections ?? [];
+  let reader: CollectionReader | undefined;
+  try {
+    reader = await (job.openCollections as () => Promise<CollectionReader>)();
+    const done = await backupCollections(
+      {
+        repository: context.repository,
+        writer: context.writer,
+        log: context.log,
+        tally: result.added,
+        source: job.source,
+        account: job.account,
+      },
+      reader,
+      previous,
+    );
+    result.collections = done.records.length;
+    result.collectionItems = done.items;
+    result.items += done.items;
+    result.bytes += done.bytes;
+    result.newItems += done.newItems;
+    result.bytesRead += done.bytesRead;
+    result.failures.push(...done.failures);
+    result.warnings.push(...done.broken);
+    result.davRequests = done.requests;
+    return done.records;
+  } catch (error) {
+    const reason = `calendars and contacts not backed up (the previous snapshot's are kept): ${error instanceof Error ? error.message : String(error)}`;
+    context.log.error({ account: job.account, err: error }, reason);
+    result.failures.push({ source: job.source, account: job.account, reason });
+    result.davRequests = reader?.requests ?? 0;
+    return previous;
   } finally {
     await reader?.close().catch(() => undefined);
   }

@@ -55,6 +55,8 @@ export interface RunReport {
   accounts: AccountReport[];
   sets: SetReport[];
   failures: ItemFailure[];
+  /** Items backed up as they are but worth a look (calendars and contacts that do not parse). */
+  warnings: ItemFailure[];
   totals: {
     accounts: number;
     failedAccounts: number;
@@ -64,6 +66,8 @@ export interface RunReport {
     bytesRead: number;
     bytesAdded: number;
     packs: number;
+    /** HTTP requests to DAV servers. */
+    davRequests: number;
   };
 }
 
@@ -82,6 +86,8 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
   const writer = options.repository.writer({ workers: options.workers });
   const reports: AccountReport[] = [];
   const failures: ItemFailure[] = [];
+  const warnings: ItemFailure[] = [];
+  let davRequests = 0;
   const pending: Array<{ job: AccountJob; result: AccountResult; report: AccountReport }> = [];
   const pendingSets: Array<{ job: SetJob; result: SetResult; report: SetReport }> = [];
   const setReports: SetReport[] = [];
@@ -134,6 +140,9 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
             bytesRead: result.bytesRead,
             // Final now: the flush above waited for every object to be sealed.
             bytesAdded: result.added.bytes,
+            ...(job.openCollections
+              ? { collections: result.collections, collectionItems: result.collectionItems }
+              : {}),
           },
         };
         const id = await options.repository.saveSnapshot(snapshot);
@@ -215,6 +224,8 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
           bytesRead: result.bytesRead,
         });
         failures.push(...result.failures);
+        warnings.push(...result.warnings);
+        davRequests += result.davRequests;
         pending.push({ job, result, report });
         if (
           pending.length >= CHECKPOINT_ACCOUNTS ||
@@ -253,6 +264,7 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
     accounts: reports,
     sets: setReports,
     failures,
+    warnings,
     totals: {
       accounts: reports.length,
       failedAccounts: reports.length - ok.length,
@@ -262,6 +274,7 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
       bytesRead: reports.reduce((sum, r) => sum + r.bytesRead, 0),
       bytesAdded: writer.stats.bytesAdded,
       packs: writer.stats.packsWritten,
+      davRequests,
     },
   };
 }

@@ -4,5 +4,7 @@ export interface ItemFailure {
   account: string;
   folder?: string;
   uid?: number;
+  /** A calendar or contact item's name, or a file's path. */
+  item?: string;
   reason: string;
 }

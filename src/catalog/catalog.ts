@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Repository } from '../repository/repository.js';
 import { ingestSnapshot, replayAccount, type IngestHints } from './ingest.js';
 import { CatalogError } from './catalog-error.js';
+import { CollectionQueries } from './collection-queries.js';
 import { deletedBetween, type DeletedItem } from './deletions.js';
 import { searchItems, type SearchCriteria, type SearchHit } from './search.js';
 import { TextIndexer } from './text-index.js';
@@ -42,7 +43,12 @@ export type {
 };
 
 export class Catalog {
-  private constructor(readonly db: Kysely<CatalogSchema>) {}
+  /** Calendars and address books. */
+  readonly collections: CollectionQueries;
+
+  private constructor(readonly db: Kysely<CatalogSchema>) {
+    this.collections = new CollectionQueries(db);
+  }
 
   static async open(url: string): Promise<Catalog> {
     return new Catalog(await openCatalogDatabase(url));
@@ -131,6 +137,10 @@ export class Catalog {
         'snapshots',
         'accounts',
         'message_texts',
+        'collection_item_states',
+        'collection_items',
+        'collection_states',
+        'collections',
       ] as const) {
         await trx.deleteFrom(table).execute();
       }

@@ -9,6 +9,7 @@ import type { Repository } from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import type { CatalogSchema } from './schema.js';
 import { indexTexts } from './text-index.js';
+import { applyCollections, forgetCollectionStates } from './collection-ingest.js';
 
 type Db = Kysely<CatalogSchema> | Transaction<CatalogSchema>;
 
@@ -125,6 +126,7 @@ export async function replayAccount(
   const itemIds = db.selectFrom('items').select('id').where('account_id', '=', accountId);
   await db.deleteFrom('item_states').where('item_id', 'in', itemIds).execute();
   await db.deleteFrom('folder_states').where('folder_id', 'in', folderIds).execute();
+  await forgetCollectionStates(db, accountId);
   const snapshots = await db
     .selectFrom('snapshots')
     .select(['tree', 'time'])
@@ -139,6 +141,11 @@ export async function replayAccount(
 }
 
 async function applyTree(context: Context, tree: AccountTree): Promise<void> {
+  await applyFolders(context, tree);
+  await applyCollections(context, tree.collections ?? []);
+}
+
+async function applyFolders(context: Context, tree: AccountTree): Promise<void> {
   const { db, accountId, time } = context;
   const open = await db
     .selectFrom('folder_states as s')

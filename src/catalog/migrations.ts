@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { collectionsMigration } from './collection-migration.js';
 
 /** Schema changes, in order. A catalog is a cache: a change may also just ask for a rebuild. */
 const migrations: Record<string, Migration> = {
@@ -123,6 +124,7 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0004-collections': collectionsMigration,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -68,4 +68,49 @@ export interface CatalogSchema {
     flags: string;
     uid: number;
   };
+  collections: { id: Generated<number>; account_id: number; kind: string; name: string };
+  collection_states: {
+    collection_id: number;
+    from_time: number;
+    until_time: number | null;
+    href: string;
+    display_name: string | null;
+    color: string | null;
+    description: string | null;
+    /** Space-separated component names. */
+    components: string;
+    timezone: string | null;
+    count: number;
+    bytes: number;
+    listing: string;
+  };
+  collection_items: {
+    id: Generated<number>;
+    /** The stable item id users see: one per version of an item. */
+    key: string;
+    account_id: number;
+    collection_id: number;
+    name: string;
+    sha256: string;
+    /** The StoredStream of its bytes, as JSON. */
+    content: string;
+    size: number;
+    content_type: string;
+    component: string | null;
+    uid: string | null;
+    title: string;
+    location: string;
+    start: string | null;
+    /** Attendees, organizer or e-mail addresses, one per line. */
+    people: string;
+    text: string;
+    broken: string | null;
+  };
+  collection_item_states: {
+    id: Generated<number>;
+    item_id: number;
+    from_time: number;
+    until_time: number | null;
+    etag: string;
+  };
 }

@@ -130,7 +130,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
  * are views of it, so the source must not reuse its buffers (Node streams do not).
  */
 export async function* chunkStream(
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   chunker: Chunker,
 ): AsyncGenerator<Uint8Array> {
   let pending: Uint8Array[] = [];

@@ -50,3 +50,65 @@ export async function imapLogin(
     ? { mode: 'master', account: account.name, admin, password, separator: auth.masterSeparator }
     : { mode: 'authzid', account: account.name, admin, password };
 }
+
+/** How to reach an account's calendars and address books (the shape src/sources/dav takes). */
+export interface DavAccess {
+  url: string;
+  credentials: { user: string; password: string };
+  verifyCertificate: boolean;
+  caFile?: string;
+  timeoutMs: number;
+  retries: number;
+  principalPath?: string;
+}
+
+/**
+ * The DAV credentials for one account: the `dav.auth` of the server, else the IMAP identity (the
+ * account's own password, or the master-user login, which finds the account's principal itself;
+ * an administrator's own login needs `dav.principalPath` to find other accounts).
+ */
+export async function davAccess(
+  loaded: LoadedConfig,
+  server: ServerConfig,
+  serverIndex: number,
+  account: ConfiguredAccount,
+): Promise<DavAccess | null> {
+  const dav = server.dav;
+  if (!dav) return null;
+  const key = `servers[${serverIndex}].dav`;
+  const base = {
+    url: dav.url,
+    verifyCertificate: dav.verifyCertificate,
+    ...(dav.caFile ? { caFile: configPath(loaded, dav.caFile) } : {}),
+    timeoutMs: server.imap.timeout * 1000,
+    retries: server.imap.retries,
+    ...(dav.principalPath ? { principalPath: dav.principalPath } : {}),
+  };
+  const needsPrincipal = (who: string) => {
+    if (!dav.principalPath)
+      throw new Error(
+        `${key}.principalPath is needed to find ${account.name}'s calendars with ${who}'s login (e.g. "{account}/")`,
+      );
+  };
+  if (dav.auth) {
+    needsPrincipal(dav.auth.user);
+    const password = await readSecretFile(
+      configPath(loaded, dav.auth.passwordFile),
+      `${key}.auth.passwordFile`,
+    );
+    return { ...base, credentials: { user: dav.auth.user, password } };
+  }
+  const login = await imapLogin(loaded, server, serverIndex, account);
+  if (login.mode === 'account')
+    return { ...base, credentials: { user: account.name, password: login.password } };
+  if (login.mode === 'master')
+    return {
+      ...base,
+      credentials: {
+        user: `${account.name}${login.separator}${login.admin}`,
+        password: login.password,
+      },
+    };
+  needsPrincipal(login.admin);
+  return { ...base, credentials: { user: login.admin, password: login.password } };
+}

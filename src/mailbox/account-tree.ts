@@ -1,5 +1,6 @@
 import type { ObjectWriter } from '../repository/object-writer.js';
 import type { Repository } from '../repository/repository.js';
+import type { CollectionRecord } from '../collections/collection-tree.js';
 
 /**
  * The root tree of an account snapshot: its folder tree with each folder's IMAP identity and
@@ -28,6 +29,8 @@ export interface AccountTree {
   folders: FolderRecord[];
   /** Subscribed names that are not folders (a subscription may outlive its folder). */
   orphanSubscriptions: string[];
+  /** Calendars, task lists and address books (absent when the account has no DAV source). */
+  collections?: CollectionRecord[];
 }
 
 export async function writeAccountTree(writer: ObjectWriter, tree: AccountTree): Promise<string> {

@@ -24,7 +24,7 @@ export interface StoredStream {
 export async function storeStream(
   repository: Repository,
   writer: ObjectWriter,
-  source: AsyncIterable<Uint8Array>,
+  source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   tally?: ByteTally,
 ): Promise<StoredStream & { newChunks: number }> {
   const hash = createHash('sha256');
