@@ -19,6 +19,7 @@ export interface CollectionRow {
 /** One version of a calendar or contact item. */
 export interface CollectionItemRow {
   key: string;
+  accountId: number;
   source: string;
   account: string;
   kind: 'calendar' | 'addressbook';
@@ -56,6 +57,7 @@ export interface CollectionSearch {
 
 const ITEM_COLUMNS = [
   'i.key',
+  'a.id as account_id',
   'a.source',
   'a.name as account',
   'c.kind',
@@ -185,6 +187,38 @@ export class CollectionQueries {
     return rows.map(toRow);
   }
 
+  /** Every item version an account's collections ever held, with when it was first and last seen. */
+  async everyVersion(
+    accountId: number,
+  ): Promise<Array<CollectionItemRow & { firstSeen: Date; displayName: string | null }>> {
+    const rows = await this.query()
+      .select([
+        sql<number>`(SELECT min(x.from_time) FROM collection_item_states x WHERE x.item_id = i.id)`.as(
+          'first_seen',
+        ),
+        sql<
+          string | null
+        >`(SELECT cs.display_name FROM collection_states cs WHERE cs.collection_id = c.id ORDER BY cs.from_time DESC LIMIT 1)`.as(
+          'display_name',
+        ),
+      ])
+      .where('a.id', '=', accountId)
+      .where(
+        's.id',
+        '=',
+        sql<number>`(SELECT max(x.id) FROM collection_item_states x WHERE x.item_id = i.id)`,
+      )
+      .orderBy('c.kind')
+      .orderBy('c.name')
+      .orderBy('i.name')
+      .execute();
+    return rows.map((row) => ({
+      ...toRow(row),
+      firstSeen: new Date(Number(row.first_seen)),
+      displayName: row.display_name,
+    }));
+  }
+
   private query() {
     return this.db
       .selectFrom('collection_items as i')
@@ -213,6 +247,7 @@ function words(value: string | undefined): string[] {
 function toRow(row: Record<string, unknown>): CollectionItemRow {
   return {
     key: String(row.key),
+    accountId: Number(row.account_id),
     source: String(row.source),
     account: String(row.account),
     kind: row.kind as CollectionItemRow['kind'],

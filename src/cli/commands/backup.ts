@@ -11,7 +11,7 @@ import type { CommandRunner } from '../main.js';
 import { formatBytes, formatCount, formatDuration } from '../output/format.js';
 import type { Output } from '../output/output.js';
 import { PROGRAM } from '../program-name.js';
-import { imapEndpoint, imapLogin } from '../server-access.js';
+import { davAccess, imapEndpoint, imapLogin } from '../server-access.js';
 import type { ImapCounters } from '../../imap/connect.js';
 
 export function registerBackup(program: Command, run: CommandRunner): void {
@@ -41,6 +41,7 @@ export function registerBackup(program: Command, run: CommandRunner): void {
         for (const ref of refs) {
           const endpoint = await imapEndpoint(loaded, ref.server);
           const login = await imapLogin(loaded, ref.server, ref.serverIndex, ref.account);
+          const dav = await davAccess(loaded, ref.server, ref.serverIndex, ref.account);
           const known = (await catalog.findAccounts(ref.account.name)).find(
             (account) => account.source === ref.server.name,
           );
@@ -54,6 +55,15 @@ export function registerBackup(program: Command, run: CommandRunner): void {
               : null,
             openReader: () =>
               ImapAccountReader.open(endpoint, login, { log: context.log, counters }),
+            ...(dav
+              ? {
+                  openCollections: async () => {
+                    const { openDavAccountReader } =
+                      await import('../../sources/dav/dav-account-reader.js');
+                    return openDavAccountReader(dav, ref.account.name);
+                  },
+                }
+              : {}),
           });
         }
         const texts = catalog.textIndexer();
@@ -148,11 +158,17 @@ function printReport(output: Output, report: RunReport, counters: ImapCounters):
     finished: report.finished.toISOString(),
     seconds,
     imapCommands: counters.commands,
+    davRequests: report.totals.davRequests,
     totals,
     accounts: report.accounts,
     sets: report.sets,
     failures: report.failures,
+    warnings: report.warnings,
   });
+  for (const warning of report.warnings)
+    output.line(
+      `WARNING ${warning.source}/${warning.account} ${warning.folder ?? ''} ${warning.item ?? ''}: ${warning.reason}`,
+    );
   for (const account of report.accounts) {
     if (!account.ok) output.line(`FAILED  ${account.source}/${account.account}: ${account.error}`);
   }
@@ -161,7 +177,7 @@ function printReport(output: Output, report: RunReport, counters: ImapCounters):
   }
   for (const failure of report.failures) {
     output.line(
-      `FAILED  ${failure.source}/${failure.account} ${failure.folder ?? ''} UID ${failure.uid ?? '?'}: ${failure.reason}`,
+      `FAILED  ${failure.source}/${failure.account} ${failure.folder ?? ''} ${failure.uid !== undefined ? `UID ${failure.uid}` : (failure.item ?? '')}: ${failure.reason}`,
     );
   }
   for (const set of report.sets.filter((set) => set.ok)) {

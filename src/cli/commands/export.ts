@@ -37,10 +37,13 @@ export function registerExport(program: Command, run: CommandRunner): void {
   const command = program
     .command('export')
     .description(
-      'write an account as it was at a date, or every message it ever held, as mbox, Maildir or .eml files',
+      'write an account as it was at a date, or every item it ever held, as mbox, Maildir or .eml files, or .ics and .vcf files',
     )
     .argument('<account>', 'the account')
-    .requiredOption('--format <format>', 'mbox, maildir or eml')
+    .requiredOption(
+      '--format <format>',
+      'mbox, maildir or eml (mail); ics (calendars and task lists) or vcf (address books)',
+    )
     .requiredOption(
       '--output <path>',
       'a new directory; or a .mbox file (mbox, one --folder); or a .zip file (eml)',
@@ -55,6 +58,10 @@ export function registerExport(program: Command, run: CommandRunner): void {
     .option('--source <server>', 'the server, when the account name exists on several');
   addNotifyOption(command).action(async (name: string, options: ExportOptions) =>
     run(async (context) => {
+      if (options.format === 'ics' || options.format === 'vcf') {
+        const { exportCollectionsCommand } = await import('./export-collections.js');
+        return exportCollectionsCommand(context, name, { ...options, format: options.format });
+      }
       const wanted = (options.folder ?? []).map((f) => (/^inbox$/i.test(f) ? 'INBOX' : f));
       const plan = await asUsage(() =>
         planExport(options.format, options.output, wanted, Boolean(options.allVersions)),

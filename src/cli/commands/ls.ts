@@ -3,13 +3,14 @@ import { parseDate } from '../../dates/parse-date.js';
 import { resolveAccount } from '../account-resolution.js';
 import type { CommandRunner } from '../main.js';
 import { clip, formatBytes, formatCount, formatTime } from '../output/format.js';
+import { parseCollectionName, printCollectionItems, printCollections } from './collection-views.js';
 
 export function registerLs(program: Command, run: CommandRunner): void {
   program
     .command('ls')
     .description('folders of an account, or items of a folder, as they were at a date')
     .argument('<account>', 'the account')
-    .argument('[folder]', 'a folder: list its items')
+    .argument('[folder]', 'a folder, or calendar:NAME or contacts:NAME: list its items')
     .option('--at <date>', 'as it was at this date (default: last)', 'last')
     .option('--source <server>', 'the server, when the account name exists on several')
     .option('--deleted', 'items that were in the folder before the date and no longer are')
@@ -30,12 +31,14 @@ export function registerLs(program: Command, run: CommandRunner): void {
           const where = `${account.source}/${account.name} as of ${formatTime(snapshot.time)} (snapshot ${snapshot.id.slice(0, 12)})`;
           if (folder === undefined) {
             const folders = await catalog.foldersAt(account.id, time);
+            const collections = await catalog.collections.collectionsAt(account.id, time);
             context.output.result({
               account: account.name,
               source: account.source,
               snapshot: snapshot.id,
               time: snapshot.time.toISOString(),
               folders,
+              collections,
             });
             context.output.note(where);
             context.output.table(
@@ -49,6 +52,27 @@ export function registerLs(program: Command, run: CommandRunner): void {
               ]),
               [1, 2],
             );
+            printCollections(context.output, collections);
+            return;
+          }
+          const collection = parseCollectionName(folder);
+          if (collection) {
+            const known = (await catalog.collections.collectionsAt(account.id, time)).some(
+              (c) => c.kind === collection.kind && c.name === collection.name,
+            );
+            const items = await catalog.collections.itemsAt(account.id, collection, time);
+            if (!known && items.length === 0)
+              throw new Error(`${account.name} had no ${folder} at ${formatTime(snapshot.time)}`);
+            context.output.result({
+              account: account.name,
+              source: account.source,
+              collection: folder,
+              snapshot: snapshot.id,
+              time: snapshot.time.toISOString(),
+              items: items.map((item) => ({ ...item, lastSeen: item.lastSeen.toISOString() })),
+            });
+            context.output.note(`${where}, ${folder}`);
+            printCollectionItems(context.output, items);
             return;
           }
           const path = /^inbox$/i.test(folder) ? 'INBOX' : folder;

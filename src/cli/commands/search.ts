@@ -4,6 +4,27 @@ import { resolveAccount } from '../account-resolution.js';
 import { UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { clip, formatBytes, formatTime } from '../output/format.js';
+import type { SearchHit } from '../../catalog/search.js';
+import type { CollectionItemRow } from '../../catalog/collection-queries.js';
+import { collectionLabel, parseCollectionName } from './collection-views.js';
+
+/** A calendar or contact item version among search results, in the columns mail hits have. */
+function asHit(item: CollectionItemRow): SearchHit & { kind: string } {
+  return {
+    key: item.key,
+    source: item.source,
+    account: item.account,
+    folder: collectionLabel({ kind: item.kind, name: item.collection }),
+    internalDate: item.start ?? '',
+    from: item.people[0] ?? '',
+    to: item.people.slice(1).join(', '),
+    subject: item.title,
+    size: item.size,
+    present: item.present,
+    lastSeen: item.lastSeen,
+    kind: (item.component ?? 'item').replace(/^V/, '').toLowerCase(),
+  };
+}
 
 interface SearchOptions {
   account?: string;
@@ -16,7 +37,29 @@ interface SearchOptions {
   after?: string;
   before?: string;
   deleted?: boolean;
+  location?: string;
+  attendee?: string;
+  name?: string;
+  email?: string;
   limit: string;
+}
+
+/**
+ * Which kinds of items a search looks at: criteria that only mail has (sender, recipients,
+ * delivery dates) leave calendars and contacts out, and criteria only they have leave mail out.
+ */
+function scope(options: SearchOptions): { mail: boolean; collections: boolean } {
+  const davOnly = [options.location, options.attendee, options.name, options.email].some(
+    (value) => value !== undefined,
+  );
+  const mailOnly = [options.from, options.to, options.after, options.before].some(
+    (value) => value !== undefined,
+  );
+  if (davOnly && mailOnly)
+    throw new UsageError(
+      '--location, --attendee, --name and --email search calendars and contacts; --from, --to, --after and --before search mail: use one kind at a time',
+    );
+  return { mail: !davOnly, collections: !mailOnly };
 }
 
 function moment(spec: DateSpec, option: string): Date {
@@ -33,10 +76,17 @@ export function registerSearch(program: Command, run: CommandRunner): void {
     .option('--folder <folder>', 'only this folder')
     .option('--from <words>', 'words of the sender')
     .option('--to <words>', 'words of the recipients')
-    .option('--subject <words>', 'words of the subject')
-    .option('--text <words>', 'words anywhere: subject, addresses, body text')
+    .option('--subject <words>', 'words of the subject (of an event or task: its summary)')
+    .option(
+      '--text <words>',
+      'words anywhere: subject, addresses, body text; summary, location, notes of events and contacts',
+    )
     .option('--after <date>', 'delivered at or after this date')
     .option('--before <date>', 'delivered before this date')
+    .option('--location <words>', 'calendars: words of an event location')
+    .option('--attendee <address>', 'calendars: an attendee or organizer (or part of one)')
+    .option('--name <words>', "contacts: words of a contact's name")
+    .option('--email <address>', 'contacts: an e-mail address (or part of one)')
     .option('--deleted', 'only items no longer on the server, with when they were last seen')
     .option('--limit <n>', 'at most this many results', '100')
     .action(async (options: SearchOptions) =>
@@ -57,7 +107,25 @@ export function registerSearch(program: Command, run: CommandRunner): void {
           ? [(await resolveAccount(catalog, options.account, options.source)).id]
           : undefined;
         const folder = options.folder && /^inbox$/i.test(options.folder) ? 'INBOX' : options.folder;
-        const hits = await catalog.search({ ...options, folder, accountIds, after, before, limit });
+        const kinds = scope(options);
+        const collection = folder === undefined ? undefined : parseCollectionName(folder);
+        const hits =
+          kinds.mail && !collection
+            ? await catalog.search({ ...options, folder, accountIds, after, before, limit })
+            : [];
+        if (kinds.collections && (folder === undefined || collection)) {
+          const versions = await catalog.collections.search({
+            accountIds,
+            collection: collection?.name,
+            text: options.text,
+            title: options.subject ?? options.name,
+            location: options.location,
+            person: options.attendee ?? options.email,
+            deleted: options.deleted,
+            limit: Math.max(0, limit - hits.length),
+          });
+          hits.push(...versions.map(asHit));
+        }
         context.output.result(
           hits.map((hit) => ({ ...hit, lastSeen: hit.lastSeen.toISOString() })),
         );
@@ -76,7 +144,9 @@ export function registerSearch(program: Command, run: CommandRunner): void {
             hit.key,
             hit.account,
             hit.folder,
-            formatTime(new Date(hit.internalDate)),
+            hit.internalDate && !Number.isNaN(Date.parse(hit.internalDate))
+              ? formatTime(new Date(hit.internalDate))
+              : hit.internalDate,
             clip(hit.from, 28),
             clip(hit.subject, 44),
             formatBytes(hit.size),

@@ -3,6 +3,7 @@ import { ITEM_KEY_PATTERN } from '../../mailbox/item-key.js';
 import { UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes, formatTime } from '../output/format.js';
+import { showCollectionItem } from './collection-views.js';
 
 export function registerShow(program: Command, run: CommandRunner): void {
   program
@@ -18,7 +19,20 @@ export function registerShow(program: Command, run: CommandRunner): void {
           );
         const catalog = await context.catalog();
         const item = await catalog.item(key);
-        if (!item) throw new UsageError(`unknown item ${key}: no backup holds it`);
+        if (!item) {
+          const version = await catalog.collections.item(key);
+          if (!version) throw new UsageError(`unknown item ${key}: no backup holds it`);
+          if (options.raw) {
+            const { readStreamBytes } = await import('../../repository/stream-store.js');
+            const bytes = await readStreamBytes(await context.repository(), version.content);
+            await new Promise<void>((resolve, reject) =>
+              process.stdout.write(bytes, (error) => (error ? reject(error) : resolve())),
+            );
+            return;
+          }
+          showCollectionItem(context.output, version);
+          return;
+        }
         if (options.raw) {
           const { loadMessage } = await import('../../mailbox/message-store.js');
           const bytes = await loadMessage(await context.repository(), item.manifest);

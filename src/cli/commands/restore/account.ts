@@ -12,6 +12,20 @@ import { restoreOutcome } from '../../restore-outcome.js';
 import type { RestoreReport } from '../../../restore/restore-report.js';
 import { buildReport, exitCodeOf, printRestoreReport } from './restore-output.js';
 import { findServer, openTarget } from './restore-target.js';
+import type { AccountRestoreOutcome } from '../../../restore/account-restore.js';
+import {
+  collectionsOfTree,
+  kindsOf,
+  openCollectionTarget,
+  parseParts,
+} from './collection-target.js';
+
+/** Adds one part's restore outcome (mail, or calendars and contacts) to the account's. */
+function merge(into: AccountRestoreOutcome, part: AccountRestoreOutcome): void {
+  into.folders.push(...part.folders);
+  into.failures.push(...part.failures);
+  into.bytes += part.bytes;
+}
 
 interface AccountOptions {
   at: string;
@@ -21,6 +35,7 @@ interface AccountOptions {
   toAccount?: string;
   toServer?: string;
   createAccount?: boolean;
+  only?: string;
   notify?: string;
 }
 
@@ -59,11 +74,13 @@ export function registerRestoreAccount(restore: Command, run: CommandRunner): vo
     .option(
       '--create-account',
       "create the target account first, through the server's provisioning command",
-    );
+    )
+    .option('--only <parts>', 'only these parts: mail, calendars, contacts (comma-separated)');
   addNotifyOption(command).action(async (name: string, options: AccountOptions) =>
     run(async (context) => {
       const { restoreAccount } = await import('../../../restore/account-restore.js');
       const at = parseDate(options.at, '--at', 'end');
+      const parts = parseParts(options.only);
       const loaded = await context.config();
       const repository = await context.repository();
       const catalog = await context.catalog();
@@ -83,35 +100,60 @@ export function registerRestoreAccount(restore: Command, run: CommandRunner): vo
           Target: `${targetServer}/${targetAccount}`,
           'As of': `${formatTime(snapshot.time)} (snapshot ${snapshot.id.slice(0, 12)})`,
           ...(options.folder ? { Folders: options.folder.join(', ') } : {}),
+          ...(options.only ? { Only: options.only } : {}),
         },
         outcome: (report: RestoreReport) => ({ outcome: restoreOutcome(report), report }),
         work: async () => {
           if (options.createAccount) await createAccount(context, targetServer, targetAccount);
-          const counters: ImapCounters = { commands: 0 };
-          const { target, server } = await openTarget(
-            context,
-            targetServer,
-            targetAccount,
-            counters,
-          );
+          const tree = await readAccountTree(repository, snapshot.tree);
           const progress = context.output.progress('restore');
+          const outcome: AccountRestoreOutcome = { folders: [], failures: [], bytes: 0 };
           try {
-            const outcome = await restoreAccount({
-              repository,
-              tree: await readAccountTree(repository, snapshot.tree),
-              target,
-              log: context.log,
-              batchSize: loaded.config.restore.batchSize,
-              workers: loaded.config.restore.workers,
-              folders: options.folder,
-              intoFolder: options.intoFolder,
-              onFolder: (folder) => progress.setDetail(folder),
-              onMessages: (count, bytes) => progress.add(count, bytes),
-            });
+            if (parts.has('mail')) {
+              const counters: ImapCounters = { commands: 0 };
+              const { target } = await openTarget(context, targetServer, targetAccount, counters);
+              try {
+                merge(
+                  outcome,
+                  await restoreAccount({
+                    repository,
+                    tree,
+                    target,
+                    log: context.log,
+                    batchSize: loaded.config.restore.batchSize,
+                    workers: loaded.config.restore.workers,
+                    folders: options.folder,
+                    intoFolder: options.intoFolder,
+                    onFolder: (folder) => progress.setDetail(folder),
+                    onMessages: (count, bytes) => progress.add(count, bytes),
+                  }),
+                );
+              } finally {
+                await target.close();
+              }
+            }
+            const kinds = kindsOf(parts);
+            const collections = await collectionsOfTree(repository, tree, kinds);
+            if (collections.length > 0) {
+              const { restoreCollections } =
+                await import('../../../restore/collections-restore.js');
+              const writer = await openCollectionTarget(context, targetServer, targetAccount);
+              try {
+                merge(
+                  outcome,
+                  await restoreCollections(
+                    { repository, writer, log: context.log, onItem: () => progress.add(1, 0) },
+                    collections,
+                  ),
+                );
+              } finally {
+                await writer.close();
+              }
+            }
             return buildReport(
               {
                 account: `${account.source}/${account.name}`,
-                target: `${server.name}/${targetAccount}`,
+                target: `${targetServer}/${targetAccount}`,
                 snapshot: snapshot.id,
                 snapshotTime: snapshot.time.toISOString(),
               },
@@ -119,7 +161,6 @@ export function registerRestoreAccount(restore: Command, run: CommandRunner): vo
             );
           } finally {
             progress.finish();
-            await target.close();
           }
         },
       });

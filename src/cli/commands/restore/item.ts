@@ -9,6 +9,10 @@ import { restoreOutcome } from '../../restore-outcome.js';
 import type { RestoreReport } from '../../../restore/restore-report.js';
 import { buildReport, combined, exitCodeOf, printRestoreReport } from './restore-output.js';
 import { openTarget } from './restore-target.js';
+import type { CollectionItemRow } from '../../../catalog/collection-queries.js';
+import type { AccountRestoreOutcome } from '../../../restore/account-restore.js';
+import { collectionLabel } from '../collection-views.js';
+import { collectionsOfItems, openCollectionTarget } from './collection-target.js';
 
 interface ItemOptions {
   toFolder?: string;
@@ -54,25 +58,38 @@ export function registerRestoreItem(restore: Command, run: CommandRunner): void 
       const repository = await context.repository();
       const catalog = await context.catalog();
       const items: ItemRow[] = [];
+      const versions: CollectionItemRow[] = [];
       for (const key of new Set(keys)) {
         const item = await catalog.item(key);
-        if (!item) throw new UsageError(`unknown item ${key}: no backup holds it`);
-        items.push(item);
+        const version = item ? null : await catalog.collections.item(key);
+        if (item) items.push(item);
+        else if (version) versions.push(version);
+        else throw new UsageError(`unknown item ${key}: no backup holds it`);
       }
       // Items of several accounts go back each to its own account, unless one target is named.
-      const groups = new Map<string, ItemRow[]>();
-      for (const item of items) {
+      const groups = new Map<string, { mail: ItemRow[]; dav: CollectionItemRow[] }>();
+      const groupOf = (item: { source: string; account: string }) => {
         const target = `${options.toServer ?? item.source}\0${options.toAccount ?? item.account}`;
-        groups.set(target, [...(groups.get(target) ?? []), item]);
-      }
+        const group = groups.get(target) ?? { mail: [], dav: [] };
+        groups.set(target, group);
+        return group;
+      };
+      for (const item of items) groupOf(item).mail.push(item);
+      for (const version of versions) groupOf(version).dav.push(version);
       const started = Date.now();
       const progress = context.output.progress('restore');
       const reports = await notified(context, {
         kind: 'restore',
-        title: `restore of ${items.length} item(s)`,
+        title: `restore of ${items.length + versions.length} item(s)`,
         initiator: options.notify,
         parameters: {
-          Items: items.map((item) => `${item.key} (${item.account}, ${item.folder})`).join('; '),
+          Items: [
+            ...items.map((item) => `${item.key} (${item.account}, ${item.folder})`),
+            ...versions.map(
+              (v) =>
+                `${v.key} (${v.account}, ${collectionLabel({ kind: v.kind, name: v.collection })})`,
+            ),
+          ].join('; '),
           ...(options.toAccount ? { 'Target account': options.toAccount } : {}),
           ...(options.toFolder ? { 'Target folder': options.toFolder } : {}),
         },
@@ -84,36 +101,59 @@ export function registerRestoreItem(restore: Command, run: CommandRunner): void 
           const done: RestoreReport[] = [];
           for (const [target, group] of groups) {
             const [server, account] = target.split('\0') as [string, string];
-            const opened = await openTarget(context, server, account);
-            try {
-              const outcome = await restoreItems({
-                repository,
-                target: opened.target,
-                items: group.map((item) => ({
-                  folder: item.folder,
-                  destination: options.toFolder ?? item.folder,
-                  entry: entryOf(item),
-                })),
-                log: context.log,
-                batchSize: loaded.config.restore.batchSize,
-                workers: loaded.config.restore.workers,
-                onMessages: (count: number, bytes: number) => progress.add(count, bytes),
-              });
-              const first = group[0] as ItemRow;
-              done.push(
-                buildReport(
-                  {
-                    account: `${first.source}/${first.account}`,
-                    target: `${opened.server.name}/${account}`,
-                    snapshot: '',
-                    snapshotTime: '',
-                  },
-                  outcome,
-                ),
-              );
-            } finally {
-              await opened.target.close();
+            const outcome: AccountRestoreOutcome = { folders: [], failures: [], bytes: 0 };
+            if (group.mail.length > 0) {
+              const opened = await openTarget(context, server, account);
+              try {
+                const mail = await restoreItems({
+                  repository,
+                  target: opened.target,
+                  items: group.mail.map((item) => ({
+                    folder: item.folder,
+                    destination: options.toFolder ?? item.folder,
+                    entry: entryOf(item),
+                  })),
+                  log: context.log,
+                  batchSize: loaded.config.restore.batchSize,
+                  workers: loaded.config.restore.workers,
+                  onMessages: (count: number, bytes: number) => progress.add(count, bytes),
+                });
+                outcome.folders.push(...mail.folders);
+                outcome.failures.push(...mail.failures);
+                outcome.bytes += mail.bytes;
+              } finally {
+                await opened.target.close();
+              }
             }
+            if (group.dav.length > 0) {
+              const { restoreCollections } =
+                await import('../../../restore/collections-restore.js');
+              const collections = await collectionsOfItems(catalog, group.dav, options.toFolder);
+              const writer = await openCollectionTarget(context, server, account);
+              try {
+                const dav = await restoreCollections(
+                  { repository, writer, log: context.log, onItem: () => progress.add(1, 0) },
+                  collections,
+                );
+                outcome.folders.push(...dav.folders);
+                outcome.failures.push(...dav.failures);
+                outcome.bytes += dav.bytes;
+              } finally {
+                await writer.close();
+              }
+            }
+            const first = group.mail[0] ?? group.dav[0];
+            done.push(
+              buildReport(
+                {
+                  account: first ? `${first.source}/${first.account}` : '',
+                  target: `${server}/${account}`,
+                  snapshot: '',
+                  snapshotTime: '',
+                },
+                outcome,
+              ),
+            );
           }
           return done;
         },

@@ -10,6 +10,8 @@ import { formatTime } from '../../output/format.js';
 import { entryOf } from './item.js';
 import { buildReport, exitCodeOf, printRestoreReport } from './restore-output.js';
 import { openTarget } from './restore-target.js';
+import type { AccountRestoreOutcome } from '../../../restore/account-restore.js';
+import { collectionsOfItems, openCollectionTarget } from './collection-target.js';
 
 interface UndeleteOptions {
   from: string;
@@ -62,7 +64,8 @@ export function registerRestoreUndelete(restore: Command, run: CommandRunner): v
       const catalog = await context.catalog();
       const account = await resolveAccount(catalog, name, options.source);
       const deleted = await catalog.deletedBetween(account.id, from, to);
-      if (deleted.length === 0) {
+      const deletedVersions = await catalog.collections.deletedBetween(account.id, from, to);
+      if (deleted.length === 0 && deletedVersions.length === 0) {
         throw new Error(
           `nothing was deleted from ${account.name} between ${formatTime(from)} and ${formatTime(to)} (as far as its backups tell)`,
         );
@@ -89,43 +92,63 @@ export function registerRestoreUndelete(restore: Command, run: CommandRunner): v
         },
         outcome: (done: RestoreReport) => ({ outcome: restoreOutcome(done), report: done }),
         work: async () => {
-          const opened = await openTarget(
-            context,
-            options.toServer ?? account.source,
-            targetAccount,
-          );
-          try {
-            const outcome = await restoreItems({
-              repository,
-              target: opened.target,
-              items: deleted.map((item) => ({
-                folder: item.folder,
-                destination: destinationOf(item.folder),
-                entry: entryOf(item, [keyword]),
-              })),
-              log: context.log,
-              batchSize: loaded.config.restore.batchSize,
-              workers: loaded.config.restore.workers,
-              onMessages: (count: number, bytes: number) => progress.add(count, bytes),
-            });
-            return buildReport(
-              {
-                account: `${account.source}/${account.name}`,
-                target: `${opened.server.name}/${targetAccount}`,
-                snapshot: '',
-                snapshotTime: '',
-              },
-              outcome,
-            );
-          } finally {
-            await opened.target.close();
+          const serverName = options.toServer ?? account.source;
+          const outcome: AccountRestoreOutcome = { folders: [], failures: [], bytes: 0 };
+          if (deleted.length > 0) {
+            const opened = await openTarget(context, serverName, targetAccount);
+            try {
+              const mail = await restoreItems({
+                repository,
+                target: opened.target,
+                items: deleted.map((item) => ({
+                  folder: item.folder,
+                  destination: destinationOf(item.folder),
+                  entry: entryOf(item, [keyword]),
+                })),
+                log: context.log,
+                batchSize: loaded.config.restore.batchSize,
+                workers: loaded.config.restore.workers,
+                onMessages: (count: number, bytes: number) => progress.add(count, bytes),
+              });
+              outcome.folders.push(...mail.folders);
+              outcome.failures.push(...mail.failures);
+              outcome.bytes += mail.bytes;
+            } finally {
+              await opened.target.close();
+            }
           }
+          if (deletedVersions.length > 0) {
+            // Events and contacts go back into their own calendars and address books (a keyword
+            // has no DAV equivalent that every client shows, so they are not tagged).
+            const { restoreCollections } = await import('../../../restore/collections-restore.js');
+            const writer = await openCollectionTarget(context, serverName, targetAccount);
+            try {
+              const dav = await restoreCollections(
+                { repository, writer, log: context.log, onItem: () => progress.add(1, 0) },
+                await collectionsOfItems(catalog, deletedVersions),
+              );
+              outcome.folders.push(...dav.folders);
+              outcome.failures.push(...dav.failures);
+              outcome.bytes += dav.bytes;
+            } finally {
+              await writer.close();
+            }
+          }
+          return buildReport(
+            {
+              account: `${account.source}/${account.name}`,
+              target: `${serverName}/${targetAccount}`,
+              snapshot: '',
+              snapshotTime: '',
+            },
+            outcome,
+          );
         },
       });
       progress.finish();
       printRestoreReport(context.output, report, Date.now() - started);
       context.output.note(
-        `${deleted.length} item(s) deleted between ${formatTime(from)} and ${formatTime(to)}, tagged ${keyword}`,
+        `${deleted.length + deletedVersions.length} item(s) deleted between ${formatTime(from)} and ${formatTime(to)}, tagged ${keyword}`,
       );
       return exitCodeOf(report);
     }),

@@ -1,0 +1,134 @@
+import type { CollectionKind } from '../../../collections/collection-tree.js';
+import { readListing } from '../../../collections/collection-tree.js';
+import type { AccountTree } from '../../../mailbox/account-tree.js';
+import type { Repository } from '../../../repository/repository.js';
+import type { CollectionWriter } from '../../../restore/collection-writer.js';
+import type { CollectionToRestore } from '../../../restore/collections-restore.js';
+import type { Catalog } from '../../../catalog/catalog.js';
+import type { CollectionItemRow } from '../../../catalog/collection-queries.js';
+import type { CliContext } from '../../context.js';
+import { parseCollectionName } from '../collection-views.js';
+import { UsageError } from '../../exit-codes.js';
+import { davAccess } from '../../server-access.js';
+import { findServer } from './restore-target.js';
+
+/** What `--only` names: mail, calendars (and task lists), contacts. */
+export type RestorePart = 'mail' | 'calendars' | 'contacts';
+export const RESTORE_PARTS: readonly RestorePart[] = ['mail', 'calendars', 'contacts'];
+
+export function parseParts(value: string | undefined): Set<RestorePart> {
+  if (value === undefined) return new Set(RESTORE_PARTS);
+  const parts = value.split(',').map((part) => part.trim());
+  for (const part of parts) {
+    if (!RESTORE_PARTS.includes(part as RestorePart))
+      throw new UsageError(`--only: unknown part "${part}" (use ${RESTORE_PARTS.join(', ')})`);
+  }
+  return new Set(parts as RestorePart[]);
+}
+
+export function kindsOf(parts: ReadonlySet<RestorePart>): CollectionKind[] {
+  return [
+    ...(parts.has('calendars') ? (['calendar'] as const) : []),
+    ...(parts.has('contacts') ? (['addressbook'] as const) : []),
+  ];
+}
+
+/** Opens an account's calendars and address books on a configured server, for writing. */
+export async function openCollectionTarget(
+  context: CliContext,
+  serverName: string | undefined,
+  account: string,
+): Promise<CollectionWriter> {
+  const loaded = await context.config();
+  const { server, serverIndex } = await findServer(context, serverName, `restoring ${account}`);
+  const refs = await context.accounts().catch(() => []);
+  const configured = refs.find(
+    (ref) => ref.server.name === server.name && ref.account.name === account,
+  );
+  const access = await davAccess(
+    loaded,
+    server,
+    serverIndex,
+    configured?.account ?? { name: account },
+  );
+  if (!access)
+    throw new UsageError(
+      `restoring calendars and contacts of ${account}: servers[${serverIndex}].dav is not configured for ${server.name}`,
+    );
+  const { openDavAccountWriter } = await import('../../../targets/dav/dav-account-writer.js');
+  return openDavAccountWriter(access, account);
+}
+
+/** The collections of an account tree, with every item they held, for a restore. */
+export async function collectionsOfTree(
+  repository: Repository,
+  tree: AccountTree,
+  kinds: readonly CollectionKind[],
+): Promise<CollectionToRestore[]> {
+  const chosen: CollectionToRestore[] = [];
+  for (const record of tree.collections ?? []) {
+    if (!kinds.includes(record.kind)) continue;
+    const items = await readListing(repository, record.listing);
+    chosen.push({
+      spec: {
+        kind: record.kind,
+        name: record.name,
+        displayName: record.displayName,
+        color: record.color,
+        description: record.description,
+        components: record.components,
+        timezone: record.timezone,
+      },
+      items: items.map((item) => ({
+        name: item.name,
+        uid: item.summary.uid,
+        content: item.content,
+      })),
+    });
+  }
+  return chosen;
+}
+
+/**
+ * Catalogued item versions grouped into the collections they go back to: their own (recreated
+ * with the properties it had when the item was last seen), or `calendar:NAME` / `contacts:NAME`.
+ */
+export async function collectionsOfItems(
+  catalog: Catalog,
+  items: readonly CollectionItemRow[],
+  toCollection?: string,
+): Promise<CollectionToRestore[]> {
+  const chosen = new Map<string, CollectionToRestore>();
+  const renamed = toCollection === undefined ? null : parseCollectionName(toCollection);
+  if (toCollection !== undefined && !renamed)
+    throw new UsageError(
+      `--to-folder ${toCollection}: calendar and contact items go to calendar:NAME or contacts:NAME`,
+    );
+  for (const item of items) {
+    const name = renamed?.name ?? item.collection;
+    const key = `${item.kind}\0${name}`;
+    let entry = chosen.get(key);
+    if (!entry) {
+      const states = await catalog.collections.collectionsAt(
+        item.accountId,
+        item.lastSeen.getTime(),
+      );
+      const state = states.find((c) => c.kind === item.kind && c.name === item.collection);
+      entry = {
+        spec: {
+          kind: item.kind,
+          name,
+          displayName: renamed ? name : (state?.displayName ?? null),
+          color: state?.color ?? null,
+          description: renamed ? null : (state?.description ?? null),
+          components: state?.components ?? (item.kind === 'calendar' ? ['VEVENT', 'VTODO'] : []),
+          timezone: state?.timezone ?? null,
+        },
+        items: [],
+      };
+      chosen.set(key, entry);
+    }
+    entry.items.push({ name: item.name, uid: item.uid, content: item.content });
+  }
+  return [...chosen.values()];
+}
