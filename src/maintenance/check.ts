@@ -9,6 +9,7 @@ import { decodePackHeader, type PackEntry } from '../repository/pack/pack-format
 import type { Repository } from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import { SnapshotWalker } from './snapshot-walk.js';
+import { readListing as readCollectionListing } from '../collections/collection-tree.js';
 
 export interface CheckOptions {
   /** Read every pack and authenticate every object. */
@@ -22,8 +23,9 @@ export interface DamagedItem {
   source: string;
   account: string;
   folder: string;
-  uid: number;
-  date: string;
+  /** Null for calendar and contact items. */
+  uid: number | null;
+  date: string | null;
   sha256: string;
   subject: string | null;
   snapshots: string[];
@@ -276,6 +278,31 @@ async function damagedItems(
         }
       } catch {
         // The listing itself is damaged; the structural errors already name it.
+      }
+    }
+    for (const collection of tree?.collections ?? []) {
+      const listing = await readCollectionListing(repository, collection.listing).catch(() => []);
+      for (const entry of listing) {
+        if (!entry.content.chunks.some((chunk) => bad.has(chunk))) continue;
+        const folder = `${collection.kind} ${collection.name}`;
+        const key = [snapshot.source, snapshot.name, folder, entry.name, entry.content.sha256].join(
+          '\0',
+        );
+        let item = items.get(key);
+        if (!item) {
+          item = {
+            source: snapshot.source,
+            account: snapshot.name,
+            folder,
+            uid: null,
+            date: null,
+            sha256: entry.content.sha256,
+            subject: entry.summary.title || entry.name,
+            snapshots: [],
+          };
+          items.set(key, item);
+        }
+        item.snapshots.push(id);
       }
     }
   }

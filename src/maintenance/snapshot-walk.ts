@@ -1,3 +1,4 @@
+import { readListing as readCollectionListing } from '../collections/collection-tree.js';
 import { readAccountTree } from '../mailbox/account-tree.js';
 import { readListingPage, readListingRoot, type MessageEntry } from '../mailbox/folder-listing.js';
 import { readBody, readManifest } from '../mailbox/message-store.js';
@@ -9,6 +10,8 @@ export interface ObjectUse {
   snapshot: Snapshot;
   folder?: string;
   entry?: MessageEntry;
+  /** A calendar or contact item's name (folder is then its collection). */
+  item?: string;
 }
 
 export interface WalkVisitor {
@@ -44,6 +47,19 @@ export class SnapshotWalker {
     for (const folder of tree.folders) {
       if (!folder.listing) continue;
       await this.walkListing(folder.listing, { snapshot, folder: folder.path });
+    }
+    for (const collection of tree.collections ?? []) {
+      const folder = `${collection.kind} ${collection.name}`;
+      this.visitor.object(collection.listing, 'tree', { snapshot, folder });
+      if (!this.firstVisit(collection.listing)) continue;
+      const items = await this.read(
+        () => readCollectionListing(this.repository, collection.listing),
+        collection.listing,
+        { snapshot, folder },
+      );
+      for (const item of items ?? [])
+        for (const chunk of item.content.chunks)
+          this.visitor.object(chunk, 'data', { snapshot, folder, item: item.name });
     }
   }
 

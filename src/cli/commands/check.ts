@@ -27,7 +27,7 @@ export function registerCheck(program: Command, run: CommandRunner): void {
         for (const error of report.errors) context.output.line(`error: ${error}`);
         for (const item of report.damagedItems) {
           context.output.line(
-            `damaged item: ${item.source}/${item.account} folder ${item.folder} UID ${item.uid} (${item.date}) "${item.subject ?? '?'}" in ${item.snapshots.length} snapshot(s)`,
+            `damaged item: ${item.source}/${item.account} ${item.uid === null ? item.folder : `folder ${item.folder} UID ${item.uid} (${item.date ?? ''})`} "${item.subject ?? '?'}" in ${item.snapshots.length} snapshot(s)`,
           );
         }
         const { stats } = report;
