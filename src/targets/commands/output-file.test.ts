@@ -1,5 +1,8 @@
+import { execFile, execFileSync } from 'node:child_process';
 import {
+  lstatSync,
   mkdirSync,
+  symlinkSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -67,6 +70,31 @@ describe('--output files', () => {
     );
     await checkOutputFile(join(dir, 'new.dump'), false);
     await checkOutputFile('-', false);
+  });
+
+  it('write a device or a named pipe in place, never renaming over it', async () => {
+    await checkOutputFile('/dev/null', false);
+    expect(await writeOutputFile('/dev/null', parts('discarded'))).toBe(9);
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const reader = new Promise<string>((resolve, reject) =>
+      execFile('cat', [fifo], (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    );
+    expect(await writeOutputFile(fifo, parts('through ', 'a pipe'))).toBe(14);
+    expect(await reader).toBe('through a pipe');
+    expect(statSync(fifo).isFIFO()).toBe(true);
+  });
+
+  it('follow a symbolic link to the file it names', async () => {
+    const real = join(dir, 'real.dump');
+    const link = join(dir, 'latest.dump');
+    writeFileSync(real, 'old');
+    symlinkSync(real, link);
+    await expect(checkOutputFile(link, false)).rejects.toThrow(/exists; add --force/);
+    await writeOutputFile(link, parts('new'));
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readFileSync(real, 'utf8')).toBe('new');
   });
 
   it('may be a stream such as standard output', async () => {
