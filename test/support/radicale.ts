@@ -4,7 +4,7 @@
 // principal and collections, and an administrator reads and writes everyone's.
 import { execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
@@ -201,7 +201,10 @@ class Instance implements RadicaleServer {
   private async writeUsers(): Promise<void> {
     const all = new Map(this.userMap);
     all.set(this.admin.user, this.admin.password);
-    await writeFile(join(this.dir, 'users'), usersText(all), { mode: 0o600 });
+    // Radicale reads the file at every login: replace it whole, never let it see half of one.
+    const path = join(this.dir, 'users');
+    await writeFile(`${path}.new`, usersText(all), { mode: 0o600 });
+    await rename(`${path}.new`, path);
   }
 
   async addUser(name: string, password: string): Promise<void> {
