@@ -71,10 +71,11 @@ export function collectionFromResponse(
         .map((comp) => comp.attributes.get('name')?.toUpperCase() ?? '')
         .filter((name) => name !== '')
     : [];
+  const href = collectionPath(canonicalHref(response.href, base));
   return {
-    href: collectionPath(canonicalHref(response.href, base)),
+    href,
     kind,
-    displayName: exactText(response, PROP.displayname),
+    displayName: ownDisplayName(exactText(response, PROP.displayname), href),
     color: calendar
       ? propText(response, PROP.calendarColor)
       : (propText(response, PROP.addressbookColor) ?? propText(response, PROP.calendarColor)),
@@ -93,4 +94,19 @@ export function collectionFromResponse(
 function exactText(response: MultistatusResponse, name: string): string | null {
   const text = foundProp(response, name)?.text;
   return text !== undefined && text.trim() !== '' ? text : null;
+}
+
+/**
+ * Radicale answers a collection without a display name with its storage path ("alice/work"):
+ * a name nobody gave it, which a restore into another account must not carry along.
+ */
+function ownDisplayName(name: string | null, href: string): string | null {
+  if (name === null || !name.includes('/')) return name;
+  let path: string;
+  try {
+    path = decodeURIComponent(href.replace(/\/$/, ''));
+  } catch {
+    return name;
+  }
+  return path.endsWith(`/${name.replace(/^\/+|\/+$/g, '')}`) ? null : name;
 }

@@ -11,7 +11,7 @@ import {
   type Answer,
   type FakeDavServer,
   type SeenRequest,
-} from './fake-dav-server.test-helper.js';
+} from '../../dav/fake-dav-server.test-helper.js';
 
 const calendar: CollectionInfo = {
   href: '/cal/',

@@ -101,7 +101,10 @@ async function exists(http: DavHttp, href: string): Promise<boolean> {
     await propfind(http, href, '0', [PROP.resourcetype]);
     return true;
   } catch (error) {
-    if (error instanceof DavError && error.kind === 'not-found') return false;
+    // Not there, or not visible: either way the creation's own error is the one to report.
+    if (error instanceof DavError && (error.kind === 'not-found' || error.kind === 'refused')) {
+      return false;
+    }
     throw error;
   }
 }
