@@ -69,7 +69,7 @@ describe('calendar and contact summaries', () => {
       summarizeItem(Buffer.from('BEGIN:VEVENT\nSUMMARY:x\nEND:VEVENT\n'), 'calendar').broken,
     ).toBe('no BEGIN:VCALENDAR');
     expect(summarizeItem(Buffer.from('BEGIN:VCALENDAR\nEND:VCALENDAR\n'), 'calendar').broken).toBe(
-      'no VEVENT, VTODO or VJOURNAL',
+      'no component (VEVENT, VTODO, VJOURNAL...)',
     );
     expect(summarizeItem(Buffer.alloc(0), 'calendar').broken).toBe('empty');
   });

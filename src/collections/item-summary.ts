@@ -102,7 +102,14 @@ export function summarizeItem(
     if (line.name === 'BEGIN') {
       const what = value.toUpperCase();
       if (what === outer) begins++;
-      if (stack.length === 1 && summary.component === null && /^V(EVENT|TODO|JOURNAL)$/.test(what))
+      // The item's own component: the first one that is not a time zone (VEVENT, VTODO,
+      // VJOURNAL, VFREEBUSY, VAVAILABILITY...).
+      if (
+        stack.length === 1 &&
+        summary.component === null &&
+        /^V/.test(what) &&
+        what !== 'VTIMEZONE'
+      )
         summary.component = what;
       if (kind === 'addressbook' && what === 'VCARD') summary.component = 'VCARD';
       stack.push(what);
@@ -168,6 +175,7 @@ function brokenness(
   if (text.trim() === '') return 'empty';
   if (begins === 0) return `no BEGIN:${outer}`;
   if (ends < begins) return `no END:${outer}`;
-  if (kind === 'calendar' && summary.component === null) return 'no VEVENT, VTODO or VJOURNAL';
+  if (kind === 'calendar' && summary.component === null)
+    return 'no component (VEVENT, VTODO, VJOURNAL...)';
   return undefined;
 }
