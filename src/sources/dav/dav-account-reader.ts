@@ -24,6 +24,7 @@ export type {
   ItemRef,
 } from '../../dav/collection-info.js';
 export type { AccountHomes } from '../../dav/account-discovery.js';
+export type { FetchOutcome } from '../../dav/item-fetch.js';
 export { DavError, type DavErrorKind } from '../../dav/dav-error.js';
 export type { CollectionChanges, PreviousState } from './collection-changes.js';
 
