@@ -1,7 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { temporaryRepository } from '../mailbox/test-repository.test-helper.js';
 import type { Repository } from '../repository/repository.js';
-import { readCommandTree, writeCommandTree, type CommandTree } from './command-tree.js';
+import {
+  commandTreeObjects,
+  readCommandTree,
+  writeCommandTree,
+  type CommandTree,
+} from './command-tree.js';
 
 let repository: Repository;
 let remove: () => void;
@@ -61,5 +66,14 @@ describe('command trees', () => {
   it('ignore members they do not know', async () => {
     const id = await saveTree({ ...tree, futureMember: { anything: true } });
     expect(await readCommandTree(repository, id)).toEqual(tree);
+  });
+
+  it('name the chunks they reference, each once', () => {
+    const a = 'a'.repeat(64);
+    const b = 'b'.repeat(64);
+    expect(commandTreeObjects({ ...tree, stream: { ...tree.stream, chunks: [a, b, a] } })).toEqual([
+      a,
+      b,
+    ]);
   });
 });

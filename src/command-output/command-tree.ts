@@ -62,3 +62,11 @@ export async function readCommandTree(repository: Repository, id: string): Promi
     stderrBytes: typeof tree.stderrBytes === 'number' ? tree.stderrBytes : 0,
   };
 }
+
+/**
+ * The data objects a command tree references (each chunk id once): what `check` must find in the
+ * index and `prune` must keep for this snapshot.
+ */
+export function commandTreeObjects(tree: CommandTree): string[] {
+  return [...new Set(tree.stream.chunks)];
+}
