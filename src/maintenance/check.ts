@@ -9,6 +9,8 @@ import { decodePackHeader, type PackEntry } from '../repository/pack/pack-format
 import type { Repository } from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import { SnapshotWalker } from './snapshot-walk.js';
+import { commandTreeObjects, readCommandTree } from '../command-output/command-tree.js';
+import { visitFileSetObjects } from '../filesets/stored-tree.js';
 import { readListing as readCollectionListing } from '../collections/collection-tree.js';
 
 export interface CheckOptions {
@@ -189,14 +191,14 @@ export async function checkRepository(
     },
     unreadable: (id, use, failure) => {
       damaged.add(id);
-      const where = `${use.snapshot.source}/${use.snapshot.name}${use.folder ? `, folder ${use.folder}` : ''}`;
+      const where = `${use.snapshot.source}/${use.snapshot.name}${use.folder ? `, folder ${use.folder}` : ''}${use.item ? `, ${use.item}` : ''}`;
       if (!missing.has(id)) error(`${where}: tree ${id} is unreadable: ${failure.message}`);
     },
   });
   done = 0;
   for (const { snapshot } of snapshots) {
     options.onProgress?.('snapshots', ++done, snapshots.length);
-    if (snapshot.kind === 'account') await walker.walk(snapshot);
+    await walker.walk(snapshot);
   }
   for (const id of missing) error(`object ${id} is needed by a snapshot but is in no index`);
 
@@ -247,8 +249,39 @@ async function damagedItems(
     return known;
   };
   const items = new Map<string, DamagedItem>();
+  const setItem = (id: string, snapshot: Snapshot, folder: string): void => {
+    const key = [snapshot.source, snapshot.name, folder].join('\0');
+    const item = items.get(key) ?? {
+      source: snapshot.source,
+      account: snapshot.name,
+      folder,
+      uid: null,
+      date: null,
+      sha256: '',
+      subject: null,
+      snapshots: [],
+    };
+    items.set(key, item);
+    if (!item.snapshots.includes(id)) item.snapshots.push(id);
+  };
   for (const { id, snapshot } of snapshots) {
-    if (snapshot.kind !== 'account' || bad.has(snapshot.tree)) continue;
+    if (bad.has(snapshot.tree)) continue;
+    // A file set's damaged files, by path; a command's output as a whole.
+    if (snapshot.kind === 'files')
+      await visitFileSetObjects(
+        repository,
+        snapshot.tree,
+        (object, type, path) => {
+          if (type === 'data' && bad.has(object)) setItem(id, snapshot, path);
+        },
+        () => undefined,
+      );
+    if (snapshot.kind === 'command') {
+      const tree = await readCommandTree(repository, snapshot.tree).catch(() => null);
+      if (tree && commandTreeObjects(tree).some((object) => bad.has(object)))
+        setItem(id, snapshot, 'output');
+    }
+    if (snapshot.kind !== 'account') continue;
     const tree = await readAccountTree(repository, snapshot.tree).catch(() => null);
     for (const folder of tree?.folders ?? []) {
       if (!folder.listing) continue;

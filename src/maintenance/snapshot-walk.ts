@@ -1,5 +1,7 @@
 import { readListing as readCollectionListing } from '../collections/collection-tree.js';
 import { readAccountTree } from '../mailbox/account-tree.js';
+import { commandTreeObjects, readCommandTree } from '../command-output/command-tree.js';
+import { visitFileSetObjects } from '../filesets/stored-tree.js';
 import { readListingPage, readListingRoot, type MessageEntry } from '../mailbox/folder-listing.js';
 import { readBody, readManifest } from '../mailbox/message-store.js';
 import type { Repository } from '../repository/repository.js';
@@ -35,6 +37,9 @@ export class SnapshotWalker {
   ) {}
 
   async walk(snapshot: Snapshot): Promise<void> {
+    if (snapshot.kind === 'files') return this.walkFiles(snapshot);
+    if (snapshot.kind === 'command') return this.walkCommand(snapshot);
+    if (snapshot.kind !== 'account') return;
     const use: ObjectUse = { snapshot };
     this.visitor.object(snapshot.tree, 'tree', use);
     let tree;
@@ -61,6 +66,30 @@ export class SnapshotWalker {
         for (const chunk of item.content.chunks)
           this.visitor.object(chunk, 'data', { snapshot, folder, item: item.name });
     }
+  }
+
+  /** A file set: its root, a tree per directory, and each file's chunks (item: the path). */
+  private async walkFiles(snapshot: Snapshot): Promise<void> {
+    await visitFileSetObjects(
+      this.repository,
+      snapshot.tree,
+      (id, type, path) => this.visitor.object(id, type, { snapshot, item: path }),
+      (id, path, error) => this.visitor.unreadable(id, { snapshot, item: path }, error),
+      this.walked,
+    );
+  }
+
+  /** A command's output: its tree and the chunks of the stored stream. */
+  private async walkCommand(snapshot: Snapshot): Promise<void> {
+    const use: ObjectUse = { snapshot };
+    this.visitor.object(snapshot.tree, 'tree', use);
+    const tree = await this.read(
+      () => readCommandTree(this.repository, snapshot.tree),
+      snapshot.tree,
+      use,
+    );
+    if (!tree) return;
+    for (const id of commandTreeObjects(tree)) this.visitor.object(id, 'data', use);
   }
 
   private async walkListing(id: string, use: ObjectUse): Promise<void> {

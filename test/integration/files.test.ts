@@ -283,6 +283,14 @@ describe('file sets: backup, restore and support bundle', () => {
     );
   });
 
+  it('is read back whole by check --read-data, which walks file sets too', async () => {
+    const result = await cli('--json', 'check', '--read-data');
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    const report = result.json<{ ok: boolean; stats: { snapshots: number } }>();
+    expect(report.ok).toBe(true);
+    expect(report.stats.snapshots).toBeGreaterThanOrEqual(2);
+  });
+
   it('restores the first state into a target, entry by entry as it was', async () => {
     const target = join(dir, 'restore-first');
     const result = await cli('--json', 'restore', 'files', '--at', between, '--target', target);
