@@ -113,7 +113,7 @@ function readDumpSettings(): DumpSettings {
 function schemaSql(rows: number): string {
   return `
 SELECT setseed(0.20251101);
-CREATE FUNCTION phrase(k int) RETURNS text LANGUAGE sql VOLATILE AS $$
+CREATE FUNCTION phrase(k bigint) RETURNS text LANGUAGE sql VOLATILE AS $$
   SELECT string_agg(w[1 + floor(random() * array_length(w, 1))::int], ' ')
   FROM (SELECT string_to_array(
     'meeting invoice project budget quarterly review draft contract schedule holiday team update ' ||
@@ -130,19 +130,19 @@ INSERT INTO messages
     'team' || (i % 31) || '@example.com',
     timestamptz '2024-01-01 00:00:00+00' + i * interval '97 seconds',
     i % 16, 2000 + (i * 104729) % 200000, phrase(12 + i % 9)
-  FROM generate_series(1, ${rows}) i;
+  FROM generate_series(1::bigint, ${rows}) i;
 CREATE TABLE contacts (
   id bigint PRIMARY KEY, owner int, name text, email text, phone text, note text, updated timestamptz);
 INSERT INTO contacts
   SELECT i, 1 + i % 997, initcap(phrase(2)), 'contact' || i || '@example.org',
     '+33 1 ' || lpad((i * 7907 % 100000000)::text, 8, '0'), phrase(6), timestamptz '2024-01-01' + i * interval '1 hour'
-  FROM generate_series(1, ${Math.max(1, Math.floor(rows / 10))}) i;
+  FROM generate_series(1::bigint, ${Math.max(1, Math.floor(rows / 10))}) i;
 CREATE TABLE events (
   id bigint PRIMARY KEY, calendar int, title text, starts timestamptz, ends timestamptz, location text);
 INSERT INTO events
   SELECT i, 1 + i % 997, initcap(phrase(3)), timestamptz '2024-01-01' + i * interval '50 minutes',
     timestamptz '2024-01-01' + i * interval '50 minutes' + interval '1 hour', 'Room ' || (i % 40)
-  FROM generate_series(1, ${Math.max(1, Math.floor(rows / 10))}) i;
+  FROM generate_series(1::bigint, ${Math.max(1, Math.floor(rows / 10))}) i;
 VACUUM ANALYZE;
 `;
 }
