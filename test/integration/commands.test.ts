@@ -447,7 +447,8 @@ describe.skipIf(!havePostgres)('command outputs: PostgreSQL dumps through the CL
   });
 
   it('streams a large output both ways with memory that does not grow with it', async () => {
-    const sizes = [50 * 1024 * 1024, 150 * 1024 * 1024];
+    // From 64 MiB on, the restore's pack cache (64 MiB) is full: what grows after that would be a leak.
+    const sizes = [96 * 1024 * 1024, 288 * 1024 * 1024];
     const large = await writeConfig(
       join(dir, 'large.yml'),
       sizes.map(
@@ -478,9 +479,9 @@ describe.skipIf(!havePostgres)('command outputs: PostgreSQL dumps through the CL
     );
     const [small, big] = peaks;
     if (small?.backup && big?.backup && small.restore && big.restore) {
-      // Three times the output, not three times the memory: at most a pack cache's worth more.
+      // Three times the output, about the same memory.
       expect(big.backup - small.backup).toBeLessThan(48 * 1024);
-      expect(big.restore - small.restore).toBeLessThan(80 * 1024);
+      expect(big.restore - small.restore).toBeLessThan(48 * 1024);
       expect(big.backup).toBeLessThan(512 * 1024);
     }
     expect(existsSync(join(dir, 'repo'))).toBe(true);

@@ -137,7 +137,8 @@ async function restoreCommand(
     initiator: options.notify,
     parameters: {
       Command: name,
-      Target: toCommand ? `its restore command (${configured?.restore ?? ''})` : target,
+      // Not the command line itself: it may carry more than a notice should.
+      Target: toCommand ? `its restore command (commands[${index}].restore)` : target,
       'As of': asOf,
     },
     outcome: (result: CommandRestoreReport) => ({ outcome: noticeOutcome(result), report: result }),
