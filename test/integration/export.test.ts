@@ -348,8 +348,14 @@ describe.skipIf(!haveDovecot || !havePython)('export', () => {
       [['--format', 'mbox', '--output', occupied], /not empty/],
       [['--format', 'mbox', '--output', occupied, '--force'], /not an earlier mailvault export/],
       [['--format', 'pst', '--output', join(dir, 'x')], /unknown format/],
-      [['--format', 'ics', '--output', join(dir, 'x')], /not available yet/],
-      [['--format', 'vcf', '--output', join(dir, 'x')], /not available yet/],
+      [
+        ['--format', 'ics', '--output', join(dir, 'x'), '--folder', 'calendar:Nope'],
+        /no calendar Nope/,
+      ],
+      [
+        ['--format', 'vcf', '--output', join(dir, 'x'), '--folder', 'contacts:Nope'],
+        /no address book Nope/,
+      ],
       [['--format', 'mbox', '--output', join(dir, 'x'), '--folder', 'Nope'], /no folder "Nope"/],
       [['--format', 'eml', '--output', join(dir, 'x'), '--at', '2001-01-01'], /first backup/],
       [

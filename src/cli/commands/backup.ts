@@ -35,7 +35,7 @@ export function registerBackup(program: Command, run: CommandRunner): void {
           names.length > 0 && accountNames.length === 0 ? [] : await context.accounts(accountNames);
         const repository = await context.repository();
         const catalog = await context.catalog();
-        const sets = await setJobs(catalog, config, wanted);
+        const sets = await setJobs(catalog, config, wanted, loaded.directory);
         const counters: ImapCounters = { commands: 0 };
         const jobs: AccountJob[] = [];
         for (const ref of refs) {
@@ -118,6 +118,7 @@ async function setJobs(
   catalog: Catalog,
   config: Config,
   wanted: (name: string) => boolean,
+  cwd: string,
 ): Promise<SetJob[]> {
   const { fileSetJob } = await import('../../backup/file-set-job.js');
   const { commandJob } = await import('../../backup/command-job.js');
@@ -130,7 +131,7 @@ async function setJobs(
   for (const set of config.files.filter((set) => wanted(set.name)))
     jobs.push(fileSetJob(set, await previous('files', set.name)));
   for (const command of config.commands.filter((command) => wanted(command.name)))
-    jobs.push(commandJob(command, await previous('commands', command.name)));
+    jobs.push(commandJob(command, await previous('commands', command.name), { cwd }));
   return jobs;
 }
 
