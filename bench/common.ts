@@ -24,10 +24,33 @@ export interface Settings {
   CHURN_BASELINES: boolean;
   /** Samples of each noisy throughput figure (first backup, restore and their baselines). */
   SAMPLES: number;
+  /** Items in one `restore item` batch. */
+  ITEMS: number;
+  /** Accounts of the repository restored with `restore external`, and their messages in all. */
+  EXTERNAL_ACCOUNTS: number;
+  EXTERNAL_MESSAGES: number;
+  /** Messages in the synthetic catalog searched, and runs of each query. */
+  SEARCH_ROWS: number;
+  SEARCH_SAMPLES: number;
 }
 
-export function readSettings(): Settings {
-  const MESSAGES = envNumber('BENCH_MESSAGES', 20_000);
+/** Numeric settings whose defaults a caller may change (bench:quick's are smaller). */
+export type SizeDefaults = Partial<
+  Pick<
+    Settings,
+    | 'MESSAGES'
+    | 'SAMPLES'
+    | 'ITEMS'
+    | 'EXTERNAL_ACCOUNTS'
+    | 'EXTERNAL_MESSAGES'
+    | 'SEARCH_ROWS'
+    | 'SEARCH_SAMPLES'
+  >
+>;
+
+/** The settings from the environment; `defaults` for what it leaves unset. */
+export function readSettings(defaults: SizeDefaults = {}): Settings {
+  const MESSAGES = envNumber('BENCH_MESSAGES', defaults.MESSAGES ?? 20_000);
   return {
     MESSAGES,
     SMALL: envNumber('BENCH_SMALL', Math.min(5_000, Math.max(100, Math.floor(MESSAGES / 4)))),
@@ -36,7 +59,15 @@ export function readSettings(): Settings {
     SEED: envNumber('BENCH_SEED', 20251101),
     PROFILE: process.env.BENCH_PROFILE === '1',
     CHURN_BASELINES: process.env.BENCH_CHURN_BASELINES !== '0',
-    SAMPLES: envNumber('BENCH_SAMPLES', 3),
+    SAMPLES: envNumber('BENCH_SAMPLES', defaults.SAMPLES ?? 3),
+    ITEMS: envNumber(
+      'BENCH_ITEMS',
+      defaults.ITEMS ?? Math.min(500, Math.max(10, Math.floor(MESSAGES / 10))),
+    ),
+    EXTERNAL_ACCOUNTS: envNumber('BENCH_EXTERNAL_ACCOUNTS', defaults.EXTERNAL_ACCOUNTS ?? 6),
+    EXTERNAL_MESSAGES: envNumber('BENCH_EXTERNAL_MESSAGES', defaults.EXTERNAL_MESSAGES ?? 9_000),
+    SEARCH_ROWS: envNumber('BENCH_SEARCH_ROWS', defaults.SEARCH_ROWS ?? 1_000_000),
+    SEARCH_SAMPLES: envNumber('BENCH_SEARCH_SAMPLES', defaults.SEARCH_SAMPLES ?? 3),
   };
 }
 

@@ -233,9 +233,10 @@ function makeVocabulary(): string[] {
   return words;
 }
 
-const VOCABULARY = makeVocabulary();
+/** Also the words of the synthetic catalog's texts (bench/catalog-fill.ts). */
+export const VOCABULARY = makeVocabulary();
 
-function word(rng: Prng): string {
+export function word(rng: Prng): string {
   // Frequent words often, rare ones rarely (roughly Zipf-like).
   const x = rng.float();
   return x < 0.55
@@ -292,7 +293,7 @@ function paragraphs(rng: Prng, size: number): string[] {
   return out;
 }
 
-function person(rng: Prng): { name: string; address: string } {
+export function person(rng: Prng): { name: string; address: string } {
   const first = rng.pick(FIRST);
   const last = rng.pick(LAST);
   const domain = rng.pick(DOMAINS);

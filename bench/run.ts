@@ -20,13 +20,18 @@
 //                   and first restore into bench/out/profiles and print where their time went
 //                   (this slows those runs down)
 //   BENCH_CHURN_BASELINES=0  skip restic and borg in the churn tests
+//   BENCH_ITEMS     items in the `restore item` batch (default 500)
+//   BENCH_EXTERNAL_ACCOUNTS, BENCH_EXTERNAL_MESSAGES  the repository `restore external` restores
+//                   (default 6 accounts, 9000 messages in all)
+//   BENCH_SEARCH_ROWS     messages in the synthetic catalog searched (default 1000000)
+//   BENCH_SEARCH_SAMPLES  runs of each search (default 3)
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDovecot } from '../test/support/dovecot.js';
 import { makeTempDir, removeTempDir } from '../test/support/servers.js';
-import { elapsedSeconds, progress, readSettings, type Bench } from './common.js';
+import { elapsedSeconds, progress, rate, readSettings, spread, type Bench } from './common.js';
 import { cleanupTimeDir } from './proc.js';
 import { formatProfile, summarizeProfile } from './profile.js';
 import { Report, fmtBytes, fmtCount, fmtSeconds } from './report.js';
@@ -43,6 +48,13 @@ import { generateMainMailbox } from './phases/data.js';
 import { dedupUsers, measureDedup } from './phases/dedup.js';
 import { reportMemory } from './phases/memory.js';
 import { measureRestores, reportRestore } from './phases/restore.js';
+import {
+  measureRestoreKinds,
+  reportRestoreKinds,
+  restoreKindUsers,
+  type RestoreSource,
+} from './phases/restore-kinds.js';
+import { measureSearch, reportSearch } from './phases/search.js';
 
 const checkout = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(checkout, 'bench', 'out');
@@ -61,6 +73,7 @@ async function main(): Promise<void> {
   for (let n = 1; n <= SAMPLES; n++) users[`append${n}`] = users[`push${n}`] = 'x';
   for (const variant of CHURN_VARIANTS) users[variant.user] = 'x';
   for (const user of dedupUsers(COPIES)) users[user] = 'x';
+  for (const user of restoreKindUsers(settings)) users[user] = 'x';
   const server = await startDovecot({ users });
   const work = await makeTempDir('bench');
   progress(`Dovecot on ${server.host}:${server.port}, work in ${work}`);
@@ -86,9 +99,14 @@ async function main(): Promise<void> {
     const noChange = await measureNoChange(bench, first);
     // 4. Restores interleaved with raw MULTIAPPENDs and mbsync pushes.
     const restores = await measureRestores(bench, main, first.mv, first.mbsyncs);
+    // 9. Single items, into another account, from another installation's repository.
+    const source: RestoreSource = { user: 'bench', messages: MESSAGES, original: main.original };
+    const kinds = await measureRestoreKinds(bench, source, first.mv);
     // 6. Churn, 7. deduplication.
     const churn = await measureChurn(bench);
     await measureDedup(bench);
+    // 10. Search over a million catalogued messages.
+    const search = await measureSearch(bench);
 
     reportFirstBackup(bench, main, first, fetchCeiling, {
       restic: files.restic.bytes,
@@ -96,6 +114,10 @@ async function main(): Promise<void> {
     });
     await reportNoChange(bench, main, first.mv, noChange);
     reportRestore(bench, main, restores);
+    reportRestoreKinds(bench, source, kinds, {
+      mbsyncPush: spread(restores.pushes.map((run) => rate(MESSAGES, run.seconds))),
+    });
+    reportSearch(bench, search);
     reportChurn(bench, churn);
     reportMemory(
       bench,
@@ -117,6 +139,13 @@ async function main(): Promise<void> {
         noChange: noChange.mailvault,
         restore: restores.restores,
         churnFirst: churn.map((v) => v.firstRun),
+        restoreItem: kinds.items,
+        restoreIntoAccount: kinds.intoAccount,
+        restoreExternal: kinds.external,
+        search: {
+          baseline: search.baseline,
+          queries: Object.fromEntries(search.queries.map((q) => [q.query.id, q.runs])),
+        },
       },
       mbsync: { pull: first.pulls, pullNoChange: noChange.mbsync, push: restores.pushes },
       restic: files.restic,

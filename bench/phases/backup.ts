@@ -202,18 +202,20 @@ export function reportFirstBackup(
   });
 }
 
+export interface CliStartup {
+  nodeSeconds: number;
+  helpSeconds: number;
+  kdfSeconds: number;
+  kdfN: number;
+}
+
 /**
  * What every CLI run pays before it does anything: starting node, loading the CLI's modules
  * (what `mailvault --help` loads; each command imports its own modules later), and deriving
  * the key that unwraps the repository's master key (scrypt, with the repository's own
  * parameters, timed here in-process). Each the median of three.
  */
-async function cliStartup(mv: MailvaultWorkspace): Promise<{
-  nodeSeconds: number;
-  helpSeconds: number;
-  kdfSeconds: number;
-  kdfN: number;
-}> {
+export async function cliStartup(mv: MailvaultWorkspace): Promise<CliStartup> {
   const keys = join(mv.repository, 'keys');
   const [name] = await readdir(keys);
   const keyFile = JSON.parse(await readFile(join(keys, name ?? ''), 'utf8')) as {
