@@ -88,7 +88,7 @@ export class Catalog {
    */
   async sync(repository: Repository): Promise<SyncResult> {
     const inRepository = new Set<string>();
-    for await (const file of repository.storage.list('snapshots')) inRepository.add(file.name);
+    for await (const name of repository.storage.names('snapshots')) inRepository.add(name);
     const known = await this.db.selectFrom('snapshots').select(['id', 'account_id']).execute();
     const knownIds = new Set(known.map((row) => row.id));
     const vanished = known.filter((row) => !inRepository.has(row.id));

@@ -73,3 +73,21 @@ export function lastSegment(href: string): string {
   const trimmed = href.endsWith('/') ? href.slice(0, -1) : href;
   return trimmed.slice(trimmed.lastIndexOf('/') + 1);
 }
+
+/**
+ * How a collection is named wherever folders are: `calendar:NAME` or `contacts:NAME` (in ls,
+ * search results, restore reports, check).
+ */
+export function collectionLabel(collection: { kind: string; name: string }): string {
+  return `${collection.kind === 'calendar' ? 'calendar' : 'contacts'}:${collection.name}`;
+}
+
+/** The collection a label names (`calendars:` and `addressbook:` are taken too), or null. */
+export function parseCollectionName(label: string): { kind: CollectionKind; name: string } | null {
+  const match = /^(calendar|calendars|contacts|addressbook):(.+)$/.exec(label);
+  if (!match) return null;
+  return {
+    kind: match[1]?.startsWith('calendar') ? 'calendar' : 'addressbook',
+    name: match[2] ?? '',
+  };
+}

@@ -11,7 +11,10 @@ import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import { SnapshotWalker } from './snapshot-walk.js';
 import { commandTreeObjects, readCommandTree } from '../command-output/command-tree.js';
 import { visitFileSetObjects } from '../filesets/stored-tree.js';
-import { readListing as readCollectionListing } from '../collections/collection-tree.js';
+import {
+  collectionLabel,
+  readListing as readCollectionListing,
+} from '../collections/collection-tree.js';
 
 export interface CheckOptions {
   /** Read every pack and authenticate every object. */
@@ -73,24 +76,24 @@ export async function checkRepository(
   };
   const storage = repository.storage;
 
-  for await (const file of storage.list('keys')) {
+  for await (const name of storage.names('keys')) {
     report.stats.keys++;
     try {
-      parseKeyFile(await storage.load({ kind: 'keys', name: file.name }), file.name);
+      parseKeyFile(await storage.load({ kind: 'keys', name }), name);
     } catch (failure) {
-      error(`key ${file.name}: ${(failure as Error).message}`);
+      error(`key ${name}: ${(failure as Error).message}`);
     }
   }
 
   // Indexes: which pack holds what. The repository's in-memory index is rebuilt from the readable ones.
   const packsInIndex = new Map<string, PackEntry[]>();
-  for await (const file of storage.list('index')) {
+  for await (const name of storage.names('index')) {
     report.stats.indexes++;
     let content: IndexContent;
     try {
-      content = await repository.readIndexFile(file.name);
+      content = await repository.readIndexFile(name);
     } catch (failure) {
-      error(`index ${file.name}: ${(failure as Error).message}`);
+      error(`index ${name}: ${(failure as Error).message}`);
       continue;
     }
     for (const pack of content.packs) {
@@ -176,11 +179,11 @@ export async function checkRepository(
 
   // Snapshots: everything they reach must be indexed (and, after a data read, undamaged).
   const snapshots: Array<{ id: string; snapshot: Snapshot }> = [];
-  for await (const file of storage.list('snapshots')) {
+  for await (const name of storage.names('snapshots')) {
     try {
-      snapshots.push({ id: file.name, snapshot: await repository.loadSnapshot(file.name) });
+      snapshots.push({ id: name, snapshot: await repository.loadSnapshot(name) });
     } catch (failure) {
-      error(`snapshot ${file.name}: ${(failure as Error).message}`);
+      error(`snapshot ${name}: ${(failure as Error).message}`);
     }
   }
   report.stats.snapshots = snapshots.length;
@@ -317,7 +320,7 @@ async function damagedItems(
       const listing = await readCollectionListing(repository, collection.listing).catch(() => []);
       for (const entry of listing) {
         if (!entry.content.chunks.some((chunk) => bad.has(chunk))) continue;
-        const folder = `${collection.kind} ${collection.name}`;
+        const folder = collectionLabel(collection);
         const key = [snapshot.source, snapshot.name, folder, entry.name, entry.content.sha256].join(
           '\0',
         );

@@ -1,4 +1,7 @@
-import { readListing as readCollectionListing } from '../collections/collection-tree.js';
+import {
+  collectionLabel,
+  readListing as readCollectionListing,
+} from '../collections/collection-tree.js';
 import { readAccountTree } from '../mailbox/account-tree.js';
 import { commandTreeObjects, readCommandTree } from '../command-output/command-tree.js';
 import { visitFileSetObjects } from '../filesets/stored-tree.js';
@@ -54,7 +57,7 @@ export class SnapshotWalker {
       await this.walkListing(folder.listing, { snapshot, folder: folder.path });
     }
     for (const collection of tree.collections ?? []) {
-      const folder = `${collection.kind} ${collection.name}`;
+      const folder = collectionLabel(collection);
       this.visitor.object(collection.listing, 'tree', { snapshot, folder });
       if (!this.firstVisit(collection.listing)) continue;
       const items = await this.read(

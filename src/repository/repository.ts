@@ -104,20 +104,20 @@ export class Repository {
     // A key file this version cannot read (damaged, or written by a newer mailvault) must not
     // lock out the passphrases of the others.
     const unreadable: string[] = [];
-    for await (const file of storage.list('keys')) {
+    for await (const name of storage.names('keys')) {
       let keyFile;
       try {
-        keyFile = parseKeyFile(await storage.load({ kind: 'keys', name: file.name }), file.name);
+        keyFile = parseKeyFile(await storage.load({ kind: 'keys', name }), name);
       } catch (error) {
         unreadable.push(error instanceof Error ? error.message : String(error));
         continue;
       }
       try {
-        return new Repository(storage, config, await unlockKeyFile(keyFile, passphrase), file.name);
+        return new Repository(storage, config, await unlockKeyFile(keyFile, passphrase), name);
       } catch (error) {
         if (!(error instanceof WrongPassphraseError))
           unreadable.push(
-            `key file ${file.name}: ${error instanceof Error ? error.message : String(error)}`,
+            `key file ${name}: ${error instanceof Error ? error.message : String(error)}`,
           );
       }
     }
@@ -163,12 +163,12 @@ export class Repository {
   async loadIndex(): Promise<{ damaged: Array<{ name: string; error: string }> }> {
     const contents: Array<[string, IndexContent]> = [];
     const damaged: Array<{ name: string; error: string }> = [];
-    for await (const file of this.storage.list('index')) {
+    for await (const name of this.storage.names('index')) {
       try {
-        contents.push([file.name, await this.readIndexFile(file.name)]);
+        contents.push([name, await this.readIndexFile(name)]);
       } catch (error) {
         damaged.push({
-          name: file.name,
+          name,
           error: error instanceof Error ? error.message : String(error),
         });
       }
@@ -255,8 +255,8 @@ export class Repository {
   }
 
   async *snapshots(): AsyncIterable<{ id: string; snapshot: Snapshot }> {
-    for await (const file of this.storage.list('snapshots')) {
-      yield { id: file.name, snapshot: await this.loadSnapshot(file.name) };
+    for await (const name of this.storage.names('snapshots')) {
+      yield { id: name, snapshot: await this.loadSnapshot(name) };
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { CollectionKind } from '../collections/collection-tree.js';
+import { collectionLabel } from '../collections/collection-tree.js';
 import type { Repository } from '../repository/repository.js';
 import { readStreamBytes, type StoredStream } from '../repository/stream-store.js';
 import type { CollectionSpec, CollectionWriter } from './collection-writer.js';
@@ -17,11 +17,6 @@ export interface CollectionsRestoreOutcome {
   bytes: number;
 }
 
-/** How a collection appears in restore reports, beside mail folders. */
-export function collectionLabel(kind: CollectionKind, name: string): string {
-  return `${kind === 'calendar' ? 'calendar' : 'contacts'}:${name}`;
-}
-
 /**
  * Puts calendars and address books back: a missing collection is created with its properties;
  * each missing item is PUT with If-None-Match, so an item already there, under its name or under
@@ -33,7 +28,7 @@ export async function restoreCollections(
 ): Promise<CollectionsRestoreOutcome> {
   const outcome: CollectionsRestoreOutcome = { folders: [], failures: [], bytes: 0 };
   for (const { spec, items } of collections) {
-    const label = collectionLabel(spec.kind, spec.name);
+    const label = collectionLabel(spec);
     const report: FolderRestoreReport = {
       folder: label,
       target: label,

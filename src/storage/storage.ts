@@ -43,7 +43,10 @@ export interface Storage {
   save(file: FileHandle, data: Uint8Array): Promise<void>;
   load(file: FileHandle, range?: ByteRange): Promise<Buffer>;
   stat(file: FileHandle): Promise<FileInfo>;
+  /** The files of a kind with their sizes (one stat each: use names() when sizes are not needed). */
   list(kind: FileKind): AsyncIterable<FileInfo>;
+  /** The names of the files of a kind, as cheaply as the backend can list them. */
+  names(kind: FileKind): AsyncIterable<string>;
   remove(file: FileHandle): Promise<void>;
   /** Creates the folders a new repository needs; fails if the location already holds a repository config. */
   create(): Promise<void>;

@@ -1,24 +1,9 @@
 import type { CollectionItemRow, CollectionRow } from '../../catalog/collection-queries.js';
+import { collectionLabel } from '../../collections/collection-tree.js';
 import type { Output } from '../output/output.js';
 import { clip, formatBytes, formatCount, formatTime } from '../output/format.js';
 
-/**
- * Calendars and address books in ls and show: a collection is named `calendar:NAME` or
- * `contacts:NAME`, the way restore reports name them.
- */
-export function parseCollectionName(
-  value: string,
-): { kind: 'calendar' | 'addressbook'; name: string } | null {
-  const match = /^(calendar|calendars|contacts|addressbook):(.+)$/.exec(value);
-  if (!match) return null;
-  const kind = match[1]?.startsWith('calendar') ? 'calendar' : 'addressbook';
-  return { kind, name: match[2] ?? '' };
-}
-
-export function collectionLabel(row: { kind: string; name: string }): string {
-  return `${row.kind === 'calendar' ? 'calendar' : 'contacts'}:${row.name}`;
-}
-
+/** Calendars and address books in ls and show, beside folders and messages. */
 export function printCollections(output: Output, collections: readonly CollectionRow[]): void {
   if (collections.length === 0) return;
   output.table(

@@ -5,7 +5,7 @@ import type { CliContext } from '../context.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { notified } from '../notify.js';
 import { formatBytes, formatCount, formatDuration, formatTime } from '../output/format.js';
-import { collectionLabel, parseCollectionName } from './collection-views.js';
+import { collectionLabel, parseCollectionName } from '../../collections/collection-tree.js';
 
 export interface CollectionExportOptions {
   format: 'ics' | 'vcf';

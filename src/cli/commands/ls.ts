@@ -3,7 +3,8 @@ import { parseDate } from '../../dates/parse-date.js';
 import { resolveAccount } from '../account-resolution.js';
 import type { CommandRunner } from '../main.js';
 import { clip, formatBytes, formatCount, formatTime } from '../output/format.js';
-import { parseCollectionName, printCollectionItems, printCollections } from './collection-views.js';
+import { parseCollectionName } from '../../collections/collection-tree.js';
+import { printCollectionItems, printCollections } from './collection-views.js';
 
 export function registerLs(program: Command, run: CommandRunner): void {
   program

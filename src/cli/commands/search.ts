@@ -6,7 +6,7 @@ import type { CommandRunner } from '../main.js';
 import { clip, formatBytes, formatTime } from '../output/format.js';
 import type { SearchHit } from '../../catalog/search.js';
 import type { CollectionItemRow } from '../../catalog/collection-queries.js';
-import { collectionLabel, parseCollectionName } from './collection-views.js';
+import { collectionLabel, parseCollectionName } from '../../collections/collection-tree.js';
 
 /** A calendar or contact item version among search results, in the columns mail hits have. */
 function asHit(item: CollectionItemRow): SearchHit & { kind: string } {

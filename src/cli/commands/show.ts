@@ -4,6 +4,29 @@ import { UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes, formatTime } from '../output/format.js';
 import { showCollectionItem } from './collection-views.js';
+import type { ItemRow } from '../../catalog/catalog.js';
+import type { CollectionItemRow } from '../../catalog/collection-queries.js';
+import type { Repository } from '../../repository/repository.js';
+
+/** A message's or a calendar/contact item's exact bytes, as backed up. */
+async function rawBytes(
+  repository: Repository,
+  item: ItemRow | null,
+  version: CollectionItemRow | null,
+): Promise<Buffer> {
+  if (item) {
+    const { loadMessage } = await import('../../mailbox/message-store.js');
+    return loadMessage(repository, item.manifest);
+  }
+  const { readStreamBytes } = await import('../../repository/stream-store.js');
+  return readStreamBytes(repository, (version as CollectionItemRow).content);
+}
+
+function writeStdout(bytes: Buffer): Promise<void> {
+  return new Promise((resolve, reject) =>
+    process.stdout.write(bytes, (error) => (error ? reject(error) : resolve())),
+  );
+}
 
 export function registerShow(program: Command, run: CommandRunner): void {
   program
@@ -19,26 +42,14 @@ export function registerShow(program: Command, run: CommandRunner): void {
           );
         const catalog = await context.catalog();
         const item = await catalog.item(key);
-        if (!item) {
-          const version = await catalog.collections.item(key);
-          if (!version) throw new UsageError(`unknown item ${key}: no backup holds it`);
-          if (options.raw) {
-            const { readStreamBytes } = await import('../../repository/stream-store.js');
-            const bytes = await readStreamBytes(await context.repository(), version.content);
-            await new Promise<void>((resolve, reject) =>
-              process.stdout.write(bytes, (error) => (error ? reject(error) : resolve())),
-            );
-            return;
-          }
-          showCollectionItem(context.output, version);
+        const version = item ? null : await catalog.collections.item(key);
+        if (!item && !version) throw new UsageError(`unknown item ${key}: no backup holds it`);
+        if (options.raw) {
+          await writeStdout(await rawBytes(await context.repository(), item, version));
           return;
         }
-        if (options.raw) {
-          const { loadMessage } = await import('../../mailbox/message-store.js');
-          const bytes = await loadMessage(await context.repository(), item.manifest);
-          await new Promise<void>((resolve, reject) =>
-            process.stdout.write(bytes, (error) => (error ? reject(error) : resolve())),
-          );
+        if (!item) {
+          if (version) showCollectionItem(context.output, version);
           return;
         }
         const history = await catalog.itemHistory(key);

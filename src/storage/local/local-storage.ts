@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, type Dirent } from 'node:fs';
 import type { FileHandle as NodeFileHandle } from 'node:fs/promises';
 import { link, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -122,25 +122,42 @@ export class LocalStorage implements Storage {
     }
   }
 
-  /** Lists the files of a kind; anything else that lies there (temporary files, strays) is passed over. */
+  /** Lists the files of a kind with their sizes. */
   async *list(kind: FileKind): AsyncIterable<FileInfo> {
+    for await (const name of this.names(kind)) {
+      try {
+        yield { name, size: (await stat(this.path({ kind, name }))).size };
+      } catch (error) {
+        if (!isNodeError(error, 'ENOENT')) throw error;
+      }
+    }
+  }
+
+  /**
+   * The files of a kind, from the directory listing alone (no stat per file: a catalog sync of
+   * tens of thousands of snapshots must not cost as many system calls); anything else that lies
+   * there (temporary files, strays, folders) is passed over.
+   */
+  async *names(kind: FileKind): AsyncIterable<string> {
     const folders =
       kind === 'data'
         ? (await readdirOrEmpty(join(this.location, 'data')))
-            .filter((sub) => /^[0-9a-f]{2}$/.test(sub))
-            .map((sub) => join(this.location, 'data', sub))
+            .filter(
+              (sub) =>
+                (sub.isDirectory() || sub.isSymbolicLink()) && /^[0-9a-f]{2}$/.test(sub.name),
+            )
+            .map((sub) => join(this.location, 'data', sub.name))
         : [join(this.location, kind)];
     const valid = kind === 'locks' ? /^[0-9a-zA-Z][0-9a-zA-Z._-]*$/ : /^[0-9a-f]{64}$/;
     for (const folder of folders) {
-      for (const name of await readdirOrEmpty(folder)) {
-        if (!valid.test(name)) continue;
-        if (kind === 'data' && !folder.endsWith(name.slice(0, 2))) continue;
-        try {
-          const info = await stat(join(folder, name));
-          if (info.isFile()) yield { name, size: info.size };
-        } catch (error) {
-          if (!isNodeError(error, 'ENOENT')) throw error;
-        }
+      for (const entry of await readdirOrEmpty(folder)) {
+        if (!valid.test(entry.name)) continue;
+        if (kind === 'data' && !folder.endsWith(entry.name.slice(0, 2))) continue;
+        if (
+          entry.isFile() ||
+          (entry.isSymbolicLink() && (await isFileBehind(join(folder, entry.name))))
+        )
+          yield entry.name;
       }
     }
   }
@@ -190,9 +207,21 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function readdirOrEmpty(folder: string): Promise<string[]> {
+/** A symbolic link counts as the file it leads to (a repository assembled from links). */
+async function isFileBehind(path: string): Promise<boolean> {
   try {
-    return (await readdir(folder)).sort();
+    return (await stat(path)).isFile();
+  } catch (error) {
+    if (isNodeError(error, 'ENOENT')) return false;
+    throw error;
+  }
+}
+
+async function readdirOrEmpty(folder: string): Promise<Dirent[]> {
+  try {
+    return (await readdir(folder, { withFileTypes: true })).sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
   } catch (error) {
     if (isNodeError(error, 'ENOENT') || isNodeError(error, 'ENOTDIR')) return [];
     throw error;

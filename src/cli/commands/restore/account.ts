@@ -16,16 +16,10 @@ import type { AccountRestoreOutcome } from '../../../restore/account-restore.js'
 import {
   collectionsOfTree,
   kindsOf,
-  openCollectionTarget,
+  mergeOutcome,
   parseParts,
+  restoreCollectionsInto,
 } from './collection-target.js';
-
-/** Adds one part's restore outcome (mail, or calendars and contacts) to the account's. */
-function merge(into: AccountRestoreOutcome, part: AccountRestoreOutcome): void {
-  into.folders.push(...part.folders);
-  into.failures.push(...part.failures);
-  into.bytes += part.bytes;
-}
 
 interface AccountOptions {
   at: string;
@@ -113,7 +107,7 @@ export function registerRestoreAccount(restore: Command, run: CommandRunner): vo
               const counters: ImapCounters = { commands: 0 };
               const { target } = await openTarget(context, targetServer, targetAccount, counters);
               try {
-                merge(
+                mergeOutcome(
                   outcome,
                   await restoreAccount({
                     repository,
@@ -132,24 +126,13 @@ export function registerRestoreAccount(restore: Command, run: CommandRunner): vo
                 await target.close();
               }
             }
-            const kinds = kindsOf(parts);
-            const collections = await collectionsOfTree(repository, tree, kinds);
-            if (collections.length > 0) {
-              const { restoreCollections } =
-                await import('../../../restore/collections-restore.js');
-              const writer = await openCollectionTarget(context, targetServer, targetAccount);
-              try {
-                merge(
-                  outcome,
-                  await restoreCollections(
-                    { repository, writer, log: context.log, onItem: () => progress.add(1, 0) },
-                    collections,
-                  ),
-                );
-              } finally {
-                await writer.close();
-              }
-            }
+            await restoreCollectionsInto(
+              context,
+              { server: targetServer, account: targetAccount },
+              await collectionsOfTree(repository, tree, kindsOf(parts)),
+              outcome,
+              progress,
+            );
             return buildReport(
               {
                 account: `${account.source}/${account.name}`,

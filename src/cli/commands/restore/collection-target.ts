@@ -1,13 +1,14 @@
 import type { CollectionKind } from '../../../collections/collection-tree.js';
-import { readListing } from '../../../collections/collection-tree.js';
+import { parseCollectionName, readListing } from '../../../collections/collection-tree.js';
 import type { AccountTree } from '../../../mailbox/account-tree.js';
 import type { Repository } from '../../../repository/repository.js';
 import type { CollectionWriter } from '../../../restore/collection-writer.js';
 import type { CollectionToRestore } from '../../../restore/collections-restore.js';
 import type { Catalog } from '../../../catalog/catalog.js';
 import type { CollectionItemRow } from '../../../catalog/collection-queries.js';
+import type { AccountRestoreOutcome } from '../../../restore/account-restore.js';
 import type { CliContext } from '../../context.js';
-import { parseCollectionName } from '../collection-views.js';
+import type { Progress } from '../../output/progress.js';
 import { UsageError } from '../../exit-codes.js';
 import { davAccess } from '../../server-access.js';
 import { findServer } from './restore-target.js';
@@ -33,8 +34,43 @@ export function kindsOf(parts: ReadonlySet<RestorePart>): CollectionKind[] {
   ];
 }
 
+/** Adds one part's outcome (mail, or calendars and contacts) to the whole restore's. */
+export function mergeOutcome(into: AccountRestoreOutcome, part: AccountRestoreOutcome): void {
+  into.folders.push(...part.folders);
+  into.failures.push(...part.failures);
+  into.bytes += part.bytes;
+}
+
+/**
+ * Puts calendars and address books back into an account of a configured server, and adds the
+ * outcome to the restore's. Nothing is opened when there is nothing to restore.
+ */
+export async function restoreCollectionsInto(
+  context: CliContext,
+  target: { server: string; account: string },
+  collections: readonly CollectionToRestore[],
+  into: AccountRestoreOutcome,
+  progress: Progress,
+): Promise<void> {
+  if (collections.length === 0) return;
+  const { restoreCollections } = await import('../../../restore/collections-restore.js');
+  const repository = await context.repository();
+  const writer = await openCollectionTarget(context, target.server, target.account);
+  try {
+    mergeOutcome(
+      into,
+      await restoreCollections(
+        { repository, writer, log: context.log, onItem: () => progress.add(1, 0) },
+        collections,
+      ),
+    );
+  } finally {
+    await writer.close();
+  }
+}
+
 /** Opens an account's calendars and address books on a configured server, for writing. */
-export async function openCollectionTarget(
+async function openCollectionTarget(
   context: CliContext,
   serverName: string | undefined,
   account: string,
@@ -98,6 +134,7 @@ export async function collectionsOfItems(
   items: readonly CollectionItemRow[],
   toCollection?: string,
 ): Promise<CollectionToRestore[]> {
+  if (items.length === 0) return [];
   const chosen = new Map<string, CollectionToRestore>();
   const renamed = toCollection === undefined ? null : parseCollectionName(toCollection);
   if (toCollection !== undefined && !renamed)

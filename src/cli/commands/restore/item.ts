@@ -11,8 +11,8 @@ import { buildReport, combined, exitCodeOf, printRestoreReport } from './restore
 import { openTarget } from './restore-target.js';
 import type { CollectionItemRow } from '../../../catalog/collection-queries.js';
 import type { AccountRestoreOutcome } from '../../../restore/account-restore.js';
-import { collectionLabel } from '../collection-views.js';
-import { collectionsOfItems, openCollectionTarget } from './collection-target.js';
+import { collectionLabel } from '../../../collections/collection-tree.js';
+import { collectionsOfItems, mergeOutcome, restoreCollectionsInto } from './collection-target.js';
 
 interface ItemOptions {
   toFolder?: string;
@@ -118,30 +118,18 @@ export function registerRestoreItem(restore: Command, run: CommandRunner): void 
                   workers: loaded.config.restore.workers,
                   onMessages: (count: number, bytes: number) => progress.add(count, bytes),
                 });
-                outcome.folders.push(...mail.folders);
-                outcome.failures.push(...mail.failures);
-                outcome.bytes += mail.bytes;
+                mergeOutcome(outcome, mail);
               } finally {
                 await opened.target.close();
               }
             }
-            if (group.dav.length > 0) {
-              const { restoreCollections } =
-                await import('../../../restore/collections-restore.js');
-              const collections = await collectionsOfItems(catalog, group.dav, options.toFolder);
-              const writer = await openCollectionTarget(context, server, account);
-              try {
-                const dav = await restoreCollections(
-                  { repository, writer, log: context.log, onItem: () => progress.add(1, 0) },
-                  collections,
-                );
-                outcome.folders.push(...dav.folders);
-                outcome.failures.push(...dav.failures);
-                outcome.bytes += dav.bytes;
-              } finally {
-                await writer.close();
-              }
-            }
+            await restoreCollectionsInto(
+              context,
+              { server, account },
+              await collectionsOfItems(catalog, group.dav, options.toFolder),
+              outcome,
+              progress,
+            );
             const first = group.mail[0] ?? group.dav[0];
             done.push(
               buildReport(

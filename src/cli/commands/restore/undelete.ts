@@ -11,7 +11,7 @@ import { entryOf } from './item.js';
 import { buildReport, exitCodeOf, printRestoreReport } from './restore-output.js';
 import { openTarget } from './restore-target.js';
 import type { AccountRestoreOutcome } from '../../../restore/account-restore.js';
-import { collectionsOfItems, openCollectionTarget } from './collection-target.js';
+import { collectionsOfItems, mergeOutcome, restoreCollectionsInto } from './collection-target.js';
 
 interface UndeleteOptions {
   from: string;
@@ -110,30 +110,20 @@ export function registerRestoreUndelete(restore: Command, run: CommandRunner): v
                 workers: loaded.config.restore.workers,
                 onMessages: (count: number, bytes: number) => progress.add(count, bytes),
               });
-              outcome.folders.push(...mail.folders);
-              outcome.failures.push(...mail.failures);
-              outcome.bytes += mail.bytes;
+              mergeOutcome(outcome, mail);
             } finally {
               await opened.target.close();
             }
           }
-          if (deletedVersions.length > 0) {
-            // Events and contacts go back into their own calendars and address books (a keyword
-            // has no DAV equivalent that every client shows, so they are not tagged).
-            const { restoreCollections } = await import('../../../restore/collections-restore.js');
-            const writer = await openCollectionTarget(context, serverName, targetAccount);
-            try {
-              const dav = await restoreCollections(
-                { repository, writer, log: context.log, onItem: () => progress.add(1, 0) },
-                await collectionsOfItems(catalog, deletedVersions),
-              );
-              outcome.folders.push(...dav.folders);
-              outcome.failures.push(...dav.failures);
-              outcome.bytes += dav.bytes;
-            } finally {
-              await writer.close();
-            }
-          }
+          // Events and contacts go back into their own calendars and address books (a keyword
+          // has no DAV equivalent that every client shows, so they are not tagged).
+          await restoreCollectionsInto(
+            context,
+            { server: serverName, account: targetAccount },
+            await collectionsOfItems(catalog, deletedVersions),
+            outcome,
+            progress,
+          );
           return buildReport(
             {
               account: `${account.source}/${account.name}`,
