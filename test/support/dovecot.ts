@@ -10,6 +10,9 @@ import { promisify } from 'node:util';
 import { RawImap, quoted } from './raw-imap.js';
 import type { ServerBinary } from './servers.js';
 import {
+  makeCertificate,
+  PortInUseError,
+  startWithPortRetries,
   assertBinaries,
   freePort,
   makeTempDir,
@@ -32,11 +35,6 @@ export const DOVEADM: ServerBinary = {
   name: 'doveadm',
   path: '/usr/bin/doveadm',
   debianPackage: 'dovecot-core',
-};
-const OPENSSL: ServerBinary = {
-  name: 'OpenSSL',
-  path: '/usr/bin/openssl',
-  debianPackage: 'openssl',
 };
 
 /**
@@ -240,34 +238,7 @@ class PasswdFile {
   }
 }
 
-async function makeCertificate(dir: string): Promise<void> {
-  assertBinaries(OPENSSL);
-  await mkdir(dir, { recursive: true });
-  // EC keys: generated in milliseconds, where RSA-2048 costs up to a second.
-  await execFileAsync(OPENSSL.path, [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-days',
-    '3650',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout',
-    join(dir, 'key.pem'),
-    '-out',
-    join(dir, 'cert.pem'),
-  ]);
-}
-
 const READY_TIMEOUT_MS = 15_000;
-
-class PortInUseError extends Error {}
 
 class Instance implements DovecotServer {
   readonly host = '127.0.0.1';
@@ -442,7 +413,7 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
   const capability =
     options.condstore === false ? withoutCondstore(await defaultCapability()) : undefined;
   // freePort() can lose a race with another process; a fresh port is then tried.
-  for (let attempt = 1; ; attempt++) {
+  return startWithPortRetries(async () => {
     const dir = await makeTempDir('dovecot');
     const layout: Layout = {
       dir,
@@ -458,9 +429,9 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
       return server;
     } catch (error) {
       await server.stop();
-      if (!(error instanceof PortInUseError) || attempt >= 5) throw error;
+      throw error;
     }
-  }
+  });
 }
 
 let capabilityProbe: Promise<string> | undefined;

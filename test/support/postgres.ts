@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerBinary } from './servers.js';
 import {
+  PortInUseError,
+  startWithPortRetries,
   assertBinaries,
   freePort,
   isExecutable,
@@ -78,21 +80,13 @@ export interface PostgresServer {
 
 const READY_TIMEOUT_MS = 20_000;
 
-class PortInUseError extends Error {}
-
 /** Starts a server, retrying on another port if the one picked is taken meanwhile. */
 export async function startPostgres(): Promise<PostgresServer> {
   assertBinaries(...BINARIES);
   const dir = await makeTempDir('postgres');
   try {
     const data = await initialize(dir);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await Instance.start(dir, data, await freePort());
-      } catch (error) {
-        if (!(error instanceof PortInUseError) || attempt >= 5) throw error;
-      }
-    }
+    return await startWithPortRetries(async () => Instance.start(dir, data, await freePort()));
   } catch (error) {
     await removeTempDir(dir);
     throw error;

@@ -2,15 +2,16 @@
 // own temporary directory, on 127.0.0.1 and a free port, following the recipe in
 // shared/TEST-SERVERS.md, with rights from a file: each user reads and writes their own
 // principal and collections, and an administrator reads and writes everyone's.
-import { execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { ServerBinary } from './servers.js';
 import {
+  makeCertificate,
+  PortInUseError,
+  startWithPortRetries,
   assertBinaries,
   freePort,
   makeTempDir,
@@ -21,17 +22,10 @@ import {
   stopProcess,
 } from './servers.js';
 
-const execFileAsync = promisify(execFile);
-
 export const RADICALE: ServerBinary = {
   name: 'Radicale',
   path: '/usr/bin/radicale',
   debianPackage: 'radicale',
-};
-const OPENSSL: ServerBinary = {
-  name: 'OpenSSL',
-  path: '/usr/bin/openssl',
-  debianPackage: 'openssl',
 };
 
 /**
@@ -66,8 +60,6 @@ export interface RadicaleServer {
 }
 
 const READY_TIMEOUT_MS = 15_000;
-
-class PortInUseError extends Error {}
 
 function configText(dir: string, port: number, tls: boolean): string {
   const ssl = tls
@@ -136,30 +128,6 @@ function usersText(users: ReadonlyMap<string, string>): string {
     text += `${name}:${password}\n`;
   }
   return text;
-}
-
-async function makeCertificate(dir: string): Promise<void> {
-  assertBinaries(OPENSSL);
-  await mkdir(dir, { recursive: true });
-  await execFileAsync(OPENSSL.path, [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
-    '-days',
-    '3650',
-    '-subj',
-    '/CN=localhost',
-    '-addext',
-    'subjectAltName=DNS:localhost,IP:127.0.0.1',
-    '-keyout',
-    join(dir, 'key.pem'),
-    '-out',
-    join(dir, 'cert.pem'),
-  ]);
 }
 
 class Instance implements RadicaleServer {
@@ -283,7 +251,7 @@ export async function startRadicale(options: RadicaleOptions = {}): Promise<Radi
   assertBinaries(RADICALE);
   const users = options.users ?? { alice: 'alicepw', bob: 'bobpw' };
   const admin = options.admin ?? { user: 'admin', password: 'adminpw' };
-  for (let attempt = 1; ; attempt++) {
+  return startWithPortRetries(async () => {
     const dir = await makeTempDir('radicale');
     const server = new Instance(dir, await freePort(), admin, users, options.tls ?? false);
     try {
@@ -292,7 +260,7 @@ export async function startRadicale(options: RadicaleOptions = {}): Promise<Radi
       return server;
     } catch (error) {
       await server.stop();
-      if (!(error instanceof PortInUseError) || attempt >= 5) throw error;
+      throw error;
     }
-  }
+  });
 }

@@ -1,13 +1,14 @@
 // Shared plumbing for the harnesses that start real servers (Dovecot, Radicale, ...) for
 // integration tests: finding the binary, free ports, temporary directories, and making sure
 // nothing outlives the test process.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { accessSync, constants, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 export interface ServerBinary {
   /** What the server is called in messages, e.g. "Dovecot". */
@@ -225,4 +226,53 @@ export async function stopProcess(child: ChildProcess, graceMs = 5_000): Promise
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A server could not bind its port (another process took it first): start again on another. */
+export class PortInUseError extends Error {}
+
+/**
+ * Starts a server, again on a fresh port when the one it was given was taken between choosing it
+ * and binding it (up to five attempts); any other failure is final.
+ */
+export async function startWithPortRetries<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (!(error instanceof PortInUseError) || attempt >= 5) throw error;
+    }
+  }
+}
+
+export const OPENSSL: ServerBinary = {
+  name: 'OpenSSL',
+  path: '/usr/bin/openssl',
+  debianPackage: 'openssl',
+};
+
+/** A self-signed certificate for localhost and 127.0.0.1 in `dir` (cert.pem, key.pem). */
+export async function makeCertificate(dir: string): Promise<void> {
+  assertBinaries(OPENSSL);
+  await mkdir(dir, { recursive: true });
+  // EC keys: generated in milliseconds, where RSA-2048 costs up to a second.
+  await promisify(execFile)(OPENSSL.path, [
+    'req',
+    '-x509',
+    '-newkey',
+    'ec',
+    '-pkeyopt',
+    'ec_paramgen_curve:prime256v1',
+    '-nodes',
+    '-days',
+    '3650',
+    '-subj',
+    '/CN=localhost',
+    '-addext',
+    'subjectAltName=DNS:localhost,IP:127.0.0.1',
+    '-keyout',
+    join(dir, 'key.pem'),
+    '-out',
+    join(dir, 'cert.pem'),
+  ]);
 }
