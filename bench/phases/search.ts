@@ -154,7 +154,7 @@ async function listSnapshotsSeconds(repository: string): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < 3; i++) {
     const started = performance.now();
-    for await (const file of storage.list('snapshots')) void file;
+    for await (const name of storage.names('snapshots')) void name; // as the catalog sync lists them
     times.push((performance.now() - started) / 1000);
   }
   return median(times);
