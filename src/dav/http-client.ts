@@ -1,8 +1,10 @@
-// HTTP for DAV over Node's fetch: Basic authentication sent up front, redirects followed by
+// HTTP for DAV over undici's fetch: Basic authentication sent up front, redirects followed by
 // hand (each one counted, credentials kept only on the same site), a time limit per request,
 // retries for what may pass (a dropped connection, a timeout, a 5xx), and every request
 // counted, so that a benchmark can say what a no-change run costs.
-import type { Dispatcher } from 'undici-types';
+// undici's fetch rather than the global one: the global fetch is Node's bundled undici, which
+// need not accept a dispatcher from the `undici` package (tls-dispatcher.ts).
+import { fetch, type Agent } from 'undici';
 import { classifyFetchError, DavError, kindForStatus } from './dav-error.js';
 import { parseErrorBody } from './multistatus.js';
 import {
@@ -45,7 +47,7 @@ export class DavHttp {
     private readonly credentials: DavCredentials,
     private readonly timeoutMs: number,
     private readonly retries: number,
-    private readonly dispatcher: Dispatcher | undefined,
+    private readonly dispatcher: Agent,
   ) {}
 
   static async open(server: DavServerOptions): Promise<DavHttp> {
@@ -131,7 +133,7 @@ export class DavHttp {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher?.close();
+    await this.dispatcher.close();
   }
 
   private async followRedirects(request: DavRequest): Promise<DavHttpResponse> {
