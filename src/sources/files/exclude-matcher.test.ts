@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ExcludePatternError, excludeMatcher } from './exclude-matcher.js';
+import { compileExclude, ExcludePatternError, excludeMatcher } from './exclude-matcher.js';
 
 describe('exclude patterns', () => {
   it('matches a base-name glob anywhere in the tree', () => {
@@ -46,5 +46,40 @@ describe('exclude patterns', () => {
   it('names a regular expression that does not compile', () => {
     expect(() => excludeMatcher(['re:(unclosed'])).toThrow(ExcludePatternError);
     expect(() => excludeMatcher(['re:(unclosed'])).toThrow(/re:\(unclosed/);
+  });
+});
+
+describe('exclude patterns that cannot be used', () => {
+  const reasonOf = (pattern: string): string => {
+    try {
+      compileExclude(pattern);
+    } catch (error) {
+      expect(error).toBeInstanceOf(ExcludePatternError);
+      return (error as ExcludePatternError).reason;
+    }
+    throw new Error(`${pattern} compiled`);
+  };
+
+  it('gives the regular expression error without repeating the pattern', () => {
+    expect(reasonOf('re:(unclosed')).toBe('not a valid regular expression (Unterminated group)');
+    expect(reasonOf('re:*.bak')).toBe('not a valid regular expression (Nothing to repeat)');
+  });
+
+  it('refuses an empty regular expression, which would exclude everything', () => {
+    expect(reasonOf('re:')).toMatch(/would exclude everything/);
+  });
+
+  it('refuses a glob picomatch cannot translate instead of matching nothing with it', () => {
+    expect(reasonOf('*.{pem,key')).toMatch(
+      /^a glob that cannot be compiled \(Unterminated group\)/,
+    );
+    expect(reasonOf('[z-a].conf')).toMatch(/Range out of order in character class/);
+    expect(() => excludeMatcher(['*.pem', '!(a'])).toThrow(/exclude pattern "!\(a": a glob/);
+  });
+
+  it('accepts braces, classes and extglobs that are well formed', () => {
+    const excluded = excludeMatcher(['*.{pem,key}', '[a-c]*.tmp', '!(*.conf)']);
+    expect(excluded('/etc/ssl/mail.key')).toBe(true);
+    expect(excluded('/etc/app/b1.tmp')).toBe(true);
   });
 });
