@@ -62,3 +62,66 @@ describe('parseConfig', () => {
     ).toMatch(/exactly one of list, passwdFile or command/);
   });
 });
+
+describe('parseConfig: file sets', () => {
+  const withSet = (include: string, exclude = '[]'): string =>
+    `${valid}files:\n  - name: conf\n    include: [/etc/dovecot, ${include}]\n    exclude: ${exclude}\n`;
+
+  it('accepts absolute include paths, globs and regular expressions', () => {
+    const config = parseConfig(withSet('/etc/postfix', '["*.pem", "re:\\\\.bak$"]'), 'm.yml');
+    expect(config.files[0]).toEqual({
+      name: 'conf',
+      include: ['/etc/dovecot', '/etc/postfix'],
+      exclude: ['*.pem', 're:\\.bak$'],
+    });
+  });
+
+  it('refuses a relative include path, naming its key', () => {
+    expect(refused(withSet('etc/postfix'))).toBe(
+      'mailvault.yml: files[0].include[1]: "etc/postfix" is relative: include paths must be absolute, such as /etc/dovecot',
+    );
+    expect(refused(withSet('"~/mail"'))).toMatch(
+      /files\[0\]\.include\[1\]: "~\/mail" is relative: .* \(~ is not expanded here\)$/,
+    );
+  });
+
+  it('compiles re: excludes at load and names the bad one with the regular expression error', () => {
+    expect(refused(withSet('/etc/postfix', '["*.pem", "re:(unclosed"]'))).toBe(
+      'mailvault.yml: files[0].exclude[1]: "re:(unclosed" is not a valid regular expression (Unterminated group)',
+    );
+    expect(refused(withSet('/etc/postfix', '["re:"]'))).toMatch(
+      /files\[0\]\.exclude\[0\]: "re:" is an empty regular expression, which would exclude everything$/,
+    );
+  });
+
+  it('refuses a glob that cannot be compiled rather than ignoring it', () => {
+    expect(refused(withSet('/etc/postfix', '["*.{pem,key"]'))).toMatch(
+      /^mailvault\.yml: files\[0\]\.exclude\[0\]: "\*\.\{pem,key" is a glob that cannot be compiled \(Unterminated group\)/,
+    );
+  });
+
+  it('gives each file set and command its own name', () => {
+    const twice = `${withSet('/etc/postfix')}commands:\n  - { name: conf, backup: "echo" }\n`;
+    expect(refused(twice)).toBe(
+      'mailvault.yml: commands[0].name: conf is already the name of files[0]',
+    );
+  });
+});
+
+describe('parseConfig: commands', () => {
+  const withCommand = (extra: string): string =>
+    `${valid}commands:\n  - { name: db, backup: "pg_dump -Fc db"${extra} }\n`;
+
+  it('gives a command a timeout of 6h unless told otherwise', () => {
+    expect(parseConfig(withCommand(''), 'm.yml').commands[0]?.timeout).toBe('6h');
+    expect(parseConfig(withCommand(', timeout: 30m'), 'm.yml').commands[0]?.timeout).toBe('30m');
+    expect(parseConfig(withCommand(', timeout: 0'), 'm.yml').commands[0]?.timeout).toBe(0);
+  });
+
+  it('refuses a timeout that is not a duration, naming its key', () => {
+    for (const bad of ['30', 'soon', '6M', '-1h', '100d'])
+      expect(refused(withCommand(`, timeout: ${bad}`))).toMatch(
+        /^mailvault\.yml: commands\[0\]\.timeout: a duration such as 30s, 30m, 6h or 2d \(0: no limit\)/,
+      );
+  });
+});

@@ -47,7 +47,26 @@ export function parseConfig(text: string, where: string): Config {
     names.add(server.name);
     checkAuth(server, i, where);
   }
+  checkSetNames(config, where);
   return config;
+}
+
+/**
+ * `backup NAME` and the snapshot listings find file sets and commands by name alone, so a name
+ * may be given once, whichever of the two it names.
+ */
+function checkSetNames(config: Config, where: string): void {
+  const seen = new Map<string, string>();
+  const sets = [
+    ...config.files.map((set, i) => ({ name: set.name, key: `files[${i}]` })),
+    ...config.commands.map((command, i) => ({ name: command.name, key: `commands[${i}]` })),
+  ];
+  for (const { name, key } of sets) {
+    const first = seen.get(name);
+    if (first !== undefined)
+      throw new ConfigError(`${where}: ${key}.name: ${name} is already the name of ${first}`);
+    seen.set(name, key);
+  }
 }
 
 function checkAuth(server: Config['servers'][number], i: number, where: string): void {

@@ -1,4 +1,7 @@
+import { isAbsolute } from 'node:path';
 import { z } from 'zod';
+import { compileExclude, ExcludePatternError } from '../sources/files/exclude-matcher.js';
+import { parseTimeoutMs } from './duration.js';
 
 /**
  * The configuration file (mailvault.yml), as described in the README. Every object is strict, so
@@ -82,6 +85,40 @@ const setName = z
 
 const duration = z.string().regex(/^\d+[mhdDwWMyY]$/, 'a duration such as 90d, 12h, 4w, 6M or 1y');
 
+/**
+ * A file set's include path. The walk starts from it as written, so a relative one would depend
+ * on the folder mailvault happens to be started from.
+ */
+const includePath = nonEmpty.refine((path) => isAbsolute(path), {
+  error: (issue) =>
+    `${JSON.stringify(issue.input)} is relative: include paths must be absolute, such as /etc/dovecot` +
+    (String(issue.input).startsWith('~') ? ' (~ is not expanded here)' : ''),
+});
+
+/** Compiled once here, as the backup will compile it, so that a bad one stops nothing halfway. */
+const excludePattern = nonEmpty.superRefine((pattern, context) => {
+  try {
+    compileExclude(pattern);
+  } catch (error) {
+    if (!(error instanceof ExcludePatternError)) throw error;
+    context.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(pattern)} is ${error.reason}`,
+    });
+  }
+});
+
+/** A dump that runs longer than this is taken to hang; long enough for a large database. */
+export const DEFAULT_COMMAND_TIMEOUT = '6h';
+
+/** How long a backup or restore command may run: a duration, or 0 for no limit. */
+const commandTimeout = z
+  .union([z.string(), z.number()])
+  .refine(
+    (value) => parseTimeoutMs(value) !== null,
+    'a duration such as 30s, 30m, 6h or 2d (0: no limit), up to 24d',
+  );
+
 export const configSchema = z.strictObject({
   repository: z.strictObject({
     url: nonEmpty,
@@ -124,13 +161,20 @@ export const configSchema = z.strictObject({
     .array(
       z.strictObject({
         name: setName,
-        include: z.array(nonEmpty).min(1),
-        exclude: z.array(nonEmpty).default([]),
+        include: z.array(includePath).min(1),
+        exclude: z.array(excludePattern).default([]),
       }),
     )
     .default([]),
   commands: z
-    .array(z.strictObject({ name: setName, backup: nonEmpty, restore: nonEmpty.optional() }))
+    .array(
+      z.strictObject({
+        name: setName,
+        backup: nonEmpty,
+        restore: nonEmpty.optional(),
+        timeout: commandTimeout.default(DEFAULT_COMMAND_TIMEOUT),
+      }),
+    )
     .default([]),
   retention: z
     .strictObject({
