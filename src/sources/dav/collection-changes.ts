@@ -11,10 +11,17 @@ import { parseErrorBody, propText } from '../../dav/multistatus.js';
 import { clark, NS, PROP } from '../../dav/namespaces.js';
 import { el } from '../../dav/xml-writer.js';
 
+/** href → ETag of every item the last backup saw. */
+export type PreviousItems = ReadonlyMap<string, string>;
+
 export interface PreviousState {
   syncToken: string | null;
-  /** href → ETag of every item the last backup saw. */
-  items: ReadonlyMap<string, string>;
+  /**
+   * The items the last backup saw, or how to read them. Reading them costs the caller a
+   * listing from its repository, so a function is called only when the server reports changes,
+   * and at most once: an unchanged collection is settled without it.
+   */
+  items: PreviousItems | (() => Promise<PreviousItems>);
   /** The collection's ctag then, when the caller kept it: an equal ctag means nothing changed. */
   ctag?: string | null;
 }
@@ -61,9 +68,13 @@ export async function collectionChanges(
     const synced = await syncCollection(http, collection.href, token);
     if ('refused' in synced) note = synced.refused;
     else {
+      // A new token that reports no item (say, only the collection's properties changed) needs
+      // no comparison, so the previous items are not read.
+      const reported = synced.members.size + synced.removed.size > 0;
+      const before = reported ? await previousItems(previous) : NOTHING;
       return {
         how: previous === null ? 'initial' : 'sync-collection',
-        ...compare(previous, synced.members, synced.removed, false),
+        ...compare(before, synced.members, synced.removed, false),
         syncToken: synced.syncToken,
         note: null,
       };
@@ -72,7 +83,7 @@ export async function collectionChanges(
   const listing = await listEtags(http, collection.href);
   return {
     how: previous === null ? 'initial' : 'etag-comparison',
-    ...compare(previous, listing.members, new Set(), true),
+    ...compare(await previousItems(previous), listing.members, new Set(), true),
     syncToken: listing.syncToken,
     note,
   };
@@ -86,18 +97,24 @@ function unchanged(
   return { how, changed: [], removed: [], syncToken, note };
 }
 
+const NOTHING: PreviousItems = new Map();
+
+async function previousItems(previous: PreviousState | null): Promise<PreviousItems> {
+  if (previous === null) return NOTHING;
+  return typeof previous.items === 'function' ? previous.items() : previous.items;
+}
+
 /**
- * The changes against the previous state. `complete` says `members` is the whole collection,
- * so whatever else the previous state held is gone. A member whose ETag is the stored one is
- * not changed, whatever the server reported.
+ * The changes against the items seen before. `complete` says `members` is the whole
+ * collection, so whatever else was there before is gone. A member whose ETag is the stored one
+ * is not changed, whatever the server reported.
  */
 export function compare(
-  previous: PreviousState | null,
+  before: PreviousItems,
   members: ReadonlyMap<string, string>,
   removedMembers: ReadonlySet<string>,
   complete: boolean,
 ): { changed: ItemRef[]; removed: string[] } {
-  const before = previous?.items ?? new Map<string, string>();
   const changed: ItemRef[] = [];
   for (const [href, etag] of members) {
     if (etag === '' || before.get(href) !== etag) changed.push({ href, etag });

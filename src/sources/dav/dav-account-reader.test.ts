@@ -2,7 +2,11 @@
 // refusing the report, failing multiget, transient errors, redirects to elsewhere).
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CollectionInfo } from '../../dav/collection-info.js';
-import { openDavAccountReader, type DavAccountReader } from './dav-account-reader.js';
+import {
+  openDavAccountReader,
+  type DavAccountReader,
+  type PreviousState,
+} from './dav-account-reader.js';
 import {
   gone,
   member,
@@ -152,6 +156,62 @@ describe('changes', () => {
       `DAV server ${server?.url}dav/: REPORT /cal/: 500 Internal Server Error`,
     );
     expect(dav.requests).toBe(2);
+  });
+});
+
+describe('reading the previous items', () => {
+  /** The known items behind a loader that counts its calls, as a backup reading its listing would. */
+  function lazily(): { state: PreviousState; loads: () => number } {
+    let loads = 0;
+    const items = async () => {
+      loads++;
+      return known.items;
+    };
+    return { state: { syncToken: 't0', items }, loads: () => loads };
+  }
+
+  it('does not read them when the collection shows the stored token', async () => {
+    const dav = await open(() => ({ status: 500 }));
+    const { state, loads } = lazily();
+    const changes = await dav.changes({ ...calendar, syncToken: 't0' }, state);
+    expect(changes).toMatchObject({ changed: [], removed: [], syncToken: 't0' });
+    expect([loads(), dav.requests]).toEqual([0, 0]);
+  });
+
+  it('does not read them when sync-collection reports no item under a new token', async () => {
+    const dav = await open(() => ({ status: 207, body: multistatus('', 't1') }));
+    const { state, loads } = lazily();
+    const changes = await dav.changes(calendar, state);
+    expect(changes).toMatchObject({ changed: [], removed: [], syncToken: 't1' });
+    expect([loads(), dav.requests]).toEqual([0, 1]);
+  });
+
+  it('reads them once when the server reports changes, by sync-collection or by ETags', async () => {
+    const sync = await open(() => ({
+      status: 207,
+      body: multistatus(member('/cal/same.ics', '"s1"') + gone('/cal/c.ics'), 't1'),
+    }));
+    const synced = lazily();
+    expect(await sync.changes(calendar, synced.state)).toMatchObject({
+      changed: [],
+      removed: ['/cal/c.ics'],
+    });
+    expect(synced.loads()).toBe(1);
+    await reader?.close();
+    await server?.close();
+
+    const etags = await open(({ method }) =>
+      method === 'REPORT'
+        ? { status: 501 }
+        : { status: 207, body: multistatus(member('/cal/a.ics', '"a1"')) },
+    );
+    const compared = lazily();
+    expect(await etags.changes(calendar, compared.state)).toMatchObject({
+      how: 'etag-comparison',
+      changed: [],
+      removed: ['/cal/c.ics', '/cal/same.ics'],
+    });
+    expect(compared.loads()).toBe(1);
   });
 });
 

@@ -26,7 +26,7 @@ export type {
 export type { AccountHomes } from '../../dav/account-discovery.js';
 export type { FetchOutcome } from '../../dav/item-fetch.js';
 export { DavError, type DavErrorKind } from '../../dav/dav-error.js';
-export type { CollectionChanges, PreviousState } from './collection-changes.js';
+export type { CollectionChanges, PreviousItems, PreviousState } from './collection-changes.js';
 
 export interface DavAccountReader {
   /** Principal, calendar-home-set, addressbook-home-set, then every calendar and address book (PROPFIND depth 1 on each home). */
@@ -35,7 +35,8 @@ export interface DavAccountReader {
    * RFC 6578 sync-collection with the stored token; when the server lacks it or refuses the
    * token (403/409 valid-sync-token), PROPFIND depth 1 getetag comparison against
    * previous.items. Never downloads unchanged items. No request at all when the collection's
-   * sync token (from collections()) is the stored one.
+   * sync token (from collections()) is the stored one, and previous.items, when a function,
+   * is called only when the server reports a change.
    */
   changes(collection: CollectionInfo, previous: PreviousState | null): Promise<CollectionChanges>;
   /** Bodies of the given items, in batches (multiget REPORT, falling back to GET); an item that cannot be fetched is yielded as { href, error }. */
