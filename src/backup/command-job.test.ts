@@ -19,10 +19,12 @@ afterEach(() => remove());
 const log = pino({ level: 'silent' });
 
 /** Runs a job as the backup run does: the tree is usable once the writer has flushed. */
-async function backup(line: string) {
+async function backup(line: string, timeout: string | number = '6h') {
   const writer = repository.writer({ workers: 0 });
   try {
-    const result = await commandJob({ name: 'db', backup: line }, null).backup({
+    const result = await commandJob({ name: 'db', backup: line, timeout }, null, {
+      index: 2,
+    }).backup({
       repository,
       writer,
       log,
@@ -97,7 +99,22 @@ describe('the backup of a command', () => {
   });
 
   it('keeps the parent for information', () => {
-    const job = commandJob({ name: 'db', backup: 'true' }, { id: 'abc', tree: 'def' });
+    const job = commandJob(
+      { name: 'db', backup: 'true', timeout: '6h' },
+      { id: 'abc', tree: 'def' },
+    );
     expect(job).toMatchObject({ kind: 'command', source: 'commands', name: 'db', parent: 'abc' });
+  });
+
+  it('fails the set when the command outlives its timeout, naming the setting', async () => {
+    const started = Date.now();
+    const failure = await backup('echo "half a dump"; sleep 30', '1s').catch(
+      (error: unknown) => error,
+    );
+    expect(failure).toBeInstanceOf(SetFailedError);
+    expect((failure as Error).message).toBe(
+      'command db timed out after 1s (commands[2].timeout) and was stopped (no error output)',
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 });

@@ -1,4 +1,5 @@
 import { writeCommandTree, type CommandTree } from '../command-output/command-tree.js';
+import { commandTimeout } from '../config/duration.js';
 import type { Config } from '../config/schema.js';
 import type { ByteTally } from '../repository/object-writer.js';
 import { storeStream } from '../repository/stream-store.js';
@@ -11,13 +12,16 @@ export type CommandSetConfig = Config['commands'][number];
 export interface CommandJobOptions {
   /** Where the command runs (default: mailvault's working directory). */
   cwd?: string;
+  /** The command's place in the configuration, so that messages can name its keys. */
+  index?: number;
 }
 
 /**
  * The backup of one command's output as a snapshot of kind 'command' (source 'commands'). The
  * output is stored as it arrives, chunk by chunk; the tree (and so the snapshot) exists only
  * when the command exited cleanly. A failed command fails the set: no snapshot is written, the
- * previous one stays the latest, and the chunks already stored are reused by the next run.
+ * previous one stays the latest, and the chunks already stored are reused by the next run. So
+ * does one that outlives its timeout: it is stopped, and what it had written is not a snapshot.
  */
 export function commandJob(
   command: CommandSetConfig,
@@ -34,7 +38,7 @@ export function commandJob(
       let run;
       try {
         run = await withBackupCommand(
-          command,
+          { ...command, timeout: commandTimeout(command, options.index ?? 0) },
           (output) => storeStream(repository, writer, output, added),
           { cwd: options.cwd },
         );

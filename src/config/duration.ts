@@ -37,3 +37,24 @@ export function parseTimeoutMs(value: string | number): number | null {
   const ms = parseDurationMs(value);
   return ms !== null && ms <= MAX_TIMER_MS ? ms : null;
 }
+
+/** A command set's timeout, ready for the command runner (which takes 0 for no limit). */
+export interface ConfiguredTimeout {
+  ms: number;
+  /** As written in the configuration: "6h". */
+  text: string;
+  /** Its key, for messages: "commands[0].timeout". */
+  setting: string;
+}
+
+/** The timeout of `commands[index]`, as validated when the configuration was loaded. */
+export function commandTimeout(
+  command: { timeout: string | number },
+  index: number,
+): ConfiguredTimeout {
+  return {
+    ms: parseTimeoutMs(command.timeout) ?? 0,
+    text: String(command.timeout),
+    setting: `commands[${index}].timeout`,
+  };
+}

@@ -130,8 +130,10 @@ async function setJobs(
   const jobs: SetJob[] = [];
   for (const set of config.files.filter((set) => wanted(set.name)))
     jobs.push(fileSetJob(set, await previous('files', set.name)));
-  for (const command of config.commands.filter((command) => wanted(command.name)))
-    jobs.push(commandJob(command, await previous('commands', command.name), { cwd }));
+  for (const [index, command] of config.commands.entries()) {
+    if (wanted(command.name))
+      jobs.push(commandJob(command, await previous('commands', command.name), { cwd, index }));
+  }
   return jobs;
 }
 

@@ -159,4 +159,60 @@ describe('a backup command', () => {
     const { value } = await withBackupCommand({ name: 'nothing', backup: 'true' }, collect);
     expect(value.length).toBe(0);
   });
+
+  describe('that outlives its timeout', () => {
+    const second = { ms: 1_000, text: '1s', setting: 'commands[0].timeout' };
+
+    it('is stopped with everything it started, and fails saying so', async () => {
+      const marker = join(dir, 'finished');
+      const started = Date.now();
+      let read = '';
+      const failure = await withBackupCommand(
+        {
+          name: 'hangs',
+          backup: `echo "part of a dump"; echo "waiting for a lock" >&2; sleep 30 | cat; touch ${marker}`,
+          timeout: second,
+        },
+        async (output) => {
+          read = (await collect(output)).toString();
+        },
+      ).catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(CommandFailedError);
+      expect((failure as Error).message).toBe(
+        'command hangs timed out after 1s (commands[0].timeout) and was stopped: waiting for a lock',
+      );
+      expect((failure as CommandFailedError).exit.timedOut).toEqual(second);
+      expect(read).toBe('part of a dump\n');
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await sleep(200);
+      expect(existsSync(marker)).toBe(false);
+    });
+
+    it('fails even when it exits 0 on SIGTERM', async () => {
+      await expect(
+        withBackupCommand(
+          { name: 'polite', backup: 'trap "exit 0" TERM; sleep 30 & wait', timeout: second },
+          collect,
+        ),
+      ).rejects.toThrow('command polite timed out after 1s (commands[0].timeout) and was stopped');
+    });
+
+    it('is killed when it ignores SIGTERM', async () => {
+      const failure = await withBackupCommand(
+        { name: 'stubborn', backup: 'trap "" TERM; sleep 30', timeout: { ms: 500, text: '500ms' } },
+        collect,
+      ).catch((error: unknown) => error);
+      expect((failure as Error).message).toBe(
+        'command stubborn timed out after 500ms and was killed (it did not stop on SIGTERM) (no error output)',
+      );
+    }, 15_000);
+
+    it('runs as long as it needs with a timeout of 0', async () => {
+      const { value } = await withBackupCommand(
+        { name: 'slow', backup: 'sleep 1; echo done', timeout: { ms: 0, text: '0' } },
+        collect,
+      );
+      expect(value.toString()).toBe('done\n');
+    });
+  });
 });

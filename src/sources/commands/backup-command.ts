@@ -4,6 +4,7 @@ import {
   exitedCleanly,
   startShell,
   type CommandExit,
+  type CommandTimeout,
 } from './shell-command.js';
 
 /** A `commands:` entry of the configuration, as far as its backup is concerned. */
@@ -11,6 +12,8 @@ export interface BackupCommand {
   name: string;
   /** The command line whose standard output is backed up. */
   backup: string;
+  /** How long it may run; a dump that hangs is stopped and fails. */
+  timeout?: CommandTimeout;
 }
 
 export interface BackupCommandOptions {
@@ -27,7 +30,8 @@ export interface BackupCommandOptions {
  * A non-zero exit or a signal rejects with a CommandFailedError naming the command, the exit
  * code and the tail of its error output, after `consume` has read the whole output (whatever it
  * did with it stays harmless: chunks stored for a failed dump are reused by the next one). If
- * `consume` throws, the command is stopped, and the error is passed on.
+ * `consume` throws, the command is stopped, and the error is passed on. A command that outlives
+ * its timeout is stopped, which ends its output, and fails the same way, saying it timed out.
  */
 export async function withBackupCommand<T>(
   command: BackupCommand,
@@ -35,11 +39,12 @@ export async function withBackupCommand<T>(
   options: BackupCommandOptions = {},
 ): Promise<{ value: T; exit: CommandExit }> {
   const what = `command ${command.name}`;
-  const { child, exited } = startShell(command.backup, {
+  const { child, exited, stop } = startShell(command.backup, {
     name: command.name,
     what,
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: command.timeout,
   });
   const stdout = child.stdout as Readable;
   let value: T;
@@ -48,8 +53,7 @@ export async function withBackupCommand<T>(
   } catch (error) {
     // Closing the pipe ends a writer with SIGPIPE; the signal makes sure of the rest.
     stdout.destroy();
-    child.kill('SIGTERM');
-    await exited.catch(() => undefined);
+    await stop();
     throw error;
   }
   // Output left unread (a consumer that stopped early) must not hold the command in its write.

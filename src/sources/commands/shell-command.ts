@@ -44,11 +44,22 @@ export class OutputTail {
   }
 }
 
+/** How long a command may run before it is taken to hang and stopped. */
+export interface CommandTimeout {
+  ms: number;
+  /** As configured, for messages: "6h". */
+  text: string;
+  /** Where it is configured, for messages: "commands[0].timeout". */
+  setting?: string;
+}
+
 /** How a command ended. */
 export interface CommandExit {
   /** Exit status, or null when a signal ended it. */
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** The timeout that stopped it, when it ran too long. */
+  timedOut: CommandTimeout | null;
   /** The last STDERR_TAIL_BYTES bytes of its error output. */
   stderrTail: string;
   /** Bytes of error output in all. */
@@ -57,8 +68,12 @@ export interface CommandExit {
   finished: Date;
 }
 
+/**
+ * A command stopped by its timeout has failed even when it exits 0 on SIGTERM: its output is
+ * whatever it had written by then.
+ */
 export function exitedCleanly(exit: CommandExit): boolean {
-  return exit.code === 0 && exit.signal === null;
+  return exit.code === 0 && exit.signal === null && exit.timedOut === null;
 }
 
 /** The last lines of an error output, for a message. */
@@ -80,12 +95,25 @@ export function lastLines(text: string): string[] {
 
 /** "command db exited with code 3: pg_dump: error: …", with the error output's last lines. */
 export function describeExit(what: string, exit: CommandExit): string {
-  const how =
-    exit.signal !== null ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
+  const how = exit.timedOut ? describeTimeout(exit.timedOut, exit) : describeEnd(exit);
   const lines = lastLines(exit.stderrTail);
   if (lines.length === 0) return `${what} ${how} (no error output)`;
   if (lines.length === 1) return `${what} ${how}: ${lines[0] ?? ''}`;
   return `${what} ${how}; its error output ends with:\n    ${lines.join('\n    ')}`;
+}
+
+function describeEnd(exit: CommandExit): string {
+  return exit.signal !== null
+    ? `was killed by ${exit.signal}`
+    : `exited with code ${String(exit.code)}`;
+}
+
+/** "timed out after 6h (commands[0].timeout) and was stopped". */
+function describeTimeout(timeout: CommandTimeout, exit: CommandExit): string {
+  const stopped =
+    exit.signal === 'SIGKILL' ? 'was killed (it did not stop on SIGTERM)' : 'was stopped';
+  const setting = timeout.setting ? ` (${timeout.setting})` : '';
+  return `timed out after ${timeout.text}${setting} and ${stopped}`;
 }
 
 /** A command exited with a non-zero status or was killed: the message names it and says why. */
@@ -125,25 +153,42 @@ export interface ShellOptions {
   what: string;
   cwd?: string;
   stdio: StdioOptions;
-  /** In a process group of its own, so that a pipeline can be stopped as a whole. */
-  detached?: boolean;
+  /** Stop the command after this long (none when absent or 0). */
+  timeout?: CommandTimeout;
 }
 
 export interface ShellProcess {
   child: ChildProcess;
   /** Resolves once the command has exited and its output streams are closed. */
   exited: Promise<CommandExit>;
+  /**
+   * Stops the command and everything it started (SIGTERM to its process group, SIGKILL a few
+   * seconds later if it is still there); resolves once it has exited.
+   */
+  stop(): Promise<void>;
 }
 
-/** Starts `/bin/sh -c line`, keeping the tail of its error output. */
+/** How long a stopped command has to clean up after SIGTERM before it gets SIGKILL. */
+export const STOP_GRACE_MS = 5_000;
+
+/** Signals that end mailvault: the command is stopped with it, not left behind. */
+const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Starts `/bin/sh -c line` in a process group of its own, so that a pipeline (`pg_dump | gzip`)
+ * can be stopped as a whole, keeping the tail of its error output. Being in its own group, it
+ * does not get the terminal's Ctrl-C: the signals that end mailvault are passed on to it.
+ */
 export function startShell(line: string, options: ShellOptions): ShellProcess {
   const started = new Date();
   const child = spawn('/bin/sh', ['-c', line], {
     cwd: options.cwd,
     env: commandEnvironment(options.name),
     stdio: options.stdio,
-    detached: options.detached ?? false,
+    detached: true,
   });
+  let ended = false;
+  let timedOut: CommandTimeout | null = null;
   const tail = new OutputTail();
   child.stderr?.on('data', (chunk: Buffer) => tail.push(chunk));
   const exited = new Promise<CommandExit>((resolve, reject) => {
@@ -152,6 +197,7 @@ export function startShell(line: string, options: ShellOptions): ShellProcess {
       resolve({
         code,
         signal,
+        timedOut,
         stderrTail: tail.text(),
         stderrBytes: tail.total,
         started,
@@ -161,5 +207,57 @@ export function startShell(line: string, options: ShellOptions): ShellProcess {
   });
   // Whoever awaits `exited` sees a start failure; nobody else must see it as unhandled.
   exited.catch(() => undefined);
-  return { child, exited };
+
+  const stop = async (): Promise<void> => {
+    if (ended || child.pid === undefined) return;
+    signalGroup(child.pid, 'SIGTERM');
+    const pid = child.pid;
+    const kill = setTimeout(() => signalGroup(pid, 'SIGKILL'), STOP_GRACE_MS);
+    await exited.catch(() => undefined);
+    clearTimeout(kill);
+  };
+  const timeout = options.timeout;
+  const timer =
+    timeout && timeout.ms > 0
+      ? setTimeout(() => {
+          timedOut = timeout;
+          void stop();
+        }, timeout.ms)
+      : null;
+  const stopWithMailvault = forwardEndingSignals(child);
+  const finish = (): void => {
+    ended = true;
+    if (timer) clearTimeout(timer);
+    stopWithMailvault();
+  };
+  exited.then(finish, finish);
+  return { child, exited, stop };
+}
+
+/**
+ * While the command runs, a signal that ends mailvault stops the command's group first, then
+ * ends mailvault as it would have without the handler. Returns what removes the handlers.
+ */
+function forwardEndingSignals(child: ChildProcess): () => void {
+  const handlers = ENDING_SIGNALS.map((signal) => {
+    const handler = (): void => {
+      if (child.pid !== undefined) signalGroup(child.pid, 'SIGTERM');
+      remove();
+      process.kill(process.pid, signal);
+    };
+    process.once(signal, handler);
+    return [signal, handler] as const;
+  });
+  const remove = (): void => {
+    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+  };
+  return remove;
+}
+
+function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is gone already.
+  }
 }

@@ -92,4 +92,24 @@ describe('a restore command', () => {
     await pipeIntoRestoreCommand({ name: 'db', restore: 'cat > here' }, pieces(10), { cwd: dir });
     expect(readFileSync(join(dir, 'here'), 'utf8')).toBe('a'.repeat(10));
   });
+
+  it('is stopped when it outlives its timeout, without an end of file, and fails saying so', async () => {
+    const marker = join(dir, 'saw-end-of-file');
+    const started = Date.now();
+    const failure = await pipeIntoRestoreCommand(
+      {
+        name: 'db',
+        // Waits for a lock, then would read the rest and take it for the whole dump.
+        restore: `echo "waiting for a lock" >&2; sleep 30; cat > /dev/null; touch ${marker}`,
+        timeout: { ms: 1_000, text: '1s', setting: 'commands[0].timeout' },
+      },
+      pieces(20_000_000),
+    ).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(CommandFailedError);
+    expect((failure as Error).message).toBe(
+      'restore command of db timed out after 1s (commands[0].timeout) and was stopped: waiting for a lock',
+    );
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(existsSync(marker)).toBe(false);
+  });
 });

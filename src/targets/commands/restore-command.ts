@@ -5,6 +5,7 @@ import {
   exitedCleanly,
   startShell,
   type CommandExit,
+  type CommandTimeout,
 } from '../../sources/commands/shell-command.js';
 
 /** A `commands:` entry of the configuration, as far as its restore is concerned. */
@@ -12,6 +13,8 @@ export interface RestoreCommand {
   name: string;
   /** The command line that reads the stored output on its standard input. */
   restore: string;
+  /** The set's timeout: a restore that hangs is stopped like a dump that hangs. */
+  timeout?: CommandTimeout;
 }
 
 export interface RestoreCommandOptions {
@@ -53,16 +56,15 @@ export class RestoreInputError extends Error {
   }
 }
 
-const STOP_GRACE_MS = 5_000;
-
 /**
  * Feeds `input` to the restore command's standard input (`/bin/sh -c`, in a process group of its
  * own), as fast as the command reads it; its exit code decides success.
  *
- * When the input fails halfway (a damaged or unreachable repository), the whole process group is
- * stopped (SIGTERM, then SIGKILL) *before* the pipe is closed: a command that saw a clean end of
- * file could take a truncated dump for a whole one (psql with --single-transaction would commit
- * it). Signals that end mailvault itself (SIGINT, SIGTERM, SIGHUP) stop the group the same way.
+ * When the input fails halfway (a damaged or unreachable repository), or the command outlives
+ * its timeout, the whole process group is stopped (SIGTERM, then SIGKILL) *before* the pipe is
+ * closed: a command that saw a clean end of file could take a truncated dump for a whole one
+ * (psql with --single-transaction would commit it). Signals that end mailvault itself (SIGINT,
+ * SIGTERM, SIGHUP) stop the group the same way.
  */
 export async function pipeIntoRestoreCommand(
   command: RestoreCommand,
@@ -70,34 +72,15 @@ export async function pipeIntoRestoreCommand(
   options: RestoreCommandOptions = {},
 ): Promise<RestoreCommandOutcome> {
   const what = `restore command of ${command.name}`;
-  const { child, exited } = startShell(command.restore, {
+  const { child, exited, stop } = startShell(command.restore, {
     name: command.name,
     what,
     cwd: options.cwd,
     stdio: ['pipe', options.showOutput ? 2 : 'ignore', 'pipe'],
-    detached: true,
+    timeout: command.timeout,
   });
   let exit: CommandExit | null = null;
   exited.then((value) => (exit = value)).catch(() => undefined);
-
-  const stopGroup = async (): Promise<void> => {
-    if (exit || child.pid === undefined) return;
-    signalGroup(child.pid, 'SIGTERM');
-    const timer = setTimeout(() => child.pid && signalGroup(child.pid, 'SIGKILL'), STOP_GRACE_MS);
-    await exited.catch(() => undefined);
-    clearTimeout(timer);
-  };
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (child.pid !== undefined) signalGroup(child.pid, 'SIGTERM');
-    removeHandlers();
-    process.kill(process.pid, signal);
-  };
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  const handlers = signals.map((signal) => [signal, () => onSignal(signal)] as const);
-  const removeHandlers = (): void => {
-    for (const [signal, handler] of handlers) process.removeListener(signal, handler);
-  };
-  for (const [signal, handler] of handlers) process.once(signal, handler);
 
   let bytes = 0;
   let inputFailure: { error: unknown } | null = null;
@@ -111,7 +94,7 @@ export async function pipeIntoRestoreCommand(
     } catch (error) {
       inputFailure = { error };
       // Stopped while the pipe is still open: the command never sees a clean end of file.
-      await stopGroup();
+      await stop();
       throw error;
     }
   }
@@ -131,18 +114,8 @@ export async function pipeIntoRestoreCommand(
     if (pipeError && !closedEarly) throw pipeError;
     return { exit: ended, bytes, stoppedReading: closedEarly };
   } catch (error) {
-    await stopGroup();
+    await stop();
     throw error;
-  } finally {
-    removeHandlers();
-  }
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // The group is gone already.
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { SnapshotRow } from '../../../catalog/catalog.js';
+import { commandTimeout } from '../../../config/duration.js';
 import { parseDate, type DateSpec } from '../../../dates/parse-date.js';
 import type { NoticeOutcome } from '../../../notify/notice.js';
 import type { CommandRestoreOutcome } from '../../../restore/command-restore.js';
@@ -155,7 +156,12 @@ async function restoreCommand(
           target: toCommand
             ? {
                 kind: 'command',
-                command: { name, restore: configured?.restore ?? '' },
+                command: {
+                  name,
+                  restore: configured?.restore ?? '',
+                  // The dump's own limit: a restore that hangs is stopped the same way.
+                  ...(configured ? { timeout: commandTimeout(configured, index) } : {}),
+                },
                 cwd: loaded.directory,
                 showOutput: Boolean(context.globals.verbose),
               }
