@@ -4,7 +4,8 @@
 // then `mailvault search ... --json` runs, as a user would run it, for the queries an
 // administrator types: by sender, by subject, by a word of the text (a rare one, a middling
 // one and a common one), everything deleted, a month, one folder of one account, one account's
-// deleted mail, a sender's deleted mail.
+// deleted mail, a sender's deleted mail, and the hard ones: criteria that each keep many items
+// but together few, far back in time.
 // Each is timed as a whole CLI run (what the user waits for), the median of BENCH_SEARCH_SAMPLES
 // runs, next to what any search costs before it searches (a search that finds nothing: starting
 // node, unlocking the key, listing the repository's snapshots to bring the catalog up to date,
@@ -96,6 +97,22 @@ function queries(fill: FillResult): SearchQuery[] {
       id: 'fromDeleted',
       label: '--from schmidt --deleted',
       spec: { from: 'schmidt', deleted: true },
+    },
+    // The hard ones: criteria that each keep many items but together few, far back in time.
+    {
+      id: 'commonOldFolder',
+      label: '--text deadline --folder Archive (old mail, every account)',
+      spec: { text: 'deadline', folder: 'Archive' },
+    },
+    {
+      id: 'deletedOldFolder',
+      label: '--deleted --folder Archive/2022 --text deadline',
+      spec: { deleted: true, folder: 'Archive/2022', text: 'deadline' },
+    },
+    {
+      id: 'deletedOldMonth',
+      label: '--deleted --after 2020-03-01 --before 2020-04-01 (little deleted)',
+      spec: { deleted: true, after: '2020-03-01', before: '2020-04-01' },
     },
   ];
 }

@@ -58,6 +58,8 @@ export interface CatalogSchema {
     cc_text: string;
     subject: string;
     message_id: string;
+    /** Open states: 0 when the item is in no folder any more (kept by triggers). */
+    open_states: Generated<number>;
   };
   message_texts: { id: Generated<number>; sha256: string };
   item_states: {

@@ -215,10 +215,91 @@ describe('searchItems', () => {
         ).map((row) => row.detail),
       );
       expect(plans).toContain('SEARCH j USING INDEX items_sha256 (sha256=?)');
-      expect(plans.filter((detail) => /items_account\b/.test(detail))).toEqual([]);
-      expect(plans).toContain('SCAN i USING INDEX items_date');
+      // The walk passes only the items out of every folder, along their own index.
+      expect(plans).toContain('SCAN i USING INDEX items_absent_date');
+      // And the moved-copy test looks at the message's copies, never at the whole account.
+      const movedCheck = statements.find((s) => s.sql.includes('j.sha256 = i.sha256'));
+      expect(movedCheck).toBeDefined();
+      const movedPlan = (
+        raw
+          .prepare(`EXPLAIN QUERY PLAN ${movedCheck?.sql ?? ''}`)
+          .all(...(movedCheck?.parameters ?? [])) as Array<{ detail: string }>
+      ).map((row) => row.detail);
+      expect(movedPlan.filter((detail) => /items_account\b/.test(detail))).toEqual([]);
     } finally {
       await logged.destroy();
     }
+  });
+
+  it('starts from a small folder when a common word would mean walking every item', async () => {
+    const alice = await account('alice');
+    // Three old messages in a small folder; three hundred newer ones with the same word.
+    const old = [];
+    for (let day = 0; day < 3; day++)
+      old.push(await message(alice, { folder: 'Old', day, body: 'deadline' }));
+    for (let day = 10; day < 310; day++)
+      await message(alice, { folder: 'INBOX', day, body: 'deadline' });
+    const raw = new Database(join(dir, 'catalog.sqlite'));
+    const statements: string[] = [];
+    const logged = new Kysely<CatalogSchema>({
+      dialect: new SqliteDialect({ database: raw }),
+      log: (event) => {
+        if (event.level === 'query') statements.push(event.query.sql);
+      },
+    });
+    try {
+      const hits = await searchItems(logged, { text: 'deadline', folder: 'Old', limit: 10 });
+      expect(hits.map((hit) => hit.key)).toEqual([...old].reverse());
+      // The page is taken from the folder's items (sorted), not from a walk along the dates.
+      const page = statements.find((text) => text.includes('ORDER BY +i.internal_date'));
+      expect(page).toContain('j.folder_id IN');
+    } finally {
+      await logged.destroy();
+    }
+  });
+
+  it("keeps each item's count of open states through every change to its states", async () => {
+    const alice = await account('alice');
+    const key = await message(alice, { folder: 'INBOX', day: 1, body: 'x' });
+    const openStates = async (): Promise<number> =>
+      (
+        await db
+          .selectFrom('items')
+          .select('open_states')
+          .where('key', '=', key)
+          .executeTakeFirstOrThrow()
+      ).open_states;
+    const item = await db
+      .selectFrom('items')
+      .select('id')
+      .where('key', '=', key)
+      .executeTakeFirstOrThrow();
+    expect(await openStates()).toBe(1);
+    await db
+      .updateTable('item_states')
+      .set({ until_time: T0 + 5 * DAY })
+      .where('item_id', '=', item.id)
+      .execute();
+    expect(await openStates()).toBe(0);
+    await db
+      .updateTable('item_states')
+      .set({ until_time: null })
+      .where('item_id', '=', item.id)
+      .execute();
+    expect(await openStates()).toBe(1);
+    // A flag change: the old state closes and a new one opens.
+    await db
+      .updateTable('item_states')
+      .set({ until_time: T0 + 6 * DAY })
+      .where('item_id', '=', item.id)
+      .execute();
+    await db
+      .insertInto('item_states')
+      .values({ item_id: item.id, from_time: T0 + 6 * DAY, until_time: null, flags: '', uid: 9 })
+      .execute();
+    expect(await openStates()).toBe(1);
+    await db.deleteFrom('item_states').where('item_id', '=', item.id).execute();
+    expect(await openStates()).toBe(0);
+    expect(await keys({ deleted: true }, 10)).toEqual([key]);
   });
 });

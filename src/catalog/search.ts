@@ -1,5 +1,6 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { CatalogSchema } from './schema.js';
+import { pageIds } from './search-page.js';
 
 /** What `mailvault search` asks for. Text criteria match words (and word beginnings). */
 export interface SearchCriteria {
@@ -56,93 +57,18 @@ export function ftsQuery(
 
 type Db = Kysely<CatalogSchema>;
 
-/** Texts matching a full-text query, counted up to `cap` (counting further would cost more). */
-async function countMatches(db: Db, match: string, cap: number): Promise<number> {
-  const row = await sql<{
-    n: number;
-  }>`SELECT count(*) AS n FROM (SELECT rowid FROM message_fts WHERE message_fts MATCH ${match} LIMIT ${cap})`.execute(
-    db,
-  );
-  return Number(row.rows[0]?.n ?? 0);
-}
-
-/** About how many items the catalog holds: from the ids, without counting a million rows. */
-async function itemCount(db: Db): Promise<number> {
-  // Two subqueries: SQLite reads min() and max() from the ends of the key only when alone.
-  const row = await sql<{
-    n: number | null;
-  }>`SELECT (SELECT max(id) FROM items) - (SELECT min(id) FROM items) + 1 AS n`.execute(db);
-  return Number(row.rows[0]?.n ?? 0);
-}
-
-/**
- * The condition for items whose text matches, or null when no text does. Few matching texts:
- * from the full-text index to their items, which are then sorted. Many (a common word): walk
- * the items newest first, testing each against the set of matching texts, until the page is
- * full (a word in a third of a million messages took seconds the first way, a tenth of a second
- * this way). The first way costs a lookup per match; the second, a look at each item it passes,
- * about page size × items / matches of them, and as many more again as the other criteria turn
- * away: --deleted keeps a few items in a hundred, so it counts here as keeping one in twenty. The
- * switch-over is where the two costs meet: for a million items and a page of 100, at ten
- * thousand matches (45,000 with --deleted), a few tenths of a second at most either way. SQLite
- * cannot make this choice itself: it cannot know how many texts a MATCH will find.
- */
-async function textCondition(
-  db: Db,
-  match: string,
-  criteria: SearchCriteria,
-): Promise<RawBuilder<boolean> | null> {
-  const kept = criteria.deleted ? 1 / 20 : 1;
-  const items = Math.max(1, await itemCount(db));
-  const threshold = Math.ceil(Math.sqrt((criteria.limit * items) / kept));
-  const matches = await countMatches(db, match, threshold + 1);
-  if (matches === 0) return null;
-  const texts = sql`(SELECT rowid FROM message_fts WHERE message_fts MATCH ${match})`;
-  if (matches <= threshold)
-    return sql<boolean>`i.sha256 IN (SELECT t.sha256 FROM message_texts t WHERE t.id IN ${texts})`;
-  // Each item's text id, tested against the matching ids (read once, kept as a set).
-  return sql<boolean>`(SELECT t.id FROM message_texts t WHERE t.sha256 = i.sha256) IN ${texts}`;
-}
-
 export async function searchItems(db: Db, criteria: SearchCriteria): Promise<SearchHit[]> {
   const match = ftsQuery(criteria);
   const textCriteria = [criteria.from, criteria.to, criteria.subject, criteria.text].some(
     (value) => value !== undefined,
   );
   if (textCriteria && match === null) return [];
-  const text = match === null ? undefined : await textCondition(db, match, criteria);
-  if (text === null) return [];
-  // An item is on the server while it has an open state and its account still exists.
-  const open = sql<number>`(EXISTS (SELECT 1 FROM item_states o WHERE o.item_id = i.id AND o.until_time IS NULL)
-      AND (SELECT g.gone_since FROM accounts g WHERE g.id = i.account_id) IS NULL)`;
-  // The same bytes still present elsewhere in the account: the message was moved, not deleted.
-  // Looked up by the message's SHA-256 (a handful of items), not by the account (all of its
-  // items for every candidate): the unary + keeps SQLite from picking the account's index.
-  const elsewhere = sql<number>`EXISTS (SELECT 1 FROM items j JOIN item_states oj ON oj.item_id = j.id
-      WHERE j.sha256 = i.sha256 AND +j.account_id = i.account_id AND j.id <> i.id AND oj.until_time IS NULL)`;
-  // First the page: the ids of the matching items, newest first, with only what the criteria
-  // need. Then the columns shown, and what each costs to work out, for those items alone.
-  let page = db.selectFrom('items as i').select('i.id');
-  if (text) page = page.where(text);
-  if (criteria.accountIds)
-    page = page.where(
-      'i.account_id',
-      'in',
-      criteria.accountIds.length > 0 ? criteria.accountIds : [-1],
-    );
-  if (criteria.folder !== undefined) {
-    const folder = criteria.folder;
-    page = page.where('i.folder_id', 'in', (eb) =>
-      eb.selectFrom('folders').select('id').where('path', '=', folder),
-    );
-  }
-  if (criteria.after) page = page.where('i.internal_date', '>=', criteria.after.toISOString());
-  if (criteria.before) page = page.where('i.internal_date', '<', criteria.before.toISOString());
-  if (criteria.deleted) page = page.where(sql<boolean>`NOT ${open} AND NOT ${elsewhere}`);
-  const ids = page.orderBy('i.internal_date', 'desc').orderBy('i.key').limit(criteria.limit);
+  const ids = await pageIds(db, criteria, match);
+  if (ids.length === 0) return [];
+  // On the server: in a folder now, in an account still on its server.
+  const open = sql<number>`(i.open_states > 0 AND (SELECT g.gone_since FROM accounts g WHERE g.id = i.account_id) IS NULL)`;
   const rows = await db
-    .selectFrom(ids.as('p'))
-    .innerJoin('items as i', 'i.id', 'p.id')
+    .selectFrom('items as i')
     .innerJoin('accounts as a', 'a.id', 'i.account_id')
     .innerJoin('folders as f', 'f.id', 'i.folder_id')
     .select([
@@ -165,6 +91,8 @@ export async function searchItems(db: Db, criteria: SearchCriteria): Promise<Sea
         'gone_at',
       ),
     ])
+    // As one JSON parameter: a page may be larger than SQLite's limit on parameters.
+    .where(sql<boolean>`i.id IN (SELECT value FROM json_each(${JSON.stringify(ids)}))`)
     .orderBy('i.internal_date', 'desc')
     .orderBy('i.key')
     .execute();
