@@ -60,9 +60,16 @@ export interface RunReport {
   totals: {
     accounts: number;
     failedAccounts: number;
+    fileSets: number;
+    failedFileSets: number;
+    commands: number;
+    failedCommands: number;
+    /** File sets and commands that failed. */
     failedSets: number;
+    /** Items and new items of the accounts (each set's are in its report). */
     items: number;
     newItems: number;
+    /** Of accounts, file sets and commands alike, as bytesAdded. */
     bytesRead: number;
     bytesAdded: number;
     packs: number;
@@ -177,6 +184,7 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
       snapshot: null,
       error: null,
       items: 0,
+      newItems: 0,
       bytesRead: 0,
       bytesAdded: 0,
     };
@@ -185,6 +193,7 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
       Object.assign(report, {
         ok: true,
         items: result.summary.items ?? 0,
+        newItems: result.summary.newItems ?? 0,
         bytesRead: result.summary.bytesRead ?? 0,
       });
       failures.push(...result.failures);
@@ -257,6 +266,8 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
   }
 
   const ok = reports.filter((report) => report.ok);
+  const ofKind = (kind: SetJob['kind']) => setReports.filter((report) => report.kind === kind);
+  const failed = (sets: SetReport[]) => sets.filter((report) => !report.ok).length;
   return {
     run,
     started,
@@ -268,10 +279,14 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
     totals: {
       accounts: reports.length,
       failedAccounts: reports.length - ok.length,
-      failedSets: setReports.filter((report) => !report.ok).length,
+      fileSets: ofKind('files').length,
+      failedFileSets: failed(ofKind('files')),
+      commands: ofKind('command').length,
+      failedCommands: failed(ofKind('command')),
+      failedSets: failed(setReports),
       items: ok.reduce((sum, r) => sum + r.items, 0),
       newItems: ok.reduce((sum, r) => sum + r.newItems, 0),
-      bytesRead: reports.reduce((sum, r) => sum + r.bytesRead, 0),
+      bytesRead: [...reports, ...setReports].reduce((sum, r) => sum + r.bytesRead, 0),
       bytesAdded: writer.stats.bytesAdded,
       packs: writer.stats.packsWritten,
       davRequests,

@@ -45,6 +45,8 @@ export interface SetReport {
   snapshot: string | null;
   error: string | null;
   items: number;
+  /** Files read anew, or 1 for a command output that brought new chunks. */
+  newItems: number;
   bytesRead: number;
   bytesAdded: number;
 }

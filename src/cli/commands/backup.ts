@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { RunReport } from '../../backup/backup-run.js';
 import type { AccountJob } from '../../backup/account-backup.js';
-import type { SetJob } from '../../backup/set-job.js';
+import type { SetJob, SetReport } from '../../backup/set-job.js';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { Config } from '../../config/schema.js';
 import { ImapError } from '../../imap/imap-error.js';
@@ -106,7 +106,7 @@ export function registerBackup(program: Command, run: CommandRunner): void {
             await catalog.markPresent(server.name, present, report.started.getTime());
           }
         }
-        const code = exitCodeFor(report);
+        const code = exitCodeFor(report, context.output);
         printReport(context.output, report, counters);
         return code;
       }),
@@ -137,17 +137,40 @@ async function setJobs(
   return jobs;
 }
 
-function exitCodeFor(report: RunReport): ExitCode {
-  const failed = [
-    ...report.accounts.filter((account) => !account.ok),
-    ...report.sets.filter((set) => !set.ok),
+/** What the run was asked to back up and could not: accounts, file sets and commands. */
+function failedParts(report: RunReport): Array<{ label: string; error: string }> {
+  return [
+    ...report.accounts
+      .filter((account) => !account.ok)
+      .map((account) => ({
+        label: `${account.source}/${account.account}`,
+        error: account.error ?? 'failed',
+      })),
+    ...report.sets
+      .filter((set) => !set.ok)
+      .map((set) => ({ label: setLabel(set), error: set.error ?? 'failed' })),
   ];
+}
+
+function setLabel(set: SetReport): string {
+  return `${set.kind === 'files' ? 'file set' : 'command'} ${set.name}`;
+}
+
+/**
+ * As for accounts, so for file sets and commands: when everything asked for failed, the backup
+ * failed (exit 1, with the first reason and the names of the others); when some of it failed, or
+ * some items could not be read, it finished with failures (exit 3), each listed.
+ */
+function exitCodeFor(report: RunReport, output: Output): ExitCode {
+  const failed = failedParts(report);
   const total = report.accounts.length + report.sets.length;
   if (total > 0 && failed.length === total) {
-    const first = failed[0]?.error ?? 'failed';
-    throw new Error(
-      failed.length > 1 ? `${first} (and ${failed.length - 1} other(s) failed)` : first,
-    );
+    const [first, ...others] = failed;
+    // The error line gives one reason; the others are worth as much to whoever reads it.
+    if (others.length > 0) printFailures(output, report);
+    const also =
+      others.length > 0 ? ` (also failed: ${others.map((part) => part.label).join(', ')})` : '';
+    throw new Error(`${first?.error ?? 'failed'}${also}`);
   }
   return failed.length > 0 || report.failures.length > 0 ? ExitCode.Partial : ExitCode.Ok;
 }
@@ -168,29 +191,68 @@ function printReport(output: Output, report: RunReport, counters: ImapCounters):
     failures: report.failures,
     warnings: report.warnings,
   });
+  printFailures(output, report);
+  for (const set of report.sets.filter((set) => set.ok)) {
+    output.line(
+      `backed up ${setLabel(set)}: ${formatCount(set.items)} items, ${formatBytes(set.bytesRead)} read, ${formatBytes(set.bytesAdded)} added`,
+    );
+  }
+  output.line(summaryLine(report));
+}
+
+function printFailures(output: Output, report: RunReport): void {
   for (const warning of report.warnings)
     output.line(
       `WARNING ${warning.source}/${warning.account} ${warning.folder ?? ''} ${warning.item ?? ''}: ${warning.reason}`,
     );
-  for (const account of report.accounts) {
-    if (!account.ok) output.line(`FAILED  ${account.source}/${account.account}: ${account.error}`);
-  }
-  for (const set of report.sets) {
-    if (!set.ok) output.line(`FAILED  ${set.kind} ${set.name}: ${set.error}`);
-  }
+  for (const part of failedParts(report)) output.line(`FAILED  ${part.label}: ${part.error}`);
   for (const failure of report.failures) {
     output.line(
       `FAILED  ${failure.source}/${failure.account} ${failure.folder ?? ''} ${failure.uid !== undefined ? `UID ${failure.uid}` : (failure.item ?? '')}: ${failure.reason}`,
     );
   }
-  for (const set of report.sets.filter((set) => set.ok)) {
-    output.line(
-      `backed up ${set.kind} ${set.name}: ${formatCount(set.items)} items, ${formatBytes(set.bytesRead)} read, ${formatBytes(set.bytesAdded)} added`,
+}
+
+/** "3/3 accounts", "1/2 commands": what succeeded of what was asked, named by kind. */
+function fraction(ok: number, total: number, singular: string, plural: string): string {
+  return `${formatCount(ok)}/${formatCount(total)} ${total === 1 ? singular : plural}`;
+}
+
+/**
+ * The run in one line, naming only what it was asked to back up: "backed up 2/2 accounts
+ * (1,200 items, 12 new), 1/1 file set (35 items, 2 new), 0/1 command: 4 MB read, 1 MB added in
+ * 3.1 s; 3 items could not be read". A run of sets alone says nothing of accounts.
+ */
+function summaryLine(report: RunReport): string {
+  const { totals } = report;
+  const elapsed = report.finished.getTime() - report.started.getTime();
+  const parts: string[] = [];
+  if (totals.accounts > 0)
+    parts.push(
+      `${fraction(totals.accounts - totals.failedAccounts, totals.accounts, 'account', 'accounts')} ` +
+        `(${formatCount(totals.items)} items, ${formatCount(totals.newItems)} new)`,
     );
-  }
-  output.line(
-    `backed up ${totals.accounts - totals.failedAccounts}/${totals.accounts} accounts: ${formatCount(totals.items)} items, ` +
-      `${formatCount(totals.newItems)} new, ${formatBytes(totals.bytesRead)} read, ${formatBytes(totals.bytesAdded)} added ` +
-      `in ${formatDuration(seconds * 1000)}`,
+  const fileSets = report.sets.filter((set) => set.kind === 'files' && set.ok);
+  if (totals.fileSets > 0)
+    parts.push(
+      `${fraction(fileSets.length, totals.fileSets, 'file set', 'file sets')} ` +
+        `(${formatCount(sum(fileSets, 'items'))} items, ${formatCount(sum(fileSets, 'newItems'))} new)`,
+    );
+  if (totals.commands > 0)
+    parts.push(
+      fraction(totals.commands - totals.failedCommands, totals.commands, 'command', 'commands'),
+    );
+  const what = parts.length > 0 ? parts.join(', ') : 'nothing (no accounts, file sets or commands)';
+  const unread =
+    report.failures.length > 0
+      ? `; ${formatCount(report.failures.length)} item${report.failures.length === 1 ? '' : 's'} could not be read`
+      : '';
+  return (
+    `backed up ${what}: ${formatBytes(totals.bytesRead)} read, ${formatBytes(totals.bytesAdded)} added ` +
+    `in ${formatDuration(elapsed)}${unread}`
   );
+}
+
+function sum(sets: SetReport[], key: 'items' | 'newItems'): number {
+  return sets.reduce((total, set) => total + set[key], 0);
 }
