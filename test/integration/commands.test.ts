@@ -2,8 +2,8 @@
 // rows dumped by `pg_dump -Fc` as a configured command, changed, dumped again, and the first dump
 // restored by `pg_restore` into an empty database whose rows must equal what the source held
 // then. Also: --output (a file, standard output), a command that fails (exit code, error output,
-// the previous dump still restorable), one that prints nothing, and a large output with flat
-// memory.
+// the previous dump still restorable), a pg_dump waiting for a lock past its timeout, one that
+// prints nothing, and a large output with flat memory.
 import { spawn } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -376,6 +376,7 @@ describe.skipIf(!havePostgres)('command outputs: PostgreSQL dumps through the CL
     expect(run.text()).toContain(
       'FAILED  command db: command db exited with code 3: pg_dump: error: connection to server failed: FATAL: too many clients',
     );
+    expect(run.text()).toMatch(/^backed up 1\/2 commands: .* read, .* added in /m);
     const alone = await cli(['backup', 'db'], { config: failing });
     expect(alone.code).toBe(1);
     expect(alone.stderr).toContain('command db exited with code 3');
@@ -390,6 +391,35 @@ describe.skipIf(!havePostgres)('command outputs: PostgreSQL dumps through the CL
     expect(restore.code, shown(restore)).toBe(0);
     expect(restore.json<RestoreJson>().snapshot).toBe(second.id);
     await expectSameRows('afterfailure', atSecond);
+  });
+
+  it('stops a pg_dump that waits for a lock at the timeout, and keeps the previous dump restorable', async () => {
+    // In the command's own process group: a session that holds the table for a few seconds, and
+    // pg_dump waiting behind it. The timeout stops both; the server then drops the lock.
+    const holdLock = `${pg.bin('psql')} -d shop -c "BEGIN; LOCK TABLE customers IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(5);"`;
+    const locked = await writeConfig(join(dir, 'locked.yml'), [
+      `{ name: db, backup: ${quote(`${holdLock} > /dev/null & sleep 0.5; ${pgDump()}`)}, restore: ${quote(pgRestore())}, timeout: 2s }`,
+      `{ name: other, backup: "echo fine" }`,
+    ]);
+    const run = await cli(['--json', 'backup'], { config: locked });
+    expect(run.code, shown(run)).toBe(3);
+    const sets = run.json<BackupJson>().sets;
+    expect(sets.find((set) => set.name === 'other')).toMatchObject({ ok: true });
+    const db = sets.find((set) => set.name === 'db');
+    expect(db).toMatchObject({ ok: false, snapshot: null });
+    // pg_dump says why it stopped: "pg_dump: terminated by user".
+    expect(db?.error).toMatch(
+      /^command db timed out after 2s \(commands\[0\]\.timeout\) and was stopped: pg_dump: /,
+    );
+    expect((await dbSnapshots()).map((row) => row.id)).toEqual([first.id, second.id]);
+    await pg.createDatabase('aftertimeout');
+    const restore = await cli(['--json', 'restore', 'command', 'db'], {
+      config: locked,
+      env: { RESTORE_INTO: 'aftertimeout' },
+    });
+    expect(restore.code, shown(restore)).toBe(0);
+    expect(restore.json<RestoreJson>().snapshot).toBe(second.id);
+    await expectSameRows('aftertimeout', atSecond);
   });
 
   it('reports a failing restore command with its exit code and error output', async () => {
