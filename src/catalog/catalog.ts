@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { Repository } from '../repository/repository.js';
+import type { Storage } from '../storage/storage.js';
 import { ingestSnapshot, replayAccount, type IngestHints } from './ingest.js';
 import { CatalogError } from './catalog-error.js';
 import { CollectionQueries } from './collection-queries.js';
@@ -85,13 +86,31 @@ export class Catalog {
    * Brings the catalog in line with the repository: records snapshots it has not seen (oldest
    * first) and replays the history of accounts whose snapshots were removed. Returns the number
    * of snapshots added.
+   *
+   * The repository may still be opening (its key being derived): the snapshot files are listed
+   * from `storage`, and the repository is awaited only when there is something to read, so a
+   * catalog already up to date costs no wait for the key.
    */
-  async sync(repository: Repository): Promise<SyncResult> {
+  async sync(
+    repository: Repository | { storage: Storage; opened: Promise<Repository> },
+  ): Promise<SyncResult> {
+    const opened = 'opened' in repository ? repository.opened : Promise.resolve(repository);
     const inRepository = new Set<string>();
     for await (const name of repository.storage.names('snapshots')) inRepository.add(name);
     const known = await this.db.selectFrom('snapshots').select(['id', 'account_id']).execute();
     const knownIds = new Set(known.map((row) => row.id));
     const vanished = known.filter((row) => !inRepository.has(row.id));
+    if (vanished.length === 0 && known.length === inRepository.size)
+      return { added: 0, damaged: [] };
+    return this.catchUp(await opened, inRepository, knownIds, vanished);
+  }
+
+  private async catchUp(
+    repository: Repository,
+    inRepository: Set<string>,
+    knownIds: Set<string>,
+    vanished: Array<{ id: string; account_id: number }>,
+  ): Promise<SyncResult> {
     if (vanished.length > 0) {
       await this.db.transaction().execute(async (trx) => {
         for (const row of vanished)

@@ -43,8 +43,11 @@ export async function runCommand(globals: GlobalOptions, action: CommandAction):
   const context = new CliContext(globals);
   try {
     const code = await action(context);
+    await context.output.settled();
     return typeof code === 'number' ? (code as ExitCode) : ExitCode.Ok;
   } catch (error) {
+    // What the command said before it failed, unless the repository key itself was refused.
+    await context.output.settled().catch(() => undefined);
     const code = exitCodeOf(error);
     process.stderr.write(
       `mailvault: ${code === ExitCode.Usage ? '' : 'error: '}${describeError(error)}\n`,
