@@ -444,4 +444,45 @@ describe('file sets: backup, restore and support bundle', () => {
     expect((await readdir(dir)).filter((name) => name.includes('partial'))).toEqual([]);
     await rm(output);
   });
+
+  it('backs up what it can when one set fails: exit 3, the failure listed, a summary of file sets alone', async () => {
+    const text = await cli('backup');
+    expect(text.code, text.stderr).toBe(3);
+    expect(text.stdout).toMatch(
+      /^FAILED  file set nothing-there: .*no\/such\/dir: include path does not exist/m,
+    );
+    expect(text.stdout).toMatch(/^backed up file set server-conf: /m);
+    expect(text.stdout).toMatch(
+      /^backed up 1\/2 file sets \([\d,]+ items, 0 new\): .* read, .* added in /m,
+    );
+    expect(text.stdout).not.toContain('accounts');
+
+    const json = await cli('--json', 'backup');
+    expect(json.code, json.stderr).toBe(3);
+    const report = json.json<BackupJson & { totals: Record<string, number> }>();
+    expect(report.sets.map((set) => [set.name, set.ok])).toEqual([
+      ['server-conf', true],
+      ['nothing-there', false],
+    ]);
+    expect(report.totals).toMatchObject({ accounts: 0, fileSets: 2, failedFileSets: 1 });
+  });
+
+  it('refuses a relative include path or a broken exclude at load, naming the key (exit 2)', async () => {
+    const text = readFileSync(config, 'utf8');
+    const relative = join(dir, 'relative.yml');
+    await writeFile(relative, text.replace(JSON.stringify(app), '"etc/app"'));
+    const refused = await runCli(relative, ['backup']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toBe(
+      `mailvault: ${relative}: files[0].include[0]: "etc/app" is relative: include paths must be absolute, such as /etc/dovecot`,
+    );
+
+    const broken = join(dir, 'broken.yml');
+    await writeFile(broken, text.replace('"*.swp"', '"re:*.swp"'));
+    const bad = await runCli(broken, ['backup']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe(
+      `mailvault: ${broken}: files[0].exclude[0]: "re:*.swp" is not a valid regular expression (Nothing to repeat)`,
+    );
+  });
 });
