@@ -449,7 +449,7 @@ describe('file sets: backup, restore and support bundle', () => {
     const text = await cli('backup');
     expect(text.code, text.stderr).toBe(3);
     expect(text.stdout).toMatch(
-      /^FAILED  file set nothing-there: .*no\/such\/dir: include path does not exist/m,
+      /^FAILED {2}file set nothing-there: .*no\/such\/dir: include path does not exist/m,
     );
     expect(text.stdout).toMatch(/^backed up file set server-conf: /m);
     expect(text.stdout).toMatch(

@@ -32,7 +32,10 @@ function compileRegex(pattern: string): ExcludeTest {
   const source = pattern.slice(REGEX_PREFIX.length);
   // An empty expression matches every path: the whole set would silently be left out.
   if (source === '')
-    throw new ExcludePatternError(pattern, 'an empty regular expression, which would exclude everything');
+    throw new ExcludePatternError(
+      pattern,
+      'an empty regular expression, which would exclude everything',
+    );
   let regex: RegExp;
   try {
     regex = new RegExp(source);
