@@ -171,6 +171,9 @@ export interface ShellProcess {
 /** How long a stopped command has to clean up after SIGTERM before it gets SIGKILL. */
 export const STOP_GRACE_MS = 5_000;
 
+/** Node fires a longer timer at once; the configuration allows no more than this anyway. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+
 /** Signals that end mailvault: the command is stopped with it, not left behind. */
 const ENDING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
@@ -222,7 +225,7 @@ export function startShell(line: string, options: ShellOptions): ShellProcess {
       ? setTimeout(() => {
           timedOut = timeout;
           void stop();
-        }, timeout.ms)
+        }, Math.min(timeout.ms, LONGEST_TIMER_MS))
       : null;
   const stopWithMailvault = forwardEndingSignals(child);
   const finish = (): void => {
