@@ -222,10 +222,13 @@ export function startShell(line: string, options: ShellOptions): ShellProcess {
   const timeout = options.timeout;
   const timer =
     timeout && timeout.ms > 0
-      ? setTimeout(() => {
-          timedOut = timeout;
-          void stop();
-        }, Math.min(timeout.ms, LONGEST_TIMER_MS))
+      ? setTimeout(
+          () => {
+            timedOut = timeout;
+            void stop();
+          },
+          Math.min(timeout.ms, LONGEST_TIMER_MS),
+        )
       : null;
   const stopWithMailvault = forwardEndingSignals(child);
   const finish = (): void => {
