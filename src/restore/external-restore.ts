@@ -4,6 +4,7 @@ import type { Repository } from '../repository/repository.js';
 import { restoreAccount, type AccountRestoreOutcome } from './account-restore.js';
 import type { RestoreTarget } from './restore-target.js';
 import { TargetFolders } from './target-folders.js';
+import { openJustProvisioned } from './login-patience.js';
 
 /** One account of another installation's repository, as it was at the chosen date. */
 export interface ExternalAccount {
@@ -97,7 +98,7 @@ export async function restoreExternal(options: ExternalRestoreOptions): Promise<
   });
 
   await forEach('folders', async (account) => {
-    const target = await openWithPatience(options.openTarget, account.name);
+    const target = await openJustProvisioned(() => options.openTarget(account.name));
     try {
       const folders = await TargetFolders.of(target);
       let created = 0;
@@ -116,7 +117,7 @@ export async function restoreExternal(options: ExternalRestoreOptions): Promise<
   });
 
   await forEach('items', async (account) => {
-    const target = await openWithPatience(options.openTarget, account.name);
+    const target = await openJustProvisioned(() => options.openTarget(account.name));
     try {
       const outcome = await restoreAccount({
         repository: options.repository,
@@ -150,20 +151,5 @@ async function openIfExists(
   } catch (error) {
     if ((error as { kind?: string }).kind === 'auth') return null;
     throw error;
-  }
-}
-
-/** A freshly provisioned account can take a moment to be known to the server's login. */
-async function openWithPatience(
-  open: (account: string) => Promise<RestoreTarget>,
-  account: string,
-): Promise<RestoreTarget> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await open(account);
-    } catch (error) {
-      if ((error as { kind?: string }).kind !== 'auth' || attempt >= 5) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
   }
 }

@@ -11,6 +11,7 @@ import { formatTime } from '../../output/format.js';
 import { restoreOutcome } from '../../restore-outcome.js';
 import type { RestoreReport } from '../../../restore/restore-report.js';
 import { buildReport, exitCodeOf, printRestoreReport } from './restore-output.js';
+import { openJustProvisioned } from '../../../restore/login-patience.js';
 import { findServer, openTarget } from './restore-target.js';
 import type { AccountRestoreOutcome } from '../../../restore/account-restore.js';
 import {
@@ -105,7 +106,10 @@ export function registerRestoreAccount(restore: Command, run: CommandRunner): vo
           try {
             if (parts.has('mail')) {
               const counters: ImapCounters = { commands: 0 };
-              const { target } = await openTarget(context, targetServer, targetAccount, counters);
+              const open = () => openTarget(context, targetServer, targetAccount, counters);
+              const { target } = options.createAccount
+                ? await openJustProvisioned(open)
+                : await open();
               try {
                 mergeOutcome(
                   outcome,
