@@ -6,6 +6,11 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { Repository } from '../repository/repository.js';
 import { openStorage } from '../storage/open-storage.js';
 import type { Storage } from '../storage/storage.js';
+import {
+  noStorageRequests,
+  type StorageRequestCounts,
+} from '../storage/wrappers/counting-storage.js';
+import type { CountedStorage } from '../storage/wrappers/wrap-storage.js';
 import { UsageError } from './exit-codes.js';
 import { createLogger } from './logger.js';
 import { Output } from './output/output.js';
@@ -32,6 +37,7 @@ export interface AccountRef {
 export class CliContext {
   readonly output: Output;
   private loadedConfig?: LoadedConfig;
+  private openedStorage?: CountedStorage;
   private openedRepository?: Repository;
   private openedCatalog?: Catalog;
   private logger?: Logger;
@@ -63,9 +69,21 @@ export class CliContext {
     return this.loadedConfig;
   }
 
+  /** The repository's storage, opened once: every request of the run goes through it and is counted. */
   async storage(): Promise<Storage> {
     const loaded = await this.config();
-    return openStorage(loaded.config.repository.url, loaded.directory);
+    this.openedStorage ??= openStorage(loaded.config.repository.url, loaded.directory, {
+      logger: this.log,
+    });
+    return this.openedStorage;
+  }
+
+  /**
+   * The requests made to the repository's storage so far, retries included, and the bytes
+   * moved (all zero if the command never opened it): `backup --json` reports them.
+   */
+  storageRequests(): StorageRequestCounts {
+    return this.openedStorage?.requestCounts() ?? noStorageRequests();
   }
 
   async passphrase(options: { confirm?: boolean } = {}): Promise<string> {
@@ -163,7 +181,9 @@ export class CliContext {
 
   async close(): Promise<void> {
     await this.openedCatalog?.close();
-    await this.openedRepository?.storage.close();
+    const repositoryStorage = this.openedRepository?.storage;
+    await this.openedStorage?.close();
+    if (repositoryStorage !== this.openedStorage) await repositoryStorage?.close();
     this.logger?.flush();
   }
 }

@@ -3,12 +3,30 @@ import { LocalStorage } from './local/local-storage.js';
 import { openS3Storage, type S3Options } from './s3/open-s3.js';
 import { openSftpStorage, type SftpOptions } from './sftp/open-sftp.js';
 import { StorageError, type Storage } from './storage.js';
+import type { ConcurrencyLimits } from './wrappers/limiting-storage.js';
+import type { RetryPolicy } from './wrappers/retrying-storage.js';
+import type { StorageLogger } from './wrappers/storage-logger.js';
+import { wrapStorage, type CountedStorage } from './wrappers/wrap-storage.js';
 
-/** What a remote backend needs beyond its URL, from the configuration. */
+/** What a backend needs beyond its URL, from the configuration, and how to wrap it. */
 export interface StorageOptions {
   sftp?: SftpOptions;
   s3?: S3Options;
+  /** How remote requests are retried (local ones never are). */
+  retries?: Partial<RetryPolicy>;
+  /** Requests in flight at once: one number for reads and writes alike, or each its own. */
+  concurrency?: number | Partial<ConcurrencyLimits>;
+  /** Gets a debug line per remote request and a warning per retry. */
+  logger?: StorageLogger;
 }
+
+/**
+ * A server takes a few requests at once well (restic's default is five connections); packs are
+ * large, so fewer writes than reads. A local disk takes more, and the limit there only keeps a
+ * run from opening files without end.
+ */
+const REMOTE_CONCURRENCY: ConcurrencyLimits = { reads: 8, writes: 4 };
+const LOCAL_CONCURRENCY: ConcurrencyLimits = { reads: 32, writes: 8 };
 
 /** Removes a password from a URL before it is printed or logged. */
 export function redactUrl(url: string): string {
@@ -17,13 +35,47 @@ export function redactUrl(url: string): string {
 
 /**
  * Picks the backend for a repository URL: a path (relative to `base`), `file://`, `sftp://` or
- * `s3://`. Other schemes are refused by name, so a typo does not become a local folder.
+ * `s3://`. Other schemes are refused by name, so a typo does not become a local folder. Every
+ * backend comes limited and counted; remote ones are also retried and logged. A local disk's
+ * errors (full, denied, failing) do not pass by waiting, and its requests are too many and too
+ * quick to be worth a log line each.
  */
-export function openStorage(url: string, base: string, options: StorageOptions = {}): Storage {
+export function openStorage(
+  url: string,
+  base: string,
+  options: StorageOptions = {},
+): CountedStorage {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
-  if (scheme === undefined) return new LocalStorage(isAbsolute(url) ? url : resolve(base, url));
-  if (scheme === 'file') return new LocalStorage(decodeURIComponent(new URL(url).pathname));
+  if (scheme === undefined || scheme === 'file') {
+    const path =
+      scheme === 'file'
+        ? decodeURIComponent(new URL(url).pathname)
+        : isAbsolute(url)
+          ? url
+          : resolve(base, url);
+    return wrapStorage(new LocalStorage(path), {
+      concurrency: limits(options.concurrency, LOCAL_CONCURRENCY),
+      retries: false,
+    });
+  }
+  return wrapStorage(openRemote(scheme, url, base, options), {
+    concurrency: limits(options.concurrency, REMOTE_CONCURRENCY),
+    retries: options.retries ?? {},
+    logger: options.logger,
+    location: redactUrl(url),
+  });
+}
+
+function openRemote(scheme: string, url: string, base: string, options: StorageOptions): Storage {
   if (scheme === 'sftp') return openSftpStorage(new URL(url), options.sftp ?? {}, base);
   if (scheme === 's3') return openS3Storage(new URL(url), options.s3 ?? {}, base);
   throw new StorageError(`${redactUrl(url)}: unknown repository URL scheme ${scheme}`, 'io');
+}
+
+function limits(
+  given: number | Partial<ConcurrencyLimits> | undefined,
+  defaults: ConcurrencyLimits,
+): ConcurrencyLimits {
+  if (typeof given === 'number') return { reads: given, writes: given };
+  return { reads: given?.reads ?? defaults.reads, writes: given?.writes ?? defaults.writes };
 }
