@@ -92,9 +92,9 @@ export class Catalog {
    * catalog already up to date costs no wait for the key.
    */
   async sync(
-    repository: Repository | { storage: Storage; opened: Promise<Repository> },
+    repository: Repository | { storage: Storage; open: () => Promise<Repository> },
   ): Promise<SyncResult> {
-    const opened = 'opened' in repository ? repository.opened : Promise.resolve(repository);
+    const open = 'open' in repository ? repository.open : () => Promise.resolve(repository);
     const inRepository = new Set<string>();
     for await (const name of repository.storage.names('snapshots')) inRepository.add(name);
     const known = await this.db.selectFrom('snapshots').select(['id', 'account_id']).execute();
@@ -102,7 +102,7 @@ export class Catalog {
     const vanished = known.filter((row) => !inRepository.has(row.id));
     if (vanished.length === 0 && known.length === inRepository.size)
       return { added: 0, damaged: [] };
-    return this.catchUp(await opened, inRepository, knownIds, vanished);
+    return this.catchUp(await open(), inRepository, knownIds, vanished);
   }
 
   private async catchUp(

@@ -39,6 +39,8 @@ export class CliContext {
   private loadedConfig?: LoadedConfig;
   private openedStorage?: CountedStorage;
   private openedRepository?: Repository;
+  private unlocking?: Promise<Repository>;
+  private loading?: Promise<Repository>;
   private openedCatalog?: Catalog;
   private logger?: Logger;
   private passphraseSource = '';
@@ -115,34 +117,51 @@ export class CliContext {
     this.openedRepository = repository;
   }
 
+  /** The repository with its key unlocked, its index not read yet: opened once. */
+  private unlockedRepository(): Promise<Repository> {
+    this.unlocking ??= this.storage().then((storage) => this.openRepository(storage));
+    return this.unlocking;
+  }
+
   /** Opens the repository and loads its index. */
   async repository(): Promise<Repository> {
-    if (!this.openedRepository) {
-      const storage = await this.storage();
-      const repository = await this.openRepository(storage);
+    if (this.openedRepository) return this.openedRepository;
+    this.loading ??= this.unlockedRepository().then(async (repository) => {
       const { damaged } = await repository.loadIndex();
       for (const file of damaged)
         this.output.warn(
           `index ${file.name} is unreadable and was passed over (${file.error}); run mailvault check`,
         );
       this.openedRepository = repository;
-    }
-    return this.openedRepository;
+      return repository;
+    });
+    return this.loading;
   }
 
-  /** Opens the catalog and brings it in line with the repository. */
+  /**
+   * Opens the catalog and brings it in line with the repository. The repository key is derived
+   * meanwhile (scrypt, on another thread): the catalog needs it only to read snapshots it has not
+   * recorded yet, so a command that reads the catalog alone goes on at once, and what it prints
+   * is held back until the key is unlocked (and dropped if the passphrase is wrong).
+   */
   async catalog(options: { sync?: boolean } = {}): Promise<Catalog> {
     if (!this.openedCatalog) {
       const loaded = await this.config();
-      const repository = await this.repository();
+      const storage = await this.storage();
+      const { Repository } = await import('../repository/repository.js');
+      const { id } = await Repository.readConfig(storage);
+      const unlocked = this.unlockedRepository();
+      unlocked.catch(() => undefined); // awaited below or through the output
       const url = /^postgres/.test(loaded.config.catalog.url)
         ? loaded.config.catalog.url
         : configPath(loaded, loaded.config.catalog.url);
       const { Catalog } = await import('../catalog/catalog.js');
       const catalog = await Catalog.open(url);
       this.openedCatalog = catalog;
-      await catalog.bind(repository.config.id, url);
-      if (options.sync !== false) this.warnDamaged((await catalog.sync(repository)).damaged);
+      await catalog.bind(id, url);
+      if (options.sync !== false)
+        this.warnDamaged((await catalog.sync({ storage, open: () => this.repository() })).damaged);
+      this.output.hold(unlocked);
     }
     return this.openedCatalog;
   }
