@@ -1,4 +1,7 @@
-import { StorageError, type Storage } from '../storage.js';
+import type { Storage } from '../storage.js';
+import { createS3Client } from './s3-client.js';
+import { S3Storage } from './s3-storage.js';
+import { parseS3Url } from './s3-url.js';
 
 /** How to reach an S3 repository beyond what its URL says (files are relative to the config). */
 export interface S3Options {
@@ -9,7 +12,12 @@ export interface S3Options {
   profile?: string;
 }
 
-/** An S3 repository: `s3://bucket/prefix?endpoint=...&region=...&pathStyle=true`. */
-export function openS3Storage(url: URL, _options: S3Options, _base: string): Storage {
-  throw new StorageError(`s3://${url.host}: S3 repositories are not supported yet`, 'io');
+/**
+ * An S3 repository: `s3://bucket/prefix?endpoint=...&region=...&pathStyle=true`. Nothing is
+ * sent yet: a bad URL or half-given key files fail here, the server is first asked at the first
+ * operation.
+ */
+export function openS3Storage(url: URL, options: S3Options, base: string): Storage {
+  const place = parseS3Url(url);
+  return new S3Storage(createS3Client(place, options, base), place);
 }
