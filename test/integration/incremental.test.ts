@@ -17,6 +17,7 @@ import { configYaml, createWorkspace, type Workspace } from '../support/workspac
 
 interface BackupJson {
   imapCommands: number;
+  storageRequests: { save: number; load: number; stat: number; list: number; remove: number };
   totals: { items: number; newItems: number; bytesRead: number; bytesAdded: number };
 }
 
@@ -126,6 +127,12 @@ for (const condstore of [true, false]) {
         const report = run.json<BackupJson>();
         expect(report.totals.newItems).toBe(0);
         expect(report.totals.bytesRead).toBe(0);
+        // On a remote repository every request costs: a run with no change lists each kind it
+        // reads once (keys, index, snapshots) and writes the new snapshot with what it needs,
+        // however many folders the account has.
+        expect(report.storageRequests.list).toBeLessThanOrEqual(3);
+        expect(report.storageRequests.save).toBeLessThanOrEqual(3);
+        expect(report.storageRequests.load).toBeLessThan(FOLDERS.length);
         if (condstore) {
           // Login, capability, namespace and enable, one LIST-STATUS for all 13 folders, logout:
           // the number does not grow with the folders.

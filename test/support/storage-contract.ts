@@ -95,13 +95,14 @@ export function storageContract(make: MakeSubject, options: { largeBytes?: numbe
 
   it('says a missing file is not found, and that retrying will not help', async () => {
     const missing: FileHandle = { kind: 'snapshots', name: hexName('missing') };
+    // One at a time: each is started only when awaited, so no rejection waits unobserved.
     for (const attempt of [
-      storage.load(missing),
-      storage.load(missing, { offset: 0, length: 1 }),
-      storage.stat(missing),
-      storage.remove(missing),
+      () => storage.load(missing),
+      () => storage.load(missing, { offset: 0, length: 1 }),
+      () => storage.stat(missing),
+      () => storage.remove(missing),
     ]) {
-      const error = await failure(attempt);
+      const error = await failure(attempt());
       expect(storage.isNotFound(error)).toBe(true);
       expect(storage.isPermanent(error)).toBe(true);
     }

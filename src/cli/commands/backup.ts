@@ -9,6 +9,7 @@ import { readAccountTree } from '../../mailbox/account-tree.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes, formatCount, formatDuration } from '../output/format.js';
+import type { StorageRequestCounts } from '../../storage/wrappers/counting-storage.js';
 import type { Output } from '../output/output.js';
 import { PROGRAM } from '../program-name.js';
 import { davAccess, imapEndpoint, imapLogin } from '../server-access.js';
@@ -107,7 +108,7 @@ export function registerBackup(program: Command, run: CommandRunner): void {
           }
         }
         const code = exitCodeFor(report, context.output);
-        printReport(context.output, report, counters);
+        printReport(context.output, report, counters, context.storageRequests());
         return code;
       }),
     );
@@ -175,7 +176,12 @@ function exitCodeFor(report: RunReport, output: Output): ExitCode {
   return failed.length > 0 || report.failures.length > 0 ? ExitCode.Partial : ExitCode.Ok;
 }
 
-function printReport(output: Output, report: RunReport, counters: ImapCounters): void {
+function printReport(
+  output: Output,
+  report: RunReport,
+  counters: ImapCounters,
+  storageRequests: StorageRequestCounts,
+): void {
   const seconds = (report.finished.getTime() - report.started.getTime()) / 1000;
   const { totals } = report;
   output.result({
@@ -185,6 +191,9 @@ function printReport(output: Output, report: RunReport, counters: ImapCounters):
     seconds,
     imapCommands: counters.commands,
     davRequests: report.totals.davRequests,
+    // Requests to the repository's storage (retries included) and bytes moved: on a remote
+    // repository, what a run costs.
+    storageRequests,
     totals,
     accounts: report.accounts,
     sets: report.sets,
