@@ -1,4 +1,11 @@
-import { StorageError, type Storage } from '../storage.js';
+import { homedir, userInfo } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Storage } from '../storage.js';
+import type { StorageLogger } from '../wrappers/storage-logger.js';
+import { SftpConnection } from './sftp-connection.js';
+import { credentialFiles } from './sftp-credentials.js';
+import { SftpStorage } from './sftp-storage.js';
+import { parseSftpUrl } from './sftp-url.js';
 
 /** How to reach an SFTP repository beyond what its URL says (files are relative to the config). */
 export interface SftpOptions {
@@ -10,9 +17,35 @@ export interface SftpOptions {
   knownHostsFile?: string;
   /** Accept a host key that is not in knownHostsFile (and say so in the log). */
   acceptUnknownHostKey?: boolean;
+  /** Where that is said (the storage wrappers' logger will do); without it, a process warning. */
+  log?: Pick<StorageLogger, 'warn'>;
+  /** SFTP requests outstanding at once on the one connection (default 32). */
+  requestLimit?: number;
 }
 
-/** An SFTP repository: `sftp://user@host:port/path`. */
-export function openSftpStorage(url: URL, _options: SftpOptions, _base: string): Storage {
-  throw new StorageError(`sftp://${url.host}: SFTP repositories are not supported yet`, 'io');
+const DEFAULT_REQUEST_LIMIT = 32;
+
+/**
+ * An SFTP repository: `sftp://user@host:port/path`. Nothing is read or connected until the first
+ * operation, so opening one that is out of reach fails there, with a retryable error.
+ */
+export function openSftpStorage(url: URL, options: SftpOptions, base: string): Storage {
+  const address = parseSftpUrl(url, () => userInfo().username);
+  const knownHostsFile = options.knownHostsFile
+    ? resolve(base, options.knownHostsFile)
+    : join(homedir(), '.ssh', 'known_hosts');
+  const connection = new SftpConnection({
+    address,
+    credentials: credentialFiles(options, base),
+    hostKeys: {
+      knownHostsFile,
+      acceptUnknownHostKey: options.acceptUnknownHostKey ?? false,
+      warn: (message) =>
+        options.log
+          ? options.log.warn({ location: address.location }, message)
+          : process.emitWarning(`${address.location}: ${message}`),
+    },
+    requestLimit: options.requestLimit ?? DEFAULT_REQUEST_LIMIT,
+  });
+  return new SftpStorage(address, connection);
 }
