@@ -40,6 +40,8 @@ function algorithmsFor(keyType: string): string[] {
 export class HostKeyCheck {
   /** Why the key was refused, once it has been. */
   refusal: string | undefined;
+  /** ssh2 asks again at each key re-exchange of a long transfer: the warning is said once. */
+  private warned = false;
 
   private constructor(
     private readonly entries: KnownHostEntry[],
@@ -83,6 +85,8 @@ export class HostKeyCheck {
         return true;
       case 'unknown':
         if (this.policy.acceptUnknownHostKey) {
+          if (this.warned) return true;
+          this.warned = true;
           this.policy.warn(
             `accepting the unknown host key of ${knownHostsName(this.host, this.port)} ` +
               `(${presented}) because acceptUnknownHostKey is set; to trust it for good, add ` +
