@@ -1,7 +1,11 @@
 import { isAbsolute, resolve } from 'node:path';
 import { LocalStorage } from './local/local-storage.js';
-import { openS3Storage, type S3Options } from './s3/open-s3.js';
-import { openSftpStorage, type SftpOptions } from './sftp/open-sftp.js';
+import { userInfo } from 'node:os';
+import { DeferredStorage } from './deferred-storage.js';
+import type { S3Options } from './s3/open-s3.js';
+import { parseS3Url } from './s3/s3-url.js';
+import type { SftpOptions } from './sftp/open-sftp.js';
+import { parseSftpUrl } from './sftp/sftp-url.js';
 import { StorageError, type Storage } from './storage.js';
 import type { ConcurrencyLimits } from './wrappers/limiting-storage.js';
 import type { RetryPolicy } from './wrappers/retrying-storage.js';
@@ -66,10 +70,25 @@ export function openStorage(
   });
 }
 
+/**
+ * A remote backend, its URL checked now and its client loaded at the first request (see
+ * DeferredStorage).
+ */
 function openRemote(scheme: string, url: string, base: string, options: StorageOptions): Storage {
-  if (scheme === 'sftp') return openSftpStorage(new URL(url), options.sftp ?? {}, base);
-  if (scheme === 's3') return openS3Storage(new URL(url), options.s3 ?? {}, base);
-  throw new StorageError(`${redactUrl(url)}: unknown repository URL scheme ${scheme}`, 'io');
+  const location = redactUrl(url);
+  if (scheme === 'sftp') {
+    parseSftpUrl(new URL(url), () => userInfo().username);
+    return new DeferredStorage(location, async () =>
+      (await import('./sftp/open-sftp.js')).openSftpStorage(new URL(url), options.sftp ?? {}, base),
+    );
+  }
+  if (scheme === 's3') {
+    parseS3Url(new URL(url));
+    return new DeferredStorage(location, async () =>
+      (await import('./s3/open-s3.js')).openS3Storage(new URL(url), options.s3 ?? {}, base),
+    );
+  }
+  throw new StorageError(`${location}: unknown repository URL scheme ${scheme}`, 'io');
 }
 
 function limits(
