@@ -74,9 +74,8 @@ export class CliContext {
   /** The repository's storage, opened once: every request of the run goes through it and is counted. */
   async storage(): Promise<Storage> {
     const loaded = await this.config();
-    this.openedStorage ??= openStorage(loaded.config.repository.url, loaded.directory, {
-      logger: this.log,
-    });
+    const { url, sftp, s3 } = loaded.config.repository;
+    this.openedStorage ??= openStorage(url, loaded.directory, { sftp, s3, logger: this.log });
     return this.openedStorage;
   }
 

@@ -123,20 +123,29 @@ export const configSchema = z.strictObject({
   repository: z.strictObject({
     url: nonEmpty,
     passwordFile: nonEmpty.optional(),
+    /** For sftp:// URLs: paths are relative to the configuration file. */
     sftp: z
       .strictObject({
-        identityFile: nonEmpty.optional(),
-        knownHostsFile: nonEmpty.optional(),
+        keyFile: nonEmpty.optional(),
+        /** The password, or the key's passphrase when keyFile is set. */
         passwordFile: nonEmpty.optional(),
+        knownHostsFile: nonEmpty.optional(),
+        acceptUnknownHostKey: z.boolean().optional(),
       })
       .optional(),
+    /** For s3:// URLs (endpoint, region and path style go in the URL's query). */
     s3: z
       .strictObject({
-        pathStyle: z.boolean().optional(),
-        accessKeyId: nonEmpty.optional(),
+        accessKeyIdFile: nonEmpty.optional(),
         secretAccessKeyFile: nonEmpty.optional(),
         profile: nonEmpty.optional(),
       })
+      .refine(
+        (s3) => (s3.accessKeyIdFile === undefined) === (s3.secretAccessKeyFile === undefined),
+        {
+          message: 'give accessKeyIdFile and secretAccessKeyFile together',
+        },
+      )
       .optional(),
   }),
   catalog: z.strictObject({ url: nonEmpty }).default({ url: './catalog.sqlite' }),

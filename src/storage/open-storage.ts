@@ -79,7 +79,11 @@ function openRemote(scheme: string, url: string, base: string, options: StorageO
   if (scheme === 'sftp') {
     parseSftpUrl(new URL(url), () => userInfo().username);
     return new DeferredStorage(location, async () =>
-      (await import('./sftp/open-sftp.js')).openSftpStorage(new URL(url), options.sftp ?? {}, base),
+      (await import('./sftp/open-sftp.js')).openSftpStorage(
+        new URL(url),
+        { ...options.sftp, log: options.sftp?.log ?? options.logger },
+        base,
+      ),
     );
   }
   if (scheme === 's3') {

@@ -25,6 +25,8 @@ export interface WorkspaceOptions {
   batchSize?: number;
   /** Extra YAML appended to the configuration. */
   extra?: string;
+  /** The repository's URL (default: a folder in the workspace) and lines below `repository:`. */
+  repository?: { url: string; extra?: string[] };
 }
 
 export interface Workspace {
@@ -45,8 +47,9 @@ export function configYaml(server: DovecotServer, dir: string, options: Workspac
   const auth = options.auth ?? 'authzid';
   return [
     'repository:',
-    `  url: ${join(dir, 'repo')}`,
+    `  url: ${options.repository?.url ?? join(dir, 'repo')}`,
     `  passwordFile: ${join(dir, 'repo.pass')}`,
+    ...(options.repository?.extra ?? []).map((line) => `  ${line}`),
     'catalog:',
     `  url: ${join(dir, 'catalog.sqlite')}`,
     'servers:',

@@ -1,0 +1,136 @@
+// A repository on a remote store is an ordinary repository: on a real OpenSSH server (SFTP) and
+// on s3rver (S3), back up an account from Dovecot, verify every object, restore it into another
+// account and get the same mail; then, with only the configuration and the passphrase left (the
+// catalog thrown away), rebuild the catalog from the remote repository and restore again.
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
+import { fillMailbox, readAccount, type AccountState } from '../support/imap-fixture.js';
+import { generateMessages } from '../support/mail-generator.js';
+import { haveS3rver, startS3rver, type S3rverServer } from '../support/s3.js';
+import { haveSshd, startSshd, type SshdServer } from '../support/sshd.js';
+import { createWorkspace, type Workspace, type WorkspaceOptions } from '../support/workspace.js';
+
+interface Remote {
+  name: string;
+  available: boolean;
+  /** Starts the store and says how the configuration reaches it. */
+  start(): Promise<{ repository: WorkspaceOptions['repository']; stop(): Promise<void> }>;
+}
+
+const REMOTES: Remote[] = [
+  {
+    name: 'SFTP (OpenSSH)',
+    available: haveSshd,
+    async start() {
+      const sshd: SshdServer = await startSshd();
+      return {
+        repository: {
+          url: `sftp://${sshd.user}@127.0.0.1:${sshd.port}${join(sshd.sftpRoot, 'vault')}`,
+          extra: [
+            `sftp: { keyFile: ${sshd.clientKeyFile}, knownHostsFile: ${sshd.knownHostsFile} }`,
+          ],
+        },
+        stop: () => sshd.stop(),
+      };
+    },
+  },
+  {
+    name: 'S3 (s3rver)',
+    available: haveS3rver,
+    async start() {
+      const s3: S3rverServer = await startS3rver({ buckets: ['backups'] });
+      const keys = join(s3.dir, 'keys');
+      await mkdir(keys, { recursive: true });
+      await writeFile(join(keys, 'id'), `${s3.accessKeyId}\n`);
+      await writeFile(join(keys, 'secret'), `${s3.secretAccessKey}\n`);
+      return {
+        repository: {
+          url: `s3://backups/mail/vault?endpoint=${s3.endpoint}&region=us-east-1&pathStyle=true`,
+          extra: [
+            `s3: { accessKeyIdFile: ${join(keys, 'id')}, secretAccessKeyFile: ${join(keys, 'secret')} }`,
+          ],
+        },
+        stop: () => s3.stop(),
+      };
+    },
+  },
+];
+
+interface BackupJson {
+  totals: { items: number; newItems: number };
+  storageRequests: { save: number; load: number; stat: number; list: number; remove: number };
+}
+
+/** What a restore into another account should give: the same folders and messages. */
+const mailOf = (state: AccountState): unknown =>
+  state.folders.map((folder) => ({
+    path: folder.path,
+    messages: folder.messages.map((m) => ({ ...m, size: -1 })),
+  }));
+
+for (const remote of REMOTES) {
+  describe.skipIf(!haveDovecot || !remote.available)(`a repository on ${remote.name}`, () => {
+    let server: DovecotServer;
+    let ws: Workspace;
+    let stopRemote: () => Promise<void> = async () => undefined;
+    let before: AccountState;
+
+    beforeAll(async () => {
+      server = await startDovecot({ users: { alice: 'x', copy: 'x', again: 'x' } });
+      const started = await remote.start();
+      stopRemote = started.stop;
+      ws = await createWorkspace(server, {
+        accounts: ['alice'],
+        repository: started.repository,
+      });
+      await fillMailbox(server, 'alice', {
+        INBOX: generateMessages({ tag: 'in', count: 120, largeEvery: 10 }),
+        Archive: generateMessages({ tag: 'ar', count: 60 }),
+      });
+      before = await readAccount(server, 'alice');
+      const init = await ws.run(['init', '--scrypt-cost', '12']);
+      expect(init.code, init.stderr).toBe(0);
+    }, 120_000);
+
+    afterAll(async () => {
+      await server?.stop();
+      await stopRemote();
+      await ws?.remove();
+    });
+
+    it('backs up, verifies every object and restores into another account', async () => {
+      const backup = await ws.run(['backup', '--json']);
+      expect(backup.code, backup.stderr).toBe(0);
+      expect(backup.json<BackupJson>().totals.items).toBe(180);
+      const check = await ws.run(['check', '--read-data']);
+      expect(check.code, check.stdout + check.stderr).toBe(0);
+      const restore = await ws.run(['restore', 'account', 'alice', '--to-account', 'copy']);
+      expect(restore.code, restore.stderr).toBe(0);
+      expect(mailOf(await readAccount(server, 'copy'))).toEqual(mailOf(before));
+    });
+
+    it('costs a handful of requests on a run with no change', async () => {
+      const run = await ws.run(['backup', '--json']);
+      expect(run.code, run.stderr).toBe(0);
+      const { totals, storageRequests } = run.json<BackupJson>();
+      expect(totals.newItems).toBe(0);
+      const { save, load, stat, list, remove } = storageRequests;
+      const requests = save + load + stat + list + remove;
+      expect(requests).toBeLessThan(20);
+    });
+
+    it('recovers from the repository alone: catalog rebuilt, account restored', async () => {
+      await rm(ws.catalog, { force: true });
+      const rebuild = await ws.run(['catalog', 'rebuild']);
+      expect(rebuild.code, rebuild.stderr).toBe(0);
+      const search = await ws.run(['search', '--account', 'alice', '--json']);
+      expect(search.code, search.stderr).toBe(0);
+      expect(search.json<unknown[]>().length).toBe(100);
+      const restore = await ws.run(['restore', 'account', 'alice', '--to-account', 'again']);
+      expect(restore.code, restore.stderr).toBe(0);
+      expect(mailOf(await readAccount(server, 'again'))).toEqual(mailOf(before));
+    });
+  });
+}
