@@ -3,8 +3,10 @@ import { registerAccounts } from './commands/accounts.js';
 import { registerBackup } from './commands/backup.js';
 import { registerCatalog } from './commands/catalog.js';
 import { registerCheck } from './commands/check.js';
+import { registerCopy } from './commands/copy.js';
 import { registerExport } from './commands/export.js';
 import { registerInit } from './commands/init.js';
+import { registerKey } from './commands/key.js';
 import { registerLs } from './commands/ls.js';
 import { registerRestore } from './commands/restore.js';
 import { registerSearch } from './commands/search.js';
@@ -49,6 +51,8 @@ export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
     registerCatalog,
     registerStats,
     registerSupportBundle,
+    registerCopy,
+    registerKey,
   ]) {
     register(program, run);
   }
