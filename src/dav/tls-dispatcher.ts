@@ -1,7 +1,9 @@
 // The DAV client's connection pool, with the configured TLS settings (trusted CA, whether to
 // verify) applied. It comes from the `undici` package, not from Node's bundled copy: Node does
 // not export its undici, and the client sends through this package's own fetch (see
-// http-client.ts), so the pool and the fetch that drives it are always the same build.
+// http-client.ts), so the pool and the fetch that drives it are always the same build. The
+// package is pinned to 6.25.0: 6.26 to 6.29 abort the process on Radicale's answers (see
+// http-client.test.ts), and 7 needs Node 20.18.
 import { readFile } from 'node:fs/promises';
 import { Agent } from 'undici';
 
