@@ -32,6 +32,11 @@ export interface Settings {
   /** Messages in the synthetic catalog searched, and runs of each query. */
   SEARCH_ROWS: number;
   SEARCH_SAMPLES: number;
+  /** Calendar and contact items on the DAV server, in all, and the accounts they belong to. */
+  DAV_ITEMS: number;
+  DAV_ACCOUNTS: number;
+  /** Whether vdirsyncer pulls the same collections side by side (when it is installed). */
+  DAV_BASELINE: boolean;
 }
 
 /** Numeric settings whose defaults a caller may change (bench:quick's are smaller). */
@@ -45,6 +50,8 @@ export type SizeDefaults = Partial<
     | 'EXTERNAL_MESSAGES'
     | 'SEARCH_ROWS'
     | 'SEARCH_SAMPLES'
+    | 'DAV_ITEMS'
+    | 'DAV_ACCOUNTS'
   >
 >;
 
@@ -68,6 +75,9 @@ export function readSettings(defaults: SizeDefaults = {}): Settings {
     EXTERNAL_MESSAGES: envNumber('BENCH_EXTERNAL_MESSAGES', defaults.EXTERNAL_MESSAGES ?? 9_000),
     SEARCH_ROWS: envNumber('BENCH_SEARCH_ROWS', defaults.SEARCH_ROWS ?? 1_000_000),
     SEARCH_SAMPLES: envNumber('BENCH_SEARCH_SAMPLES', defaults.SEARCH_SAMPLES ?? 3),
+    DAV_ITEMS: envNumber('BENCH_DAV_ITEMS', defaults.DAV_ITEMS ?? 3_000),
+    DAV_ACCOUNTS: envNumber('BENCH_DAV_ACCOUNTS', defaults.DAV_ACCOUNTS ?? 3),
+    DAV_BASELINE: process.env.BENCH_DAV_BASELINE !== '0',
   };
 }
 
