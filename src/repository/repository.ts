@@ -37,6 +37,12 @@ import { decodeSnapshot, encodeSnapshot, type Snapshot } from './snapshot/snapsh
 export interface InitOptions {
   /** log2 of scrypt's N for the first key file. */
   scryptCost?: number;
+  /**
+   * Makes the new repository a copy destination of this one: the same master key (so sealed
+   * objects and their ids stay valid as they are), chunker sizes and repository id (so a catalog
+   * follows the repository when it moves), under a key file of its own.
+   */
+  replicaOf?: { key: MasterKey; config: RepositoryConfig };
 }
 
 export class ObjectNotFoundError extends Error {
@@ -81,12 +87,11 @@ export class Repository {
     passphrase: string,
     options: InitOptions = {},
   ): Promise<Repository> {
-    const config = newRepositoryConfig({
-      minSize: 32 * 1024,
-      avgSize: 128 * 1024,
-      maxSize: 1024 * 1024,
-    });
-    const master = generateMasterKey();
+    const source = options.replicaOf;
+    const config = source
+      ? { ...newRepositoryConfig(source.config.chunker), id: source.config.id }
+      : newRepositoryConfig({ minSize: 32 * 1024, avgSize: 128 * 1024, maxSize: 1024 * 1024 });
+    const master = source?.key ?? generateMasterKey();
     const key = await createKeyFile(master, passphrase, options.scryptCost ?? DEFAULT_SCRYPT_COST);
     await storage.create();
     // The key goes first: a config without a key would be a repository nobody can open.
@@ -246,12 +251,18 @@ export class Repository {
   }
 
   async loadSnapshot(name: string): Promise<Snapshot> {
+    return (await this.loadSnapshotFile(name)).snapshot;
+  }
+
+  /** A snapshot with its file's bytes as stored, checked and opened, for copying it as it is. */
+  async loadSnapshotFile(name: string): Promise<{ snapshot: Snapshot; sealed: Buffer }> {
     const sealed = await this.storage.load({ kind: 'snapshots', name });
     checkName(sealed, name, 'snapshot');
-    return decodeSnapshot(
+    const snapshot = decodeSnapshot(
       openFile(this.key.encryption, 'snapshot', sealed, `snapshot ${name}`),
       name,
     );
+    return { snapshot, sealed };
   }
 
   async *snapshots(): AsyncIterable<{ id: string; snapshot: Snapshot }> {
