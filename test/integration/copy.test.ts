@@ -2,7 +2,7 @@
 // each destination with its own passphrase; verify every object of each copy, restore from it
 // into another account and get the same mail; a second copy sends only what is new; --account
 // limits; a wrong destination passphrase and a repository with another master key are refused.
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
@@ -149,6 +149,17 @@ describe.skipIf(!haveDovecot || !haveS3rver)('copy to another repository', () =>
     expect(incremental.snapshots).toEqual({ copied: 2, skipped: 2, failed: 0 });
     expect(incremental.objects).toBe(added);
     expect(await objectsIn(localConfig)).toBe(await objectsIn(ws.config));
+    // Moved: the configuration now names the copy, and the catalog stays as it was.
+    const moved = join(ws.dir, 'moved.yml');
+    await writeFile(
+      moved,
+      (await readFile(ws.config, 'utf8'))
+        .replace(`url: ${ws.repository}`, `url: ${localCopy}`)
+        .replace(join(ws.dir, 'repo.pass'), join(ws.dir, 'offsite.pass')),
+    );
+    const listed = await runCli(moved, ['snapshots', '--json']);
+    expect(listed.code, shown(listed)).toBe(0);
+    expect(listed.json<unknown[]>()).toHaveLength(4);
     console.log(
       `incremental copy: ${incremental.objects} objects (the backup added ${added}), ${incremental.bytes} bytes`,
     );
