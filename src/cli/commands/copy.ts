@@ -99,10 +99,8 @@ async function openSource(context: CliContext): Promise<OpenedSource> {
   await Repository.readConfig(storage);
   const passphrase = await context.passphrase();
   const repository = await Repository.open(storage, passphrase).catch((error: unknown) => {
-    if (error instanceof Error && error.name === 'WrongPassphraseError') {
-      const file = loaded.config.repository.passwordFile;
-      error.message += ` (passphrase from ${file ? `repository.passwordFile ${file}` : process.env.MAILVAULT_PASSWORD ? '$MAILVAULT_PASSWORD' : 'the prompt'})`;
-    }
+    if (error instanceof Error && error.name === 'WrongPassphraseError')
+      error.message += ` (passphrase from ${passphraseOrigin(loaded.config.repository.passwordFile)})`;
     throw error;
   });
   const { damaged } = await repository.loadIndex();
@@ -112,6 +110,12 @@ async function openSource(context: CliContext): Promise<OpenedSource> {
     );
   context.useRepository(repository);
   return { repository, passphrase };
+}
+
+/** Where CliContext.passphrase() took the passphrase from, for a message when it is wrong. */
+function passphraseOrigin(passwordFile: string | undefined): string {
+  if (passwordFile) return `repository.passwordFile ${passwordFile}`;
+  return process.env.MAILVAULT_PASSWORD ? '$MAILVAULT_PASSWORD' : 'the prompt';
 }
 
 /** Access to a remote destination: the --to-sftp-* and --to-s3-* options (paths from here). */
