@@ -15,7 +15,8 @@
 // count. Radicale answers HTTP/1.0 and closes the connection after each answer; mailvault's DAV
 // client (undici 6) can then die of an uncatchable assertion when a large answer (a multiget of
 // 100 items) and the close arrive while its event loop is busy (nodejs/undici#5360, fixed only
-// in undici 8, which needs Node 22). Such a run is counted, reported and run again.
+// in undici 8, which needs Node 22). vdirsyncer (aiohttp) in turn may reuse a connection that
+// Radicale has closed ("Server disconnected"). A run that dies so is reported and run again.
 //
 // Settings (bench/common.ts): BENCH_DAV_ITEMS (3000 items in all), BENCH_DAV_ACCOUNTS (3),
 // BENCH_DAV_BASELINE=0 to leave vdirsyncer out, BENCH_SAMPLES, BENCH_SEED.
@@ -844,8 +845,8 @@ interface DavContext {
   radicale: RadicaleServer;
   proxy: CountingProxy;
   load: DavLoad;
-  /** mailvault runs that died of the undici assertion and were run again, by name. */
-  crashes: string[];
+  /** Runs that died of Radicale's closed connections and were run again, by name. */
+  interrupted: string[];
 }
 
 /** A run through the proxy: the requests mailvault reported beside those on the wire. */
@@ -884,7 +885,8 @@ export interface DavRuns {
   vdirsyncer: VdirsyncerRuns | null;
   /** Why vdirsyncer was left out, when it was. */
   vdirsyncerSkipped: string | null;
-  crashes: string[];
+  /** Runs that died of Radicale's closed connections and were run again, by name. */
+  interrupted: string[];
   versions: { radicale: string; vdirsyncer: string };
 }
 
@@ -941,7 +943,7 @@ export async function measureDav(bench: Bench): Promise<DavRuns> {
     );
     const load = await loadRadicale(radicale, plan);
     progress(`  ${fmtBytes(load.bytes)} in ${fmtSeconds(load.seconds)}`);
-    return await measureRuns({ bench, radicale, proxy, load, crashes: [] });
+    return await measureRuns({ bench, radicale, proxy, load, interrupted: [] });
   } finally {
     await proxy.close();
     await radicale.stop();
@@ -998,7 +1000,7 @@ async function measureRuns(context: DavContext): Promise<DavRuns> {
           }
         : null,
     vdirsyncerSkipped: skipped,
-    crashes: context.crashes,
+    interrupted: context.interrupted,
     versions: {
       radicale: await firstLine(RADICALE.path, ['--version']),
       vdirsyncer: skipped ? '' : await firstLine(VDIRSYNCER, ['--version']),
@@ -1006,28 +1008,38 @@ async function measureRuns(context: DavContext): Promise<DavRuns> {
   };
 }
 
-/** How mailvault's DAV client dies on Radicale's closed connections (see the top of this file). */
-const UNDICI_CRASH = /assert\(!this\.paused\)/;
+/**
+ * How the clients die of Radicale closing each connection (see the top of this file):
+ * mailvault's undici asserts, vdirsyncer's aiohttp reuses a connection the server has closed.
+ */
+const MAILVAULT_DIED = /assert\(!this\.paused\)/;
+const VDIRSYNCER_DIED = /Server disconnected|Connection reset by peer/;
 const ATTEMPTS = 3;
 
 /**
- * A mailvault run that is run again when it died of the undici assertion, each time written
- * down: a crash of the client is a finding, but no figure of the run it interrupted.
+ * A run that is run again when it died of Radicale's closed connections, each time written
+ * down: such a death is a finding, but no figure of the run it interrupted.
  */
-async function surviving(
+async function surviving<T>(
   context: DavContext,
   what: string,
-  attempt: () => Promise<MailvaultRun>,
-): Promise<MailvaultRun> {
+  died: RegExp,
+  attempt: () => Promise<T>,
+): Promise<T> {
   for (let tries = 1; ; tries++) {
     try {
       return await attempt();
     } catch (error) {
-      if (!UNDICI_CRASH.test(String(error)) || tries >= ATTEMPTS) throw error;
-      context.crashes.push(what);
-      progress(`  mailvault died of the undici assertion (${what}); running it again`);
+      if (!died.test(String(error)) || tries >= ATTEMPTS) throw error;
+      context.interrupted.push(what);
+      progress(`  ${what} died of a closed connection; running it again`);
     }
   }
+}
+
+/** A vdirsyncer sync, run again when it died of a closed connection. */
+function vdirsyncerSync(context: DavContext, syncer: Vdirsyncer, what: string): Promise<Timed> {
+  return surviving(context, `vdirsyncer ${what}`, VDIRSYNCER_DIED, () => syncer.sync());
 }
 
 /** A backup, checked: the run reported no failure. */
@@ -1037,7 +1049,7 @@ function checkedBackup(
   what: string,
   profile?: string,
 ): Promise<MailvaultRun> {
-  return surviving(context, what, async () => {
+  return surviving(context, `mailvault ${what}`, MAILVAULT_DIED, async () => {
     const result = await mv.run(['backup'], profile);
     davFigures(result);
     return result;
@@ -1085,7 +1097,7 @@ async function countedSync(context: DavContext, syncer: Vdirsyncer): Promise<Req
   try {
     await syncer.discover();
     proxy.take();
-    await syncer.sync();
+    await vdirsyncerSync(context, syncer, 'counted sync');
     return breakDown(proxy.take(), load.plan);
   } finally {
     await syncer.writeConfig(radicale.url);
@@ -1114,16 +1126,49 @@ async function firstBackup(
   sample: number,
 ): Promise<{ mv: MailvaultWorkspace; run: MailvaultRun }> {
   let mv: MailvaultWorkspace | undefined;
-  const result = await surviving(context, `first backup ${sample}`, async () => {
-    if (mv) await rm(mv.dir, { recursive: true, force: true });
-    mv = await davWorkspace(context, phaseDir(context, `mv-${sample}`));
-    await settle();
-    const run = await mv.run(['backup'], sample === 1 ? 'dav-backup-first' : undefined);
-    davFigures(run);
-    return run;
-  });
+  const result = await surviving(
+    context,
+    `mailvault first backup ${sample}`,
+    MAILVAULT_DIED,
+    async () => {
+      if (mv) await rm(mv.dir, { recursive: true, force: true });
+      mv = await davWorkspace(context, phaseDir(context, `mv-${sample}`));
+      await settle();
+      const run = await mv.run(['backup'], sample === 1 ? 'dav-backup-first' : undefined);
+      davFigures(run);
+      return run;
+    },
+  );
   if (!mv) throw new Error('no workspace');
   return { mv, run: result };
+}
+
+/** vdirsyncer's first discover and sync into a fresh vdir: after a death, into another one. */
+async function firstSync(
+  context: DavContext,
+  sample: number,
+): Promise<{ syncer: Vdirsyncer; runs: VdirsyncerFirst }> {
+  const { plan } = context.load;
+  let syncer: Vdirsyncer | undefined;
+  const runs = await surviving(
+    context,
+    `vdirsyncer first sync ${sample}`,
+    VDIRSYNCER_DIED,
+    async () => {
+      if (syncer) await rm(syncer.dir, { recursive: true, force: true });
+      const dir = phaseDir(context, `vdirsyncer-${sample}`);
+      syncer = await Vdirsyncer.create(dir, plan, context.radicale.url);
+      await settle();
+      const discover = await syncer.discover();
+      const sync = await syncer.sync();
+      return { discover, sync };
+    },
+  );
+  if (!syncer) throw new Error('no vdir');
+  const items = await syncer.items();
+  if (items !== plan.items.length)
+    throw new Error(`vdirsyncer pulled ${items} items, not ${plan.items.length}`);
+  return { syncer, runs };
 }
 
 /**
@@ -1139,13 +1184,7 @@ async function firstRuns(context: DavContext, withVdirsyncer: boolean): Promise<
   for (let i = 0; i < SAMPLES; i++) {
     const n = `${i + 1}/${SAMPLES}`;
     let mv: MailvaultWorkspace | undefined;
-    const syncer = withVdirsyncer
-      ? await Vdirsyncer.create(
-          phaseDir(context, `vdirsyncer-${i + 1}`),
-          plan,
-          context.radicale.url,
-        )
-      : undefined;
+    let syncer: Vdirsyncer | undefined;
     const pull = async (): Promise<void> => {
       progress(`DAV: mailvault backup, first run (${n})`);
       const first = await firstBackup(context, i + 1);
@@ -1159,16 +1198,14 @@ async function firstRuns(context: DavContext, withVdirsyncer: boolean): Promise<
       );
     };
     const sync = async (): Promise<void> => {
-      if (!syncer) return;
-      await settle();
+      if (!withVdirsyncer) return;
       progress(`DAV: vdirsyncer discover and sync, first run (${n})`);
-      const discover = await syncer.discover();
-      const synced = await syncer.sync();
-      const items = await syncer.items();
-      if (items !== plan.items.length)
-        throw new Error(`vdirsyncer pulled ${items} items, not ${plan.items.length}`);
-      syncerRuns.push({ discover, sync: synced });
-      progress(`  discover ${fmtSeconds(discover.seconds)}, sync ${fmtSeconds(synced.seconds)}`);
+      const first = await firstSync(context, i + 1);
+      syncer = first.syncer;
+      syncerRuns.push(first.runs);
+      progress(
+        `  discover ${fmtSeconds(first.runs.discover.seconds)}, sync ${fmtSeconds(first.runs.sync.seconds)}`,
+      );
     };
     for (const step of i % 2 === 0 ? [pull, sync] : [sync, pull]) await step();
     if (!mv) throw new Error('no first DAV backup');
@@ -1199,7 +1236,9 @@ async function noChangeRuns(
     if (figures.newItems !== 0)
       throw new Error(`a no-change DAV run found ${figures.newItems} new items`);
     runs.push(result);
-    const synced = syncer ? await syncer.sync() : undefined;
+    const synced = syncer
+      ? await vdirsyncerSync(context, syncer, `no-change sync ${i + 1}`)
+      : undefined;
     if (synced) syncs.push(synced);
     progress(
       `  mailvault ${fmtSeconds(result.seconds)} (run ${fmtSeconds(figures.runSeconds)}), ${figures.davRequests} DAV requests` +
@@ -1228,7 +1267,9 @@ async function changeRuns(
     if (figures.newItems !== count)
       throw new Error(`the DAV backup found ${figures.newItems} new items after ${count} changes`);
     runs.push(result);
-    const synced = syncer ? await syncer.sync() : undefined;
+    const synced = syncer
+      ? await vdirsyncerSync(context, syncer, `change sync ${i + 1}`)
+      : undefined;
     if (synced) syncs.push(synced);
     progress(
       `  mailvault ${fmtSeconds(result.seconds)} (run ${fmtSeconds(figures.runSeconds)}), ${figures.davRequests} DAV requests` +
@@ -1410,7 +1451,7 @@ function reportDavChange(bench: Bench, S: string, runs: DavRuns): void {
   });
 }
 
-/** Whether mailvault counts its requests right, whether it crashed, and a missing baseline. */
+/** Whether mailvault counts its requests right, runs that died, and a missing baseline. */
 function reportDavChecks(bench: Bench, S: string, runs: DavRuns): void {
   const { report } = bench;
   const counted = [runs.counted.first, runs.counted.noChange, runs.counted.change];
@@ -1427,19 +1468,24 @@ function reportDavChecks(bench: Bench, S: string, runs: DavRuns): void {
         : `different in ${miscounted.length} of ${counted.length} counted runs`,
     target: '',
   });
-  const runsMade = runs.first.length + runs.noChange.length + runs.change.length + 3;
-  report.add({
-    id: 'dav.crashes',
-    section: S,
-    label: 'mailvault runs that died of the undici assertion (run again)',
-    value: runs.crashes.length,
-    unit: 'runs',
-    display:
-      runs.crashes.length === 0
-        ? `none in ${runsMade} runs`
-        : `${runs.crashes.length} (${runs.crashes.join(', ')}), beside ${runsMade} that finished`,
-    target: '',
-  });
+  // Each sample's first, no-change and change run, and the three counted runs.
+  const runsMade = 3 * runs.first.length + 3;
+  for (const tool of ['mailvault', 'vdirsyncer'] as const) {
+    if (tool === 'vdirsyncer' && !runs.vdirsyncer) continue;
+    const died = runs.interrupted.filter((what) => what.startsWith(`${tool} `));
+    report.add({
+      id: `dav.${tool}.interrupted`,
+      section: S,
+      label: `${tool} runs that died of Radicale's closed connections (run again)`,
+      value: died.length,
+      unit: 'runs',
+      display:
+        died.length === 0
+          ? `none of ${runsMade}`
+          : `${died.length} (${died.map((what) => what.slice(tool.length + 1)).join(', ')}), beside ${runsMade} that finished`,
+      target: '',
+    });
+  }
   if (runs.vdirsyncerSkipped)
     report.add({
       id: 'dav.vdirsyncer',
