@@ -16,10 +16,18 @@ afterEach(async () => {
   server = null;
 });
 
+async function listen(handler: Parameters<typeof createServer>[1]): Promise<string> {
+  server = createServer(handler);
+  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return `http://127.0.0.1:${address.port}/`;
+}
+
 /** A server answering every request with `body`, gzipped, then closing the connection. */
-async function startClosingServer(body: string): Promise<string> {
+function startClosingServer(body: string): Promise<string> {
   const compressed = gzipSync(body);
-  server = createServer((request, response) => {
+  return listen((request, response) => {
     request.resume();
     request.on('end', () => {
       response.writeHead(207, {
@@ -31,10 +39,6 @@ async function startClosingServer(body: string): Promise<string> {
       response.end(compressed);
     });
   });
-  await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return `http://127.0.0.1:${address.port}/`;
 }
 
 describe('DavHttp', () => {
@@ -51,5 +55,28 @@ describe('DavHttp', () => {
       expect(response.body.toString('latin1') === body).toBe(true);
     }
     expect(http.requests).toBe(5);
+  });
+
+  it('streams an answer, and reads it again from the start when the connection drops in it', async () => {
+    const body = 'x'.repeat(200_000);
+    let answers = 0;
+    const url = await listen((request, response) => {
+      request.resume();
+      response.writeHead(207, { 'Content-Length': body.length });
+      if (++answers === 1) {
+        response.write(body.slice(0, 50_000), () => response.destroy());
+      } else response.end(body);
+    });
+    http = await DavHttp.open({ url, credentials: { user: 'u', password: 'p' }, retries: 1 });
+    let reads = 0;
+    const length = await http.stream({ method: 'REPORT', url: '/cal/' }, async (response) => {
+      reads++;
+      let read = 0;
+      for await (const chunk of response.body) read += chunk.length;
+      return read;
+    });
+    expect(length).toBe(body.length);
+    expect(reads).toBe(2);
+    expect(http.requests).toBe(2);
   });
 });

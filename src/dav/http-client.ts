@@ -33,6 +33,11 @@ export interface DavHttpResponse {
   body: Buffer;
 }
 
+/** An answer whose body is read as it arrives. */
+export interface DavStreamedResponse extends Omit<DavHttpResponse, 'body'> {
+  body: AsyncIterable<Uint8Array>;
+}
+
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const MAX_REDIRECTS = 5;
 /** Statuses worth another try: the server may be restarting or overloaded. */
@@ -96,22 +101,39 @@ export class DavHttp {
    * Sends a request and returns the final answer, whatever its status, except 401, which
    * throws. Network failures throw a DavError once the retries are spent.
    */
-  async send(request: DavRequest): Promise<DavHttpResponse> {
+  send(request: DavRequest): Promise<DavHttpResponse> {
+    return this.stream(request, async (response) => ({
+      ...response,
+      body: await readAll(response.body),
+    }));
+  }
+
+  /**
+   * Like send, but hands the final answer to `read` as it arrives instead of holding it whole,
+   * for answers as large as a collection. When the connection fails while `read` is reading
+   * and a retry is left, the request is sent again and `read` called again, so it must start
+   * afresh each time. What `read` finds wrong in the answer it throws as a DavError; anything
+   * else it throws is taken for the connection failing.
+   */
+  async stream<T>(
+    request: DavRequest,
+    read: (response: DavStreamedResponse) => Promise<T>,
+  ): Promise<T> {
     for (let attempt = 0; ; attempt++) {
-      let response: DavHttpResponse;
       try {
-        response = await this.followRedirects(request);
+        const response = await this.followRedirects(request);
+        if (response.status === 401) {
+          await discard(response.body);
+          throw new DavError('auth', `${this.where}: 401 Unauthorized for user ${this.user}`, 401);
+        }
+        if (!TRANSIENT.has(response.status) || attempt >= this.retries) return await read(response);
+        await discard(response.body);
+        await pause(retryAfter(response) ?? backoff(attempt));
       } catch (error) {
         const failure = classifyFetchError(error, this.describe(request), this.timeoutMs);
         if (!failure.retryable || attempt >= this.retries) throw failure;
         await pause(backoff(attempt));
-        continue;
       }
-      if (response.status === 401) {
-        throw new DavError('auth', `${this.where}: 401 Unauthorized for user ${this.user}`, 401);
-      }
-      if (!TRANSIENT.has(response.status) || attempt >= this.retries) return response;
-      await pause(retryAfter(response) ?? backoff(attempt));
     }
   }
 
@@ -136,7 +158,8 @@ export class DavHttp {
     await this.dispatcher.close();
   }
 
-  private async followRedirects(request: DavRequest): Promise<DavHttpResponse> {
+  /** The answer at the end of the redirects, its body not read yet. */
+  private async followRedirects(request: DavRequest): Promise<DavStreamedResponse> {
     let url = this.resolve(request.url);
     let authorized = true;
     for (let hop = 0; ; hop++) {
@@ -169,7 +192,7 @@ export class DavHttp {
         statusText: response.statusText,
         url,
         headers: response.headers,
-        body: Buffer.from(await response.arrayBuffer()),
+        body: response.body ?? noBody(),
       };
     }
   }
@@ -196,11 +219,25 @@ function backoff(attempt: number): number {
 }
 
 /** Retry-After in seconds (the date form is rare from DAV servers), capped at half a minute. */
-function retryAfter(response: DavHttpResponse): number | null {
+function retryAfter(response: { headers: Headers }): number | null {
   const value = Number(response.headers.get('retry-after'));
   return Number.isFinite(value) && value > 0 ? Math.min(value, 30) * 1000 : null;
 }
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+// A HEAD answer, or a 204, has no body at all.
+async function* noBody(): AsyncGenerator<Uint8Array> {}
+
+async function readAll(body: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/** Reads an unwanted body to its end, so that the connection can serve the next request. */
+export async function discard(body: AsyncIterable<Uint8Array>): Promise<void> {
+  for await (const chunk of body) void chunk;
 }

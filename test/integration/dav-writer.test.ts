@@ -151,6 +151,41 @@ describe.skipIf(!haveRadicale)('DAV writer against Radicale', () => {
     expect(await alice.uids(href)).toEqual(new Set(['meeting-1', 'other-2']));
   });
 
+  it('learns which UIDs a calendar or an address book holds with one REPORT', async () => {
+    const alice = await writer(asUser('alice'), 'alice');
+    const calendar = await alice.ensureCollection({ ...TASKS, name: 'uids', components: [] });
+    await alice.put(calendar.href, 'event.ics', event('event-1', 'Event'), 'calendar');
+    const todoWithAlarm = Buffer.from(
+      'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VTODO\r\nUID:todo-1\r\n' +
+        'DTSTAMP:20260101T000000Z\r\nSUMMARY:Todo\r\nBEGIN:VALARM\r\nUID:alarm-1\r\n' +
+        'ACTION:DISPLAY\r\nDESCRIPTION:Todo\r\nTRIGGER:-PT5M\r\nEND:VALARM\r\nEND:VTODO\r\n' +
+        'END:VCALENDAR\r\n',
+    );
+    await alice.put(calendar.href, 'todo.ics', todoWithAlarm, 'calendar');
+    const book = await alice.ensureCollection({
+      kind: 'addressbook',
+      name: 'uids-book',
+      displayName: null,
+      color: null,
+      description: null,
+      components: [],
+      timezone: null,
+    });
+    const card = (uid: string, name: string) =>
+      Buffer.from(
+        `BEGIN:VCARD\r\nVERSION:3.0\r\nUID:${uid}\r\nFN:${name}\r\nN:${name};;;;\r\nEND:VCARD\r\n`,
+      );
+    await alice.put(book.href, 'a.vcf', card('card-a', 'A'), 'addressbook');
+    await alice.put(book.href, 'b.vcf', card('card-b', 'B'), 'addressbook');
+
+    await alice.collections();
+    const start = alice.requests;
+    expect(await alice.uids(calendar.href)).toEqual(new Set(['event-1', 'todo-1']));
+    expect(await alice.uids(book.href)).toEqual(new Set(['card-a', 'card-b']));
+    // Before: a PROPFIND of the members and a multiget per hundred items, for each collection.
+    expect(alice.requests - start).toBe(2);
+  });
+
   it('restores as the administrator into an account that never used DAV, creating its principal', async () => {
     const admin = await writer(asAdmin(), 'carol');
     expect(await admin.collections()).toEqual([]);

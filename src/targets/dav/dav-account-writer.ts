@@ -12,12 +12,12 @@ import { DavError } from '../../dav/dav-error.js';
 import { propfind } from '../../dav/dav-requests.js';
 import { canonicalHref, collectionPath, isInside, memberHref } from '../../dav/href.js';
 import { DavHttp } from '../../dav/http-client.js';
-import { contentTypeFor, fetchItems, type FetchState } from '../../dav/item-fetch.js';
+import { contentTypeFor } from '../../dav/item-fetch.js';
 import { parseErrorBody, propText } from '../../dav/multistatus.js';
 import { clark, NS, PROP } from '../../dav/namespaces.js';
 import type { DavServerOptions } from '../../dav/server-options.js';
 import { createCollection, type CollectionSpec } from './collection-creation.js';
-import { itemUid } from './item-uid.js';
+import { collectionUids, type UidLookupState } from './collection-uids.js';
 
 export type { CollectionSpec } from './collection-creation.js';
 export type { CollectionInfo, CollectionKind } from '../../dav/collection-info.js';
@@ -40,7 +40,10 @@ export interface DavAccountWriter {
   ): Promise<{ href: string; created: boolean; propertiesNotSet: string[] }>;
   /** href → ETag of the collection's items. */
   items(collectionHref: string): Promise<Map<string, string>>;
-  /** The UIDs the collection's items hold (their bodies are fetched for this). */
+  /**
+   * The UIDs the collection's items hold: one query for them (read as it arrives, whatever
+   * the server sends), or, where the server will not answer it, every item's body.
+   */
   uids(collectionHref: string): Promise<Set<string>>;
   /** PUT with If-None-Match: * — never overwrites; 412 → 'exists'. */
   put(
@@ -56,7 +59,10 @@ export interface DavAccountWriter {
 class Writer implements DavAccountWriter {
   private homes: AccountHomes | null = null;
   private listing: CollectionInfo[] | null = null;
-  private readonly fetchState: FetchState = { multigetRefused: false };
+  private readonly uidLookup: UidLookupState = {
+    queryRefused: false,
+    fetch: { multigetRefused: false },
+  };
 
   constructor(
     private readonly http: DavHttp,
@@ -116,17 +122,9 @@ class Writer implements DavAccountWriter {
   async uids(collectionHref: string): Promise<Set<string>> {
     const href = collectionPath(collectionHref);
     const kind = await this.kindOf(href);
-    const uids = new Set<string>();
-    const hrefs = [...(await this.items(href)).keys()];
-    // An item that cannot be read adds no UID; the server's own no-uid-conflict check still
-    // stops a duplicate (put answers 'exists' by 'uid').
-    for await (const item of fetchItems(this.http, { href, kind }, hrefs, this.fetchState)) {
-      if ('bytes' in item) {
-        const uid = itemUid(item.bytes);
-        if (uid !== null) uids.add(uid);
-      }
-    }
-    return uids;
+    return collectionUids(this.http, { href, kind }, this.uidLookup, async () => [
+      ...(await this.items(href)).keys(),
+    ]);
   }
 
   async put(

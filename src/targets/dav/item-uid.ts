@@ -1,8 +1,15 @@
 // The UID of a calendar object or vCard, read from its text without a full parser: a restore
 // only needs to know whether the target already holds an item with the same UID.
 
-/** Components whose UID identifies the item (a VALARM's own UID does not). */
-const ITEM_COMPONENTS = new Set(['VEVENT', 'VTODO', 'VJOURNAL', 'VFREEBUSY', 'VCARD']);
+/** Calendar components whose UID identifies the item (a VALARM's own UID does not). */
+export const CALENDAR_ITEM_COMPONENTS: readonly string[] = [
+  'VEVENT',
+  'VTODO',
+  'VJOURNAL',
+  'VFREEBUSY',
+];
+
+const ITEM_COMPONENTS = new Set([...CALENDAR_ITEM_COMPONENTS, 'VCARD']);
 
 /** The item's UID, or null when it has none. */
 export function itemUid(bytes: Buffer | string): string | null {
