@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSecretKey, leftOutReason, redactText } from './support-bundle.js';
+import { isSecretKey, leftOutReason, redactText } from './redaction.js';
 
 const redact = (text: string, path = '/etc/app/app.conf'): string => redactText(path, text).text;
 
