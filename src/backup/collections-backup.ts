@@ -79,17 +79,30 @@ async function backupCollection(
   before: CollectionRecord | undefined,
   result: CollectionsResult,
 ): Promise<CollectionRecord> {
-  const old = before ? await readListing(context.repository, before.listing) : [];
-  const items = new Map(old.map((item) => [item.name, item]));
+  // The last listing is read only when the server reports a change: an unchanged collection
+  // keeps its listing object, count and size without a read from the repository.
+  let old: Promise<CollectionItem[]> | null = null;
+  const lastListing = (): Promise<CollectionItem[]> =>
+    (old ??= before ? readListing(context.repository, before.listing) : Promise.resolve([]));
   const changes = await reader.changes(
     info,
     before
       ? {
           syncToken: before.syncToken,
-          items: new Map(old.map((item) => [info.href + item.name, item.etag])),
+          items: async () =>
+            new Map((await lastListing()).map((item) => [info.href + item.name, item.etag])),
         }
       : null,
   );
+  if (before && changes.changed.length === 0 && changes.removed.length === 0) {
+    return {
+      ...recordOf(info, changes.syncToken),
+      count: before.count,
+      bytes: before.bytes,
+      listing: before.listing,
+    };
+  }
+  const items = new Map((await lastListing()).map((item) => [item.name, item]));
   for (const href of changes.removed) items.delete(lastSegment(href));
   if (changes.changed.length > 0) {
     const where = (href: string) => ({
@@ -119,10 +132,19 @@ async function backupCollection(
     }
   }
   const list = [...items.values()];
-  const listing =
-    before && changes.changed.length === 0 && changes.removed.length === 0
-      ? before.listing
-      : await writeListing(context.writer, list);
+  return {
+    ...recordOf(info, changes.syncToken),
+    count: list.length,
+    bytes: list.reduce((sum, item) => sum + item.content.size, 0),
+    listing: await writeListing(context.writer, list),
+  };
+}
+
+/** The record's description of the collection, as the server shows it now. */
+function recordOf(
+  info: CollectionInfo,
+  syncToken: string | null,
+): Omit<CollectionRecord, 'count' | 'bytes' | 'listing'> {
   return {
     kind: info.kind,
     href: info.href,
@@ -132,10 +154,7 @@ async function backupCollection(
     description: info.description,
     components: info.components,
     timezone: info.timezone,
-    syncToken: changes.syncToken,
-    count: list.length,
-    bytes: list.reduce((sum, item) => sum + item.content.size, 0),
-    listing,
+    syncToken,
   };
 }
 
