@@ -36,12 +36,33 @@ interface ContextRoot {
   principal: string | null;
 }
 
+/**
+ * Context roots found through /.well-known, by server URL, for runs where an administrator reads
+ * every account through a configured principal path: the answer is then the same for every
+ * account (only the administrator's own principal comes with it, and it is not used), so a run
+ * over a thousand accounts asks once, not a thousand times. Kept for a few minutes, so that a
+ * long-running process notices a server that moved.
+ */
+const sharedRoots = new Map<string, { since: number; root: Promise<ContextRoot> }>();
+const SHARED_ROOT_MS = 10 * 60_000;
+
+function sharedContextRoot(http: DavHttp): Promise<ContextRoot> {
+  const key = `${http.user}@${http.root.href}`;
+  const known = sharedRoots.get(key);
+  if (known && Date.now() - known.since < SHARED_ROOT_MS) return known.root;
+  const root = contextRoot(http);
+  sharedRoots.set(key, { since: Date.now(), root });
+  root.catch(() => sharedRoots.delete(key)); // a failure is not remembered
+  return root;
+}
+
 export async function discoverAccount(
   http: DavHttp,
   account: string,
   principalPath: string | undefined,
 ): Promise<AccountHomes> {
-  const context = await contextRoot(http);
+  const context =
+    principalPath !== undefined ? await sharedContextRoot(http) : await contextRoot(http);
   let principal: string;
   if (principalPath !== undefined) {
     const relative = principalPath.replaceAll('{account}', encodeSegment(account));
