@@ -20,13 +20,16 @@ describe('CachedStorage', () => {
   let warnings: string[];
   const opened: CachedStorage[] = [];
 
-  function open(settings: { maxPendingBytes?: number } = {}): CachedStorage {
+  function open(
+    settings: { maxPendingBytes?: number; keptPackBytes?: number } = {},
+  ): CachedStorage {
     const direct = wrapStorage(remote, { concurrency: { reads: 8, writes: 4 }, retries: false });
     const storage = new CachedStorage(
       { retried: direct, direct, requestCounts: () => direct.requestCounts() },
       {
         folder: join(dir, 'cache'),
         maxPendingBytes: settings.maxPendingBytes ?? 1024 * 1024,
+        keptPackBytes: settings.keptPackBytes ?? 0,
         warn: (message) => warnings.push(message),
         timing: {
           pollMs: 20,
@@ -240,6 +243,20 @@ describe('CachedStorage', () => {
     await expect(storage.save(named('data', 'pack 4'), Buffer.from('pack 4'))).rejects.toThrow(
       /cannot be reached \(connect ECONNREFUSED\) and the local cache already holds/,
     );
+  });
+
+  it('keeps packs after upload, and reads them only while the remote cannot be reached', async () => {
+    const storage = open({ keptPackBytes: 1024 });
+    const pack = named('data', 'a pack of trees');
+    await storage.save(pack, pack.bytes);
+    await storage.finishUploads(1_000);
+    expect(await storage.load(pack)).toEqual(pack.bytes);
+    // Read from the remote while it answers: a check must see the remote's pack.
+    expect(remote.requests.filter((request) => request.startsWith('load'))).toHaveLength(1);
+    down = true;
+    expect(await storage.load(pack, { offset: 2, length: 4 })).toEqual(pack.bytes.subarray(2, 6));
+    expect(warnings).toHaveLength(1);
+    await expect(storage.load(named('data', 'never kept'))).rejects.toThrow('ECONNREFUSED');
   });
 
   it('sends lock files straight to the remote', async () => {

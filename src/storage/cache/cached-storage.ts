@@ -14,6 +14,7 @@ import { labelCacheFolder } from './cache-folder.js';
 import { FileCopies, isCopied } from './file-copies.js';
 import { KnownListings } from './known-listings.js';
 import { isNodeError } from './local-files.js';
+import { PackCopies } from './pack-copies.js';
 import { PendingFolder, type PendingFile } from './pending-folder.js';
 import { RemoteHealth } from './remote-health.js';
 import type { PendingUploads, RepositoryStorage } from './repository-storage.js';
@@ -43,6 +44,8 @@ export interface CacheSettings {
   folder: string;
   /** Bytes waiting to upload above which a save waits for uploads. */
   maxPendingBytes: number;
+  /** Bytes of packs kept after upload, for a backup to start from while the remote is down. */
+  keptPackBytes?: number;
   logger?: StorageLogger;
   /** Tells whoever runs the command something worth knowing (at most once a run). */
   warn?: (message: string) => void;
@@ -69,6 +72,8 @@ const DEFAULT_TIMING: Omit<CacheTiming, keyof UploaderTiming> = {
  * - listings still ask the remote each time (other machines add and remove files), with the
  *   pending files added; when it cannot be reached, the metadata listings come from what the
  *   cache knows, so a command that reads only the catalog and the snapshots still works.
+ * - packs lately uploaded or read are kept up to a size (see PackCopies), and read only when
+ *   the remote cannot be: a backup can so start from the trees of the last one while it is down.
  *
  * Lock files are the remote's business alone: they go straight through.
  */
@@ -76,6 +81,7 @@ export class CachedStorage implements RepositoryStorage {
   readonly location: string;
   private readonly pending: PendingFolder;
   private readonly copies: FileCopies;
+  private readonly packs: PackCopies;
   private readonly listings: KnownListings;
   private readonly health: RemoteHealth;
   private readonly uploader: Uploader;
@@ -95,12 +101,14 @@ export class CachedStorage implements RepositoryStorage {
     this.logger = settings.logger ?? silentLogger;
     this.pending = new PendingFolder(join(settings.folder, 'pending'), this.now);
     this.copies = new FileCopies(join(settings.folder, 'files'));
+    this.packs = new PackCopies(this.copies, settings.keptPackBytes ?? 0);
     this.listings = new KnownListings(join(settings.folder, 'listings'));
-    this.health = new RemoteHealth(this.timing.recheckMs, this.now);
+    this.health = new RemoteHealth(this.timing.recheckMs, this.now, this.location);
     this.uploader = new Uploader({
       remote: remote.direct,
       pending: this.pending,
       copies: this.copies,
+      packs: this.packs,
       lock: new UploadLock(join(settings.folder, 'upload.lock')),
       health: this.health,
       conflicts: join(settings.folder, 'conflicts'),
@@ -146,12 +154,17 @@ export class CachedStorage implements RepositoryStorage {
     if (file.kind === 'locks') return this.remote.retried.load(file, range);
     const local = await this.loadLocally(file, range);
     if (local) return local;
+    // Found down a moment ago: a kept pack spares another round of retries.
+    const kept = this.health.recentlyDown() ? await this.keptPack(file, range) : undefined;
+    if (kept) return kept;
     let bytes: Buffer;
     try {
       bytes = await this.remote.retried.load(file, range);
     } catch (error) {
       if (!this.remote.retried.isNotFound(error)) {
         this.noteFailure(error);
+        const fallback = this.isPermanent(error) ? undefined : await this.keptPack(file, range);
+        if (fallback) return fallback;
         throw error;
       }
       // Another process may have saved it meanwhile.
@@ -162,6 +175,8 @@ export class CachedStorage implements RepositoryStorage {
     }
     this.health.succeeded();
     if (isCopied(file.kind) && !range) await this.keepCopy(file, bytes);
+    else if (file.kind === 'data' && this.packs.enabled)
+      await this.packs.touch(file.name).catch(() => undefined);
     return bytes;
   }
 
@@ -259,6 +274,14 @@ export class CachedStorage implements RepositoryStorage {
       }
     }
     return isCopied(file.kind) ? this.copies.read(file, range) : undefined;
+  }
+
+  /** A kept pack, read with the remote out of reach (and said so). */
+  private async keptPack(file: FileHandle, range?: ByteRange): Promise<Buffer | undefined> {
+    if (file.kind !== 'data' || !this.packs.enabled) return undefined;
+    const bytes = await this.packs.read(file.name, range);
+    if (bytes) this.warnOutOfReach();
+    return bytes;
   }
 
   /** A copy is a saving, not a duty: a cache that cannot be written costs requests, nothing else. */

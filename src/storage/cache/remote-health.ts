@@ -14,12 +14,18 @@ export class RemoteHealth {
     /** How long after a failure listings go straight to the cache instead of asking again. */
     private readonly recheckMs: number,
     private readonly now: () => number = Date.now,
+    /** The remote's location, which its errors start with and the messages here say already. */
+    private readonly location = '',
   ) {}
 
   failed(error: unknown): void {
     this.lastFailure = this.now();
     this.downSince ??= this.lastFailure;
-    this.lastError = errorMessage(error);
+    const message = errorMessage(error);
+    this.lastError =
+      this.location && message.startsWith(`${this.location}: `)
+        ? message.slice(this.location.length + 2)
+        : message;
   }
 
   succeeded(): void {

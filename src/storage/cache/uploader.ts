@@ -4,6 +4,7 @@ import { StorageError, describe, type Storage } from '../storage.js';
 import { errorMessage, type StorageLogger } from '../wrappers/storage-logger.js';
 import { isCopied, type FileCopies } from './file-copies.js';
 import { isNodeError } from './local-files.js';
+import type { PackCopies } from './pack-copies.js';
 import type { PendingFile, PendingFolder } from './pending-folder.js';
 import type { RemoteHealth } from './remote-health.js';
 import type { UploadLock } from './upload-lock.js';
@@ -35,6 +36,8 @@ export interface UploaderParts {
   remote: Storage;
   pending: PendingFolder;
   copies: FileCopies;
+  /** Where an uploaded pack goes, when packs are kept at all. */
+  packs?: PackCopies;
   lock: UploadLock;
   health: RemoteHealth;
   /** Where a file the remote holds otherwise is put aside (only a config can be: see below). */
@@ -50,8 +53,8 @@ export interface UploaderParts {
  * background of whatever the command does. A file is on the remote once saved there, or once the
  * remote refuses it as existing: every file but the config is named by the hash of its content,
  * so a file of that name is this file (sent by an earlier run whose reply was lost, or by
- * another machine). It then leaves the folder: metadata becomes the cache's copy, a pack is
- * deleted. Only the holder of the folder's lock uploads; the others look again now and then.
+ * another machine). It then leaves the folder: metadata becomes the cache's copy, a pack joins
+ * the packs kept (or is deleted). Only the holder of the folder's lock uploads; the others look again now and then.
  */
 export class Uploader {
   private readonly timing: UploaderTiming;
@@ -183,10 +186,12 @@ export class Uploader {
   }
 
   private async uploaded(entry: PendingFile): Promise<void> {
-    const { pending, copies } = this.parts;
+    const { pending, copies, packs } = this.parts;
     const path = pending.pathOf(entry);
     try {
       if (isCopied(entry.kind)) await copies.adopt(path, entry);
+      else if (entry.kind === 'data' && packs?.enabled)
+        await packs.adopt(path, entry.name, entry.size);
       else await unlink(path);
     } catch (error) {
       if (!isNodeError(error, 'ENOENT')) throw error;
