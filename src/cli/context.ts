@@ -1,18 +1,26 @@
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ConfiguredAccount } from '../config/accounts.js';
+import { parseTimeoutMs } from '../config/duration.js';
 import { configPath, DEFAULT_CONFIG_PATH, type LoadedConfig } from '../config/loaded-config.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Repository } from '../repository/repository.js';
+import { parseByteSize } from '../storage/cache/byte-size.js';
+import {
+  NOTHING_PENDING,
+  type PendingUploads,
+  type RepositoryStorage,
+} from '../storage/cache/repository-storage.js';
 import { openStorage } from '../storage/open-storage.js';
 import type { Storage } from '../storage/storage.js';
 import {
   noStorageRequests,
   type StorageRequestCounts,
 } from '../storage/wrappers/counting-storage.js';
-import type { CountedStorage } from '../storage/wrappers/wrap-storage.js';
 import { UsageError } from './exit-codes.js';
 import { createLogger } from './logger.js';
+import { formatBytes, formatCount } from './output/format.js';
 import { Output } from './output/output.js';
 import { readPassphrase } from './passphrase.js';
 
@@ -37,7 +45,9 @@ export interface AccountRef {
 export class CliContext {
   readonly output: Output;
   private loadedConfig?: LoadedConfig;
-  private openedStorage?: CountedStorage;
+  private openedStorage?: RepositoryStorage;
+  /** The command waited for uploads itself and said what was left (backup does). */
+  private uploadsReported = false;
   private openedRepository?: Repository;
   private unlocking?: Promise<Repository>;
   private loading?: Promise<Repository>;
@@ -71,12 +81,42 @@ export class CliContext {
     return this.loadedConfig;
   }
 
-  /** The repository's storage, opened once: every request of the run goes through it and is counted. */
+  /**
+   * The repository's storage, opened once: every request of the run goes through it and is
+   * counted. A remote one comes with its local cache, which starts sending what an earlier run
+   * left waiting at once.
+   */
   async storage(): Promise<Storage> {
     const loaded = await this.config();
-    const { url, sftp, s3 } = loaded.config.repository;
-    this.openedStorage ??= openStorage(url, loaded.directory, { sftp, s3, logger: this.log });
+    const { url, sftp, s3, cache } = loaded.config.repository;
+    this.openedStorage ??= openStorage(url, loaded.directory, {
+      sftp,
+      s3,
+      logger: this.log,
+      cache: {
+        dir: cache.dir ? configPath(loaded, cache.dir) : defaultCacheDir(loaded),
+        maxPendingBytes: parseByteSize(cache.maxPendingSize) ?? 0,
+        keptPackBytes: parseByteSize(cache.keptPacks) ?? 0,
+        warn: (message) => this.output.warn(message),
+      },
+    });
     return this.openedStorage;
+  }
+
+  /**
+   * Waits for the files the cache holds to reach the remote, as long as they keep going
+   * (repository.cache.uploadWait without progress), and says what is left: the command reports
+   * it (a backup prints it in its summary and its JSON), so close() will not.
+   */
+  async finishUploads(): Promise<PendingUploads> {
+    this.uploadsReported = true;
+    const storage = this.openedStorage;
+    if (!storage || storage.pendingUploads().files === 0) return { ...NOTHING_PENDING };
+    const waiting = storage.pendingUploads();
+    this.output.note(
+      `uploading ${formatCount(waiting.files)} files (${formatBytes(waiting.bytes)}) from the local cache to ${storage.location}...`,
+    );
+    return storage.finishUploads(await this.uploadWaitMs());
   }
 
   /**
@@ -199,9 +239,46 @@ export class CliContext {
 
   async close(): Promise<void> {
     await this.openedCatalog?.close();
+    await this.finishUploadsAtClose();
     const repositoryStorage = this.openedRepository?.storage;
     await this.openedStorage?.close();
     if (repositoryStorage !== this.openedStorage) await repositoryStorage?.close();
     this.logger?.flush();
   }
+
+  /**
+   * Any command that opened a remote repository sends what its cache holds before it ends, while
+   * the remote takes it; with the remote found out of reach it does not wait (a look at the
+   * catalog must not hang on an unreachable server), and says what stays waiting.
+   */
+  private async finishUploadsAtClose(): Promise<void> {
+    const storage = this.openedStorage;
+    if (!storage || this.uploadsReported || storage.pendingUploads().files === 0) return;
+    const failing = storage.pendingUploads().remoteError !== undefined;
+    const left = await storage.finishUploads(failing ? 0 : await this.uploadWaitMs());
+    if (left.files > 0) this.output.warn(pendingUploadsMessage(left, storage.location));
+  }
+
+  private async uploadWaitMs(): Promise<number> {
+    return parseTimeoutMs((await this.config()).config.repository.cache.uploadWait) ?? 0;
+  }
+}
+
+/** "3 files (17.2 MiB) are waiting to upload to sftp://...: why; they go at the next run." */
+export function pendingUploadsMessage(pending: PendingUploads, location: string): string {
+  const files = `${formatCount(pending.files)} file${pending.files === 1 ? '' : 's'} (${formatBytes(pending.bytes)})`;
+  const why = pending.remoteError ? ` (${pending.remoteError})` : '';
+  return `${files} waiting in the local cache to upload to ${location}${why}; they are sent at the next run`;
+}
+
+/**
+ * The cache's default place: beside the catalog file, which is this installation's own state as
+ * much (beside the configuration when the catalog is a database server).
+ */
+function defaultCacheDir(loaded: LoadedConfig): string {
+  const catalog = loaded.config.catalog.url;
+  const beside = /^postgres/.test(catalog)
+    ? loaded.directory
+    : dirname(configPath(loaded, catalog));
+  return join(beside, 'mailvault-cache');
 }

@@ -1,6 +1,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { compileExclude, ExcludePatternError } from '../sources/files/exclude-matcher.js';
+import { parseByteSize } from '../storage/cache/byte-size.js';
 import { parseTimeoutMs } from './duration.js';
 
 /**
@@ -119,6 +120,24 @@ const commandTimeout = z
     'a duration such as 30s, 30m, 6h or 2d (0: no limit), up to 24d',
   );
 
+/** How long the end of a backup waits for uploads to a remote repository that make no progress. */
+export const DEFAULT_UPLOAD_WAIT = '1m';
+/** Room for about a night's new packs of a large server, on a disk that has it. */
+export const DEFAULT_MAX_PENDING_SIZE = '10G';
+/** Enough for the folder trees of many accounts besides a night's new mail. */
+export const DEFAULT_KEPT_PACKS = '2G';
+
+const uploadWait = z
+  .union([z.string(), z.number()])
+  .refine(
+    (value) => parseTimeoutMs(value) !== null,
+    'a duration such as 30s, 5m or 1h (0: do not wait), up to 24d',
+  );
+
+const byteSize = z
+  .union([z.string(), z.number()])
+  .refine((value) => parseByteSize(value) !== null, 'a size such as 10G, 500M or 0');
+
 export const configSchema = z.strictObject({
   repository: z.strictObject({
     url: nonEmpty,
@@ -147,6 +166,25 @@ export const configSchema = z.strictObject({
         },
       )
       .optional(),
+    /**
+     * For sftp:// and s3:// URLs: a local cache of the repository's metadata, and of saves
+     * waiting to upload (a backup goes on while the remote is out of reach).
+     */
+    cache: z
+      .strictObject({
+        /** Relative to the configuration file; default: mailvault-cache beside the catalog file. */
+        dir: nonEmpty.optional(),
+        uploadWait: uploadWait.default(DEFAULT_UPLOAD_WAIT),
+        /** Bytes waiting to upload above which a backup waits for the remote to take them. */
+        maxPendingSize: byteSize.default(DEFAULT_MAX_PENDING_SIZE),
+        /** Packs kept after upload, for a backup that starts while the remote is down. */
+        keptPacks: byteSize.default(DEFAULT_KEPT_PACKS),
+      })
+      .default({
+        uploadWait: DEFAULT_UPLOAD_WAIT,
+        maxPendingSize: DEFAULT_MAX_PENDING_SIZE,
+        keptPacks: DEFAULT_KEPT_PACKS,
+      }),
   }),
   catalog: z.strictObject({ url: nonEmpty }).default({ url: './catalog.sqlite' }),
   servers: z.array(server).default([]),

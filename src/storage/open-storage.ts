@@ -1,6 +1,9 @@
 import { isAbsolute, resolve } from 'node:path';
 import { LocalStorage } from './local/local-storage.js';
 import { userInfo } from 'node:os';
+import { cacheFolderFor } from './cache/cache-folder.js';
+import { CachedStorage, type CacheTiming } from './cache/cached-storage.js';
+import { UncachedStorage, type RepositoryStorage } from './cache/repository-storage.js';
 import { DeferredStorage } from './deferred-storage.js';
 import type { S3Options } from './s3/open-s3.js';
 import { parseS3Url } from './s3/s3-url.js';
@@ -8,9 +11,9 @@ import type { SftpOptions } from './sftp/open-sftp.js';
 import { parseSftpUrl } from './sftp/sftp-url.js';
 import { StorageError, type Storage } from './storage.js';
 import type { ConcurrencyLimits } from './wrappers/limiting-storage.js';
-import type { RetryPolicy } from './wrappers/retrying-storage.js';
+import { RetryingStorage, type RetryPolicy } from './wrappers/retrying-storage.js';
 import type { StorageLogger } from './wrappers/storage-logger.js';
-import { wrapStorage, type CountedStorage } from './wrappers/wrap-storage.js';
+import { wrapStorage } from './wrappers/wrap-storage.js';
 
 /** What a backend needs beyond its URL, from the configuration, and how to wrap it. */
 export interface StorageOptions {
@@ -22,6 +25,20 @@ export interface StorageOptions {
   concurrency?: number | Partial<ConcurrencyLimits>;
   /** Gets a debug line per remote request and a warning per retry. */
   logger?: StorageLogger;
+  /** For a remote repository: keep metadata and stage saves in a local cache (see CachedStorage). */
+  cache?: RemoteCacheOptions;
+}
+
+export interface RemoteCacheOptions {
+  /** The cache directory; each repository gets a folder of its own in it (see cacheFolderFor). */
+  dir: string;
+  /** Bytes waiting to upload above which a save waits for the uploads. */
+  maxPendingBytes: number;
+  /** Bytes of packs kept after upload (see PackCopies); 0 keeps none. */
+  keptPackBytes?: number;
+  /** Tells whoever runs the command something worth knowing. */
+  warn?: (message: string) => void;
+  timing?: Partial<CacheTiming>;
 }
 
 /**
@@ -42,13 +59,14 @@ export function redactUrl(url: string): string {
  * `s3://`. Other schemes are refused by name, so a typo does not become a local folder. Every
  * backend comes limited and counted; remote ones are also retried and logged. A local disk's
  * errors (full, denied, failing) do not pass by waiting, and its requests are too many and too
- * quick to be worth a log line each.
+ * quick to be worth a log line each. A remote one given a cache is seen through it; the cache
+ * sits outside the counting, so the counts stay what reached the remote.
  */
 export function openStorage(
   url: string,
   base: string,
   options: StorageOptions = {},
-): CountedStorage {
+): RepositoryStorage {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined || scheme === 'file') {
     const path =
@@ -57,17 +75,43 @@ export function openStorage(
         : isAbsolute(url)
           ? url
           : resolve(base, url);
-    return wrapStorage(new LocalStorage(path), {
-      concurrency: limits(options.concurrency, LOCAL_CONCURRENCY),
-      retries: false,
-    });
+    return new UncachedStorage(
+      wrapStorage(new LocalStorage(path), {
+        concurrency: limits(options.concurrency, LOCAL_CONCURRENCY),
+        retries: false,
+      }),
+    );
   }
-  return wrapStorage(openRemote(scheme, url, base, options), {
+  const backend = openRemote(scheme, url, base, options);
+  const location = redactUrl(url);
+  const wrapping = {
     concurrency: limits(options.concurrency, REMOTE_CONCURRENCY),
-    retries: options.retries ?? {},
     logger: options.logger,
-    location: redactUrl(url),
+    location,
+  };
+  if (!options.cache)
+    return new UncachedStorage(
+      wrapStorage(backend, { ...wrapping, retries: options.retries ?? {} }),
+    );
+  // Retried outermost as wrapStorage would, but the uploads go around the retrying: the uploader
+  // pauses and tries again in its own way.
+  const direct = wrapStorage(backend, { ...wrapping, retries: false });
+  const retried = new RetryingStorage(direct, {
+    ...options.retries,
+    logger: options.logger,
+    location,
   });
+  return new CachedStorage(
+    { retried, direct, requestCounts: () => direct.requestCounts() },
+    {
+      folder: cacheFolderFor(options.cache.dir, location),
+      maxPendingBytes: options.cache.maxPendingBytes,
+      keptPackBytes: options.cache.keptPackBytes,
+      logger: options.logger,
+      warn: options.cache.warn,
+      timing: options.cache.timing,
+    },
+  );
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Catalog } from '../../catalog/catalog.js';
 import type { Config } from '../../config/schema.js';
 import { ImapError } from '../../imap/imap-error.js';
 import { readAccountTree } from '../../mailbox/account-tree.js';
+import { pendingUploadsMessage } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes, formatCount, formatDuration } from '../output/format.js';
@@ -14,6 +15,7 @@ import type { Output } from '../output/output.js';
 import { PROGRAM } from '../program-name.js';
 import { davAccess, imapEndpoint, imapLogin } from '../server-access.js';
 import type { ImapCounters } from '../../imap/connect.js';
+import type { PendingUploads } from '../../storage/cache/repository-storage.js';
 
 export function registerBackup(program: Command, run: CommandRunner): void {
   program
@@ -107,8 +109,15 @@ export function registerBackup(program: Command, run: CommandRunner): void {
             await catalog.markPresent(server.name, present, report.started.getTime());
           }
         }
+        // With a remote repository, what the run saved waits in the local cache until the remote
+        // takes it: the summary says whether it all got there.
+        const pendingUploads = await context.finishUploads();
         const code = exitCodeFor(report, context.output);
-        printReport(context.output, report, counters, context.storageRequests());
+        printReport(context.output, report, counters, context.storageRequests(), pendingUploads);
+        if (pendingUploads.files > 0)
+          context.output.line(
+            pendingUploadsMessage(pendingUploads, (await context.storage()).location),
+          );
         return code;
       }),
     );
@@ -181,6 +190,7 @@ function printReport(
   report: RunReport,
   counters: ImapCounters,
   storageRequests: StorageRequestCounts,
+  pendingUploads: PendingUploads,
 ): void {
   const seconds = (report.finished.getTime() - report.started.getTime()) / 1000;
   const { totals } = report;
@@ -194,6 +204,8 @@ function printReport(
     // Requests to the repository's storage (retries included) and bytes moved: on a remote
     // repository, what a run costs.
     storageRequests,
+    // Files saved to the local cache that the remote has not taken yet (the next run sends them).
+    pendingUploads,
     totals,
     accounts: report.accounts,
     sets: report.sets,
