@@ -19,7 +19,7 @@ import { PendingFolder, type PendingFile } from './pending-folder.js';
 import { RemoteHealth } from './remote-health.js';
 import type { PendingUploads, RepositoryStorage } from './repository-storage.js';
 import { UploadLock } from './upload-lock.js';
-import { Uploader, type UploaderTiming } from './uploader.js';
+import { DEFAULT_UPLOADER_TIMING, Uploader, type UploaderTiming } from './uploader.js';
 
 /** The remote behind the cache, twice: retried for what a command asks, and not for uploads. */
 export interface CachedRemote {
@@ -408,7 +408,9 @@ export class CachedStorage implements RepositoryStorage {
           `${this.location} cannot be reached (${this.health.error ?? 'no answer'}) and the local cache already holds ${mebibytes(held)} waiting to upload, its limit (repository.cache.maxPendingSize)`,
           'io',
         );
-      await this.uploader.nextChange(this.timing.closeGraceMs);
+      await this.uploader.nextChange(
+        this.settings.timing?.pollMs ?? DEFAULT_UPLOADER_TIMING.pollMs,
+      );
     }
   }
 }

@@ -128,7 +128,7 @@ export class Uploader {
         await this.startUploads();
       } catch (error) {
         // The cache's own disk failed (full, unreadable): try again after a pause.
-        this.pause(error, 'the upload cache could not be read');
+        this.pause(error, 'the upload cache could not be read', false);
       }
       if (this.stopped) return;
       const paused = this.pausedUntil - this.now();
@@ -156,7 +156,7 @@ export class Uploader {
 
   private begin(entry: PendingFile): void {
     const upload = this.upload(entry)
-      .catch((error: unknown) => this.pause(error, 'upload from the cache failed'))
+      .catch((error: unknown) => this.pause(error, 'a file in the upload cache failed', false))
       .finally(() => {
         this.uploading.delete(entry.fileName);
         this.changed.fire();
@@ -178,9 +178,14 @@ export class Uploader {
     try {
       await remote.save(entry, bytes);
     } catch (error) {
-      if (!(error instanceof StorageError && error.code === 'exists')) throw error;
-      if (entry.kind === 'config' && !(await remote.load(entry)).equals(bytes))
-        return this.setAside(entry);
+      const exists = error instanceof StorageError && error.code === 'exists';
+      if (!exists) return this.pause(error, 'upload from the cache failed', true);
+      try {
+        if (entry.kind === 'config' && !(await remote.load(entry)).equals(bytes))
+          return await this.setAside(entry);
+      } catch (loadError) {
+        return this.pause(loadError, 'upload from the cache failed', true);
+      }
     }
     await this.uploaded(entry);
   }
@@ -221,14 +226,15 @@ export class Uploader {
     );
   }
 
-  private pause(error: unknown, message: string): void {
+  /** Waits a while before the next upload; `remote`: the remote failed, not the cache's disk. */
+  private pause(error: unknown, message: string, remote: boolean): void {
     this.failuresInARow++;
     const delay = Math.min(
       this.timing.maxBackoffMs,
       this.timing.firstBackoffMs * 2 ** Math.min(this.failuresInARow - 1, 30),
     );
     this.pausedUntil = Math.max(this.pausedUntil, this.now() + delay);
-    this.parts.health.failed(error);
+    if (remote) this.parts.health.failed(error);
     const fields = {
       storage: this.parts.location,
       error: errorMessage(error),
