@@ -247,15 +247,16 @@ export class CliContext {
   }
 
   /**
-   * Any command that opened a remote repository sends what its cache holds before it ends, while
-   * the remote takes it; with the remote found out of reach it does not wait (a look at the
-   * catalog must not hang on an unreachable server), and says what stays waiting.
+   * A command that saved files (init, a key) sends them before it ends, while the remote takes
+   * them. One that only read sent what an earlier run left in the background while it worked,
+   * and does not stay for the rest (a look at the catalog must not turn into an hour of
+   * uploading, nor hang on an unreachable server). Either says what stays waiting.
    */
   private async finishUploadsAtClose(): Promise<void> {
     const storage = this.openedStorage;
     if (!storage || this.uploadsReported || storage.pendingUploads().files === 0) return;
-    const failing = storage.pendingUploads().remoteError !== undefined;
-    const left = await storage.finishUploads(failing ? 0 : await this.uploadWaitMs());
+    const wait = storage.savedFilesWaiting() && storage.pendingUploads().remoteError === undefined;
+    const left = await storage.finishUploads(wait ? await this.uploadWaitMs() : 0);
     if (left.files > 0) this.output.warn(pendingUploadsMessage(left, storage.location));
   }
 

@@ -89,6 +89,8 @@ export class CachedStorage implements RepositoryStorage {
   private readonly timing: Omit<CacheTiming, keyof UploaderTiming>;
   private readonly now: () => number;
   private labelled: Promise<void> | undefined;
+  /** The pending files this run saved. */
+  private readonly savedHere = new Set<string>();
   private warnedOutOfReach = false;
 
   constructor(
@@ -130,6 +132,10 @@ export class CachedStorage implements RepositoryStorage {
     return { ...this.pending.totals(), ...(error === undefined ? {} : { remoteError: error }) };
   }
 
+  savedFilesWaiting(): boolean {
+    return this.pending.list().some((entry) => this.savedHere.has(entry.fileName));
+  }
+
   async finishUploads(patienceMs: number): Promise<PendingUploads> {
     await this.uploader.settle(patienceMs);
     return this.pendingUploads();
@@ -146,7 +152,7 @@ export class CachedStorage implements RepositoryStorage {
     await this.makeRoom(data.length);
     this.labelled ??= labelCacheFolder(this.settings.folder, this.location);
     await this.labelled;
-    await this.pending.add(file, data);
+    this.savedHere.add((await this.pending.add(file, data)).fileName);
     this.uploader.notify();
   }
 

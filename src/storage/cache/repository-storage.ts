@@ -16,6 +16,8 @@ export interface PendingUploads {
  */
 export interface RepositoryStorage extends CountedStorage {
   pendingUploads(): PendingUploads;
+  /** Whether files this run saved are among them (a run that only read left none). */
+  savedFilesWaiting(): boolean;
   /**
    * Waits while pending files upload; gives up once none has reached the remote for
    * `patienceMs`, and says what is left.
@@ -37,6 +39,10 @@ export class UncachedStorage extends ForwardingStorage implements RepositoryStor
 
   pendingUploads(): PendingUploads {
     return { ...NOTHING_PENDING };
+  }
+
+  savedFilesWaiting(): boolean {
+    return false;
   }
 
   finishUploads(): Promise<PendingUploads> {
