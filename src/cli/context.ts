@@ -114,7 +114,7 @@ export class CliContext {
     if (!storage || storage.pendingUploads().files === 0) return { ...NOTHING_PENDING };
     const waiting = storage.pendingUploads();
     this.output.note(
-      `uploading ${formatCount(waiting.files)} files (${formatBytes(waiting.bytes)}) from the local cache to ${storage.location}...`,
+      `uploading ${filesAndBytes(waiting)} from the local cache to ${storage.location}...`,
     );
     return storage.finishUploads(await this.uploadWaitMs());
   }
@@ -239,7 +239,10 @@ export class CliContext {
 
   async close(): Promise<void> {
     await this.openedCatalog?.close();
-    await this.finishUploadsAtClose();
+    // The storage must be closed whatever happens here, or the process would not end.
+    await this.finishUploadsAtClose().catch((error: unknown) =>
+      this.output.warn(`uploads from the local cache: ${(error as Error).message}`),
+    );
     const repositoryStorage = this.openedRepository?.storage;
     await this.openedStorage?.close();
     if (repositoryStorage !== this.openedStorage) await repositoryStorage?.close();
@@ -265,11 +268,17 @@ export class CliContext {
   }
 }
 
-/** "3 files (17.2 MiB) are waiting to upload to sftp://...: why; they go at the next run." */
+/**
+ * "3 files (17.2 MiB) waiting in the local cache to upload to sftp://... (cannot connect: ...);
+ * they are sent at the next run"
+ */
 export function pendingUploadsMessage(pending: PendingUploads, location: string): string {
-  const files = `${formatCount(pending.files)} file${pending.files === 1 ? '' : 's'} (${formatBytes(pending.bytes)})`;
   const why = pending.remoteError ? ` (${pending.remoteError})` : '';
-  return `${files} waiting in the local cache to upload to ${location}${why}; they are sent at the next run`;
+  return `${filesAndBytes(pending)} waiting in the local cache to upload to ${location}${why}; they are sent at the next run`;
+}
+
+function filesAndBytes(pending: PendingUploads): string {
+  return `${formatCount(pending.files)} file${pending.files === 1 ? '' : 's'} (${formatBytes(pending.bytes)})`;
 }
 
 /**
