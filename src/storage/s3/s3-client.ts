@@ -79,15 +79,15 @@ function credentialsFrom(
 function keysFromFiles(idFile: string, secretFile: string): CredentialsSource {
   let loading: Promise<{ accessKeyId: string; secretAccessKey: string }> | undefined;
   return () => {
-    loading ??= Promise.all([
-      readKeyFile(idFile, 'access key id'),
-      readKeyFile(secretFile, 'secret access key'),
-    ])
-      .then(([accessKeyId, secretAccessKey]) => ({ accessKeyId, secretAccessKey }))
-      .catch((error: unknown) => {
-        loading = undefined;
-        throw error;
-      });
+    // One after the other: when both are wrong, the message names the same one every time.
+    const read = async () => ({
+      accessKeyId: await readKeyFile(idFile, 'access key id'),
+      secretAccessKey: await readKeyFile(secretFile, 'secret access key'),
+    });
+    loading ??= read().catch((error: unknown) => {
+      loading = undefined;
+      throw error;
+    });
     return loading;
   };
 }
