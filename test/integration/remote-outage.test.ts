@@ -2,9 +2,10 @@
 // and on s3rver (S3): the backup finishes into the local cache and says what waits to upload;
 // the remote holds nothing that refers to what did not reach it; the catalog and the cache
 // answer `snapshots`, `ls` and `search` meanwhile; once the remote is back, the next backup
-// sends everything, and the repository checks out and restores the same mail. And a backup
-// killed between its first pack reaching the remote and its index leaves a remote that checks
-// out, and a next backup that completes.
+// sends everything, and the repository checks out and restores the same mail. A backup started
+// with the remote already down works from what the cache kept. And a backup killed between its
+// first pack reaching the remote and its index, or in the middle of uploading a pack, leaves a
+// remote that checks out, and a next backup that completes.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -229,6 +230,24 @@ for (const remote of REMOTE_KINDS) {
       expect(mailOf(await readAccount(server, 'bobcopy'))).toEqual(
         mailOf(await readAccount(server, 'bob')),
       );
+    }, 300_000);
+
+    it('leaves a remote that checks out when killed in the middle of a pack', async () => {
+      const ws = await workspace('torn');
+      const running = startCli(ws, ['backup']);
+      await waitFor(
+        async () => running.exited || (await store.packsArriving('torn')) > 0,
+        'a pack arriving on the remote',
+      );
+      running.kill();
+      const outcome = await running.finished;
+      expect(outcome.signal, shown(outcome)).toBe('SIGKILL');
+      await expectCheckPasses(ws, ['check'], 'killed in the middle of a pack');
+      // The pack is sent again whole (s3rver keeps the torn one under its name: it is replaced).
+      const next = await ws.run(['backup', '--json']);
+      expect(next.code, shown(next)).toBe(0);
+      expect(next.json<BackupJson>().pendingUploads.files).toBe(0);
+      await expectCheckPasses(ws, ['check', '--read-data'], 'after the next backup');
     }, 300_000);
 
     it('leaves a remote that checks out when killed between a pack and its index', async () => {

@@ -16,6 +16,8 @@ export interface RemoteStore {
   repository(name: string, extra?: string[]): NonNullable<WorkspaceOptions['repository']>;
   /** The real-named files of a kind in repository `name`, as the store's disk holds them. */
   files(name: string, kind: StoredKind): Promise<string[]>;
+  /** How many packs of repository `name` are arriving at this moment (written, not whole). */
+  packsArriving(name: string): Promise<number>;
   /** Closes the port and drops every connection; the files stay. */
   shutDown(): Promise<void>;
   startAgain(): Promise<void>;
@@ -30,8 +32,15 @@ export interface RemoteKind {
 
 const REAL_NAME = /^[0-9a-f]{64}$/;
 
-/** Files below `folder` (and one level of sub-folders for packs) whose name, suffix cut, is real. */
-async function realNames(folder: string, kind: StoredKind, suffix = ''): Promise<string[]> {
+/**
+ * Files below `folder` (and one level of sub-folders for packs) whose name, with the object
+ * suffix cut, is real and whose upload is complete (with the `complete` file beside them).
+ */
+async function realNames(
+  folder: string,
+  kind: StoredKind,
+  suffixes?: { object: string; complete: string },
+): Promise<string[]> {
   const folders =
     kind === 'data'
       ? (await readdir(join(folder, 'data')).catch(() => [])).map((sub) =>
@@ -40,12 +49,31 @@ async function realNames(folder: string, kind: StoredKind, suffix = ''): Promise
       : [join(folder, kind)];
   const names: string[] = [];
   for (const dir of folders) {
-    for (const file of await readdir(dir).catch(() => [])) {
-      const name = suffix && file.endsWith(suffix) ? file.slice(0, -suffix.length) : file;
-      if ((suffix === '' || file.endsWith(suffix)) && REAL_NAME.test(name)) names.push(name);
+    const files = new Set(await readdir(dir).catch(() => []));
+    for (const file of files) {
+      if (!suffixes) {
+        if (REAL_NAME.test(file)) names.push(file);
+        continue;
+      }
+      if (!file.endsWith(suffixes.object)) continue;
+      const name = file.slice(0, -suffixes.object.length);
+      if (REAL_NAME.test(name) && files.has(`${name}${suffixes.complete}`)) names.push(name);
     }
   }
   return names.sort();
+}
+
+/** Files in the sub-folders of `folder` that `matches` (given the other names of their folder). */
+async function countIn(
+  folder: string,
+  matches: (file: string, all: ReadonlySet<string>) => boolean,
+): Promise<number> {
+  let count = 0;
+  for (const sub of await readdir(folder).catch(() => [])) {
+    const files = new Set(await readdir(join(folder, sub)).catch(() => []));
+    for (const file of files) if (matches(file, files)) count++;
+  }
+  return count;
 }
 
 export const REMOTE_KINDS: RemoteKind[] = [
@@ -63,6 +91,9 @@ export const REMOTE_KINDS: RemoteKind[] = [
           ],
         }),
         files: (name, kind) => realNames(join(sshd.sftpRoot, name), kind),
+        // The SFTP backend writes a .tmp- file and renames it once whole.
+        packsArriving: (name) =>
+          countIn(join(sshd.sftpRoot, name, 'data'), (file) => file.startsWith('.tmp-')),
         shutDown: () => sshd.shutDown(),
         startAgain: () => sshd.startAgain(),
         stop: () => sshd.stop(),
@@ -86,8 +117,20 @@ export const REMOTE_KINDS: RemoteKind[] = [
             ...extra,
           ],
         }),
-        // s3rver keeps an object as the file <bucket>/<key>._S3rver_object.
-        files: (name, kind) => realNames(join(s3.dir, 'backups', name), kind, '._S3rver_object'),
+        // s3rver keeps an object as the file <bucket>/<key>._S3rver_object, written as it
+        // arrives, and its metadata file once it is whole.
+        files: (name, kind) =>
+          realNames(join(s3.dir, 'backups', name), kind, {
+            object: '._S3rver_object',
+            complete: '._S3rver_metadata.json',
+          }),
+        packsArriving: async (name) =>
+          await countIn(
+            join(s3.dir, 'backups', name, 'data'),
+            (file, all) =>
+              file.endsWith('._S3rver_object') &&
+              !all.has(file.replace(/_object$/, '_metadata.json')),
+          ),
         shutDown: () => s3.shutDown(),
         startAgain: () => s3.startAgain(),
         stop: () => s3.stop(),

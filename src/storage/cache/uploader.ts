@@ -181,10 +181,12 @@ export class Uploader {
       const exists = error instanceof StorageError && error.code === 'exists';
       if (!exists) return this.pause(error, 'upload from the cache failed', true);
       try {
-        if (entry.kind === 'config' && !(await remote.load(entry)).equals(bytes))
-          return await this.setAside(entry);
-      } catch (loadError) {
-        return this.pause(loadError, 'upload from the cache failed', true);
+        if (entry.kind === 'config') {
+          if (!(await remote.load(entry)).equals(bytes)) return await this.setAside(entry);
+        } else if ((await remote.stat(entry)).size !== bytes.length)
+          await this.replace(entry, bytes);
+      } catch (checkError) {
+        return this.pause(checkError, 'upload from the cache failed', true);
       }
     }
     await this.uploaded(entry);
@@ -209,6 +211,21 @@ export class Uploader {
       { storage: this.parts.location, file: describe(entry), bytes: entry.size },
       'uploaded from the cache',
     );
+  }
+
+  /**
+   * The remote holds a file of this name, named by its content, but not of its size: part of an
+   * interrupted upload that a server kept under the real name (s3rver does when the client dies
+   * mid-request; S3 itself, and the SFTP and local backends, never show a file before it is
+   * whole). It is damaged whatever it holds, and this is the file it should be: it is replaced.
+   */
+  private async replace(entry: PendingFile, bytes: Buffer): Promise<void> {
+    this.parts.logger.warn(
+      { storage: this.parts.location, file: describe(entry), bytes: entry.size },
+      'the remote holds a truncated copy of a file waiting in the cache; replacing it',
+    );
+    await this.parts.remote.remove(entry);
+    await this.parts.remote.save(entry, bytes);
   }
 
   /**
