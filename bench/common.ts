@@ -37,6 +37,12 @@ export interface Settings {
   DAV_ACCOUNTS: number;
   /** Whether vdirsyncer pulls the same collections side by side (when it is installed). */
   DAV_BASELINE: boolean;
+  /** Messages in the account backed up to each remote store, and whether restic runs beside. */
+  REMOTE_MESSAGES: number;
+  REMOTE_BASELINE: boolean;
+  /** Small accounts backed up to each store to count a no-change run's requests, and their size. */
+  REMOTE_ACCOUNTS: number;
+  REMOTE_ACCOUNT_MESSAGES: number;
 }
 
 /** Numeric settings whose defaults a caller may change (bench:quick's are smaller). */
@@ -52,6 +58,8 @@ export type SizeDefaults = Partial<
     | 'SEARCH_SAMPLES'
     | 'DAV_ITEMS'
     | 'DAV_ACCOUNTS'
+    | 'REMOTE_MESSAGES'
+    | 'REMOTE_ACCOUNTS'
   >
 >;
 
@@ -78,6 +86,13 @@ export function readSettings(defaults: SizeDefaults = {}): Settings {
     DAV_ITEMS: envNumber('BENCH_DAV_ITEMS', defaults.DAV_ITEMS ?? 3_000),
     DAV_ACCOUNTS: envNumber('BENCH_DAV_ACCOUNTS', defaults.DAV_ACCOUNTS ?? 3),
     DAV_BASELINE: process.env.BENCH_DAV_BASELINE !== '0',
+    REMOTE_MESSAGES: envNumber(
+      'BENCH_REMOTE_MESSAGES',
+      defaults.REMOTE_MESSAGES ?? Math.min(5_000, MESSAGES),
+    ),
+    REMOTE_BASELINE: process.env.BENCH_REMOTE_BASELINE !== '0',
+    REMOTE_ACCOUNTS: envNumber('BENCH_REMOTE_ACCOUNTS', defaults.REMOTE_ACCOUNTS ?? 1_000),
+    REMOTE_ACCOUNT_MESSAGES: envNumber('BENCH_REMOTE_ACCOUNT_MESSAGES', 5),
   };
 }
 

@@ -32,11 +32,16 @@
 //   BENCH_DAV_ACCOUNTS    accounts they belong to (default 3), six collections each
 //   BENCH_DAV_BASELINE=0  leave vdirsyncer out of the calendar and contact figures (it is also
 //                   left out, and said so, when Debian's vdirsyncer is not installed)
+//   BENCH_REMOTE_MESSAGES  messages in the account backed up to each remote store (phases/
+//                   remote.ts: default 5000, or BENCH_MESSAGES if fewer)
+//   BENCH_REMOTE_BASELINE=0  leave restic out of the remote stores' figures
+//   BENCH_REMOTE_ACCOUNTS, BENCH_REMOTE_ACCOUNT_MESSAGES  the small accounts whose no-change run's
+//                   requests are counted on each store (default 1000 accounts of 5 messages)
 //   BENCH_ONLY      run only these phases, comma-separated, e.g. BENCH_ONLY=dav,dumps (default:
 //                   all of them). The phases: backup (the main mailbox: first backups, restic and
 //                   borg, no-change runs), restore, restore-kinds, churn, dedup, search, dumps,
-//                   dav. restore and restore-kinds need backup, which is then run too. Memory
-//                   (8) is reported when backup and churn both run, the baselines (5) when
+//                   dav, remote. restore and restore-kinds need backup, which is then run too.
+//                   Memory (8) is reported when backup and churn both run, the baselines (5) when
 //                   backup and restore do.
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
@@ -84,6 +89,7 @@ import {
   restoreKindUsers,
   type RestoreSource,
 } from './phases/restore-kinds.js';
+import { measureRemote, remoteUsers, reportRemote } from './phases/remote.js';
 import { measureSearch, reportSearch } from './phases/search.js';
 import type { Throughput } from './ceilings.js';
 
@@ -100,6 +106,7 @@ const PHASES = {
   search: [],
   dumps: [],
   dav: [],
+  remote: [],
 } as const satisfies Record<string, readonly string[]>;
 type Phase = keyof typeof PHASES;
 const PHASE_NAMES = Object.keys(PHASES) as Phase[];
@@ -141,6 +148,7 @@ function mailUsers(settings: Settings, phases: Set<Phase>): Record<string, strin
   if (phases.has('dedup')) names.push(...dedupUsers(settings.COPIES));
   if (phases.has('restore-kinds')) names.push(...restoreKindUsers(settings));
   if (phases.has('dav')) names.push(...davUsers(settings.DAV_ACCOUNTS));
+  if (phases.has('remote')) names.push(...remoteUsers(settings));
   // Dovecot's harness needs one user at least, whatever runs.
   if (names.length === 0) names.push('bench');
   return Object.fromEntries(names.map((name) => [name, 'x']));
@@ -179,6 +187,7 @@ interface Results {
   search?: Awaited<ReturnType<typeof measureSearch>>;
   dumps?: Awaited<ReturnType<typeof measureDumps>>;
   dav?: Awaited<ReturnType<typeof measureDav>>;
+  remote?: Awaited<ReturnType<typeof measureRemote>>;
 }
 
 async function measure(bench: Bench, phases: Set<Phase>): Promise<Results> {
@@ -207,12 +216,14 @@ async function measure(bench: Bench, phases: Set<Phase>): Promise<Results> {
   // 11. Database dumps, 12. calendars and contacts.
   if (phases.has('dumps')) results.dumps = await measureDumps(bench);
   if (phases.has('dav')) results.dav = await measureDav(bench);
+  // 13. Remote repositories, 14. their requests at scale.
+  if (phases.has('remote')) results.remote = await measureRemote(bench);
   return results;
 }
 
 async function report(bench: Bench, results: Results): Promise<void> {
   const { MESSAGES } = bench.settings;
-  const { mail, restores, kinds, source, churn, search, dumps, dav } = results;
+  const { mail, restores, kinds, source, churn, search, dumps, dav, remote } = results;
   if (mail) {
     reportFirstBackup(bench, mail.main, mail.first, mail.fetchCeiling, {
       restic: mail.files.restic.bytes,
@@ -250,6 +261,7 @@ async function report(bench: Bench, results: Results): Promise<void> {
     });
   if (dumps) reportDumps(bench, dumps);
   if (dav) reportDav(bench, dav);
+  if (remote) reportRemote(bench, remote);
   bench.details.runs = runDetails(results);
 }
 
