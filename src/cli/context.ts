@@ -244,8 +244,16 @@ export class CliContext {
       this.output.warn(`uploads from the local cache: ${(error as Error).message}`),
     );
     const repositoryStorage = this.openedRepository?.storage;
-    await this.openedStorage?.close();
-    if (repositoryStorage !== this.openedStorage) await repositoryStorage?.close();
+    const closing = Promise.all([
+      this.openedStorage?.close(),
+      repositoryStorage !== this.openedStorage ? repositoryStorage?.close() : undefined,
+    ]);
+    // A server that stopped answering (a frozen process, a dead link) can hold a close forever:
+    // the command's work is done and said, so it is left behind after a grace period.
+    if ((await withinMs(closing, CLOSE_GRACE_MS)) === 'late')
+      this.output.warn(
+        `the repository's storage did not close within ${CLOSE_GRACE_MS / 1000} s; leaving it`,
+      );
     this.logger?.flush();
   }
 
@@ -291,4 +299,16 @@ function defaultCacheDir(loaded: LoadedConfig): string {
     ? loaded.directory
     : dirname(configPath(loaded, catalog));
   return join(beside, 'mailvault-cache');
+}
+
+const CLOSE_GRACE_MS = 10_000;
+
+async function withinMs(work: Promise<unknown>, ms: number): Promise<'done' | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  try {
+    return await Promise.race([work.then(() => 'done' as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

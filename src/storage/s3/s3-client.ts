@@ -30,7 +30,7 @@ export function createS3Client(place: S3Location, options: S3Options, base: stri
     // it alone can correct a skewed clock or replace a pooled connection the server had closed.
     maxAttempts: 2,
     // Without timeouts a server that stops answering would hold a backup forever.
-    requestHandler: { connectionTimeout: 10_000, socketTimeout: 120_000 },
+    requestHandler: { connectionTimeout: 10_000, socketTimeout: 30_000 },
   });
 }
 
