@@ -5,7 +5,8 @@
 // sends everything, and the repository checks out and restores the same mail. A backup started
 // with the remote already down works from what the cache kept. And a backup killed between its
 // first pack reaching the remote and its index, or in the middle of uploading a pack, leaves a
-// remote that checks out, and a next backup that completes.
+// remote that checks out, and a next backup that completes. A remote that freezes (its
+// processes stopped, its connections open and silent) does not hold a backup either.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -197,6 +198,34 @@ for (const remote of REMOTE_KINDS) {
       const restore = await ws.run(['restore', 'account', 'alice', '--to-account', 'copy']);
       expect(restore.code, shown(restore)).toBe(0);
       expect(mailOf(await readAccount(server, 'copy'))).toEqual(mailOf(before));
+    }, 300_000);
+
+    it('ends a backup whose remote froze (answering nothing, closing nothing), and sends it all once it thaws', async () => {
+      const ws = await workspace('frozen');
+      const running = startCli(ws, ['backup', '--json']);
+      await waitFor(
+        async () => running.exited || (await store.files('frozen', 'data')).length > 0,
+        'the first pack on the remote',
+      );
+      store.freeze();
+      const started = Date.now();
+      let outcome: Finished;
+      try {
+        outcome = await running.finished;
+      } finally {
+        store.thaw();
+      }
+      // Saves go to the cache, the end waits 3 s without progress, the close 10 s at most.
+      expect(Date.now() - started, shown(outcome)).toBeLessThan(90_000);
+      expect(outcome.code, shown(outcome)).toBe(0);
+      const report = JSON.parse(outcome.stdout) as BackupJson;
+      expect(report.totals.items).toBe(totalOf(before));
+      expect(report.pendingUploads.files, shown(outcome)).toBeGreaterThan(0);
+      expect(await store.files('frozen', 'snapshots')).toEqual([]);
+      const next = await ws.run(['backup', '--json']);
+      expect(next.code, shown(next)).toBe(0);
+      expect(next.json<BackupJson>().pendingUploads).toEqual({ files: 0, bytes: 0 });
+      await expectCheckPasses(ws, ['check'], 'after the freeze');
     }, 300_000);
 
     it('backs up an account again while the remote is down, from the packs the cache kept', async () => {

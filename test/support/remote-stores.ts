@@ -21,6 +21,9 @@ export interface RemoteStore {
   /** Closes the port and drops every connection; the files stay. */
   shutDown(): Promise<void>;
   startAgain(): Promise<void>;
+  /** Stops the server's processes without closing anything (SIGSTOP), until `thaw`. */
+  freeze(): void;
+  thaw(): void;
   stop(): Promise<void>;
 }
 
@@ -96,6 +99,8 @@ export const REMOTE_KINDS: RemoteKind[] = [
           countIn(join(sshd.sftpRoot, name, 'data'), (file) => file.startsWith('.tmp-')),
         shutDown: () => sshd.shutDown(),
         startAgain: () => sshd.startAgain(),
+        freeze: () => sshd.freeze(),
+        thaw: () => sshd.thaw(),
         stop: () => sshd.stop(),
       };
     },
@@ -133,6 +138,8 @@ export const REMOTE_KINDS: RemoteKind[] = [
           ),
         shutDown: () => s3.shutDown(),
         startAgain: () => s3.startAgain(),
+        freeze: () => s3.freeze(),
+        thaw: () => s3.thaw(),
         stop: () => s3.stop(),
       };
     },

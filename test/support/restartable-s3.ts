@@ -31,6 +31,10 @@ export interface RestartableS3 {
   shutDown(): Promise<void>;
   /** Starts it again after shutDown, on the same port with the same objects. */
   startAgain(): Promise<void>;
+  /** Stops the server process (SIGSTOP): its connections stay open and answer nothing. */
+  freeze(): void;
+  /** Lets it go on (SIGCONT). */
+  thaw(): void;
   /** Stops it and removes its folder. */
   stop(): Promise<void>;
 }
@@ -64,6 +68,14 @@ class Instance implements RestartableS3 {
       await stopProcess(child, 1_000);
       throw error;
     }
+  }
+
+  freeze(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.child?.kill('SIGCONT');
   }
 
   async shutDown(): Promise<void> {

@@ -73,6 +73,12 @@ export interface SshdServer {
   ): Promise<string>;
   /** Kills the processes serving the open connections; the server goes on accepting new ones. */
   killSessions(): Promise<void>;
+  /**
+   * Stops (SIGSTOP) the server and every session: connections stay open and answer nothing, as
+   * with a frozen machine or a dead link. `thaw` lets them go on (SIGCONT).
+   */
+  freeze(): void;
+  thaw(): void;
   /** Stops the server and its connections, keeping its folder, keys and port for startAgain. */
   shutDown(): Promise<void>;
   /** Starts the server again after shutDown, on the same port with the same keys. */
@@ -261,6 +267,26 @@ class Instance implements SshdServer {
         if (text.includes('\n')) finish(text.startsWith('SSH-2.0-'));
       });
     });
+  }
+
+  freeze(): void {
+    this.signalAll('SIGSTOP');
+  }
+
+  thaw(): void {
+    this.signalAll('SIGCONT');
+  }
+
+  private signalAll(signal: NodeJS.Signals): void {
+    const pid = this.child?.pid;
+    if (pid === undefined) return;
+    for (const target of [pid, ...descendantsOf(pid)]) {
+      try {
+        process.kill(target, signal);
+      } catch {
+        // already gone
+      }
+    }
   }
 
   async killSessions(): Promise<void> {
