@@ -2,6 +2,12 @@
 // The executable: the compiled CLI lives in dist/ (built by `npm ci` through the prepare script).
 import { main } from '../dist/cli/main.js';
 
+// A reader that stops early (`mailvault snapshots | head`) has what it wanted: end quietly.
+process.stdout.on('error', (error) => {
+  if (error.code !== 'EPIPE') throw error;
+  process.exit(process.exitCode ?? 0);
+});
+
 process.exitCode = await main(process.argv.slice(2));
 // The command is done and has said so. If something still holds the process open after this (a
 // socket to a server that stopped answering), it ends anyway rather than hang a cron job.
