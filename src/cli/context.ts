@@ -46,6 +46,7 @@ export class CliContext {
   readonly output: Output;
   private loadedConfig?: LoadedConfig;
   private openedStorage?: RepositoryStorage;
+  private uncachedStorage?: Storage;
   /** The command waited for uploads itself and said what was left (backup does). */
   private uploadsReported = false;
   private openedRepository?: Repository;
@@ -101,6 +102,17 @@ export class CliContext {
       },
     });
     return this.openedStorage;
+  }
+
+  /**
+   * The repository's storage without the local cache: what the remote itself holds, for
+   * `check`. Opened once, apart from storage().
+   */
+  async storageWithoutCache(): Promise<Storage> {
+    const loaded = await this.config();
+    const { url, sftp, s3 } = loaded.config.repository;
+    this.uncachedStorage ??= openStorage(url, loaded.directory, { sftp, s3, logger: this.log });
+    return this.uncachedStorage;
   }
 
   /**
@@ -246,7 +258,10 @@ export class CliContext {
     const repositoryStorage = this.openedRepository?.storage;
     const closing = Promise.all([
       this.openedStorage?.close(),
-      repositoryStorage !== this.openedStorage ? repositoryStorage?.close() : undefined,
+      this.uncachedStorage?.close(),
+      repositoryStorage !== this.openedStorage && repositoryStorage !== this.uncachedStorage
+        ? repositoryStorage?.close()
+        : undefined,
     ]);
     // A server that stopped answering (a frozen process, a dead link) can hold a close forever:
     // the command's work is done and said, so it is left behind after a grace period.

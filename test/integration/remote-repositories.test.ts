@@ -2,7 +2,7 @@
 // on s3rver (S3), back up an account from Dovecot, verify every object, restore it into another
 // account and get the same mail; then, with only the configuration and the passphrase left (the
 // catalog thrown away), rebuild the catalog from the remote repository and restore again.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
@@ -16,7 +16,12 @@ interface Remote {
   name: string;
   available: boolean;
   /** Starts the store and says how the configuration reaches it. */
-  start(): Promise<{ repository: WorkspaceOptions['repository']; stop(): Promise<void> }>;
+  start(): Promise<{
+    repository: WorkspaceOptions['repository'];
+    /** The repository's index folder on the server's disk, where the test can reach it. */
+    indexDir?: string;
+    stop(): Promise<void>;
+  }>;
 }
 
 const REMOTES: Remote[] = [
@@ -32,6 +37,7 @@ const REMOTES: Remote[] = [
             `sftp: { keyFile: ${sshd.clientKeyFile}, knownHostsFile: ${sshd.knownHostsFile} }`,
           ],
         },
+        indexDir: join(sshd.sftpRoot, 'vault', 'index'),
         stop: () => sshd.stop(),
       };
     },
@@ -76,11 +82,13 @@ for (const remote of REMOTES) {
     let ws: Workspace;
     let stopRemote: () => Promise<void> = async () => undefined;
     let before: AccountState;
+    let indexDir: string | undefined;
 
     beforeAll(async () => {
       server = await startDovecot({ users: { alice: 'x', copy: 'x', again: 'x' } });
       const started = await remote.start();
       stopRemote = started.stop;
+      indexDir = started.indexDir;
       ws = await createWorkspace(server, {
         accounts: ['alice'],
         repository: started.repository,
@@ -135,5 +143,28 @@ for (const remote of REMOTES) {
       expect(restore.code, restore.stderr).toBe(0);
       expect(mailOf(await readAccount(server, 'again'))).toEqual(mailOf(before));
     });
+
+    // The SFTP server's disk is this machine's, so the test can damage a file on the remote.
+    it.runIf(remote.name.startsWith('SFTP'))(
+      'checks what the remote holds, not the local copies, unless told --cached',
+      async () => {
+        const dir = indexDir ?? '';
+        const [name] = await readdir(dir);
+        const file = join(dir, name ?? '');
+        const good = await readFile(file);
+        const damaged = Buffer.from(good);
+        damaged[damaged.length - 1] = (damaged.at(-1) ?? 0) ^ 0xff;
+        await writeFile(file, damaged);
+        try {
+          const check = await ws.run(['check']);
+          expect(check.code, check.stdout + check.stderr).toBe(1);
+          expect(check.stdout + check.stderr).toContain(name);
+          const cached = await ws.run(['check', '--cached']);
+          expect(cached.code, cached.stdout + cached.stderr).toBe(0);
+        } finally {
+          await writeFile(file, good);
+        }
+      },
+    );
   });
 }

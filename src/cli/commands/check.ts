@@ -10,11 +10,20 @@ export function registerCheck(program: Command, run: CommandRunner): void {
       'verify the repository; --read-data reads and authenticates every object and names every damaged item',
     )
     .option('--read-data', 'read every pack and authenticate every object')
-    .action(async (options: { readData?: boolean }) =>
+    .option(
+      '--cached',
+      "a remote repository: read index and snapshot files from the local cache's copies",
+    )
+    .action(async (options: { readData?: boolean; cached?: boolean }) =>
       run(async (context) => {
         const { checkRepository } = await import('../../maintenance/check.js');
+        // What the remote itself holds, by default: the cache's copies were checked when they
+        // were first read, and a damaged or missing file on the remote is what check is for.
+        const storage = options.cached
+          ? await context.storage()
+          : await context.storageWithoutCache();
         // Not context.repository(): that loads the index, and a damaged index is what check must report.
-        const repository = await context.openRepository(await context.storage());
+        const repository = await context.openRepository(storage);
         const progress = context.output.progress('check');
         const report = await checkRepository(repository, {
           readData: Boolean(options.readData),
