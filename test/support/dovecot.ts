@@ -22,6 +22,7 @@ import {
   spawnServer,
   stopProcess,
   waitForExit,
+  waitForReady,
 } from './servers.js';
 
 const execFileAsync = promisify(execFile);
@@ -306,32 +307,24 @@ class Instance implements DovecotServer {
     child.stderr?.on('data', (chunk: string) => {
       if (this.stderr.length < 64 * 1024) this.stderr += chunk;
     });
-    const started = Date.now();
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        const why = `${this.stderr}\n${this.log()}`;
-        if (/Address already in use/.test(why)) throw new PortInUseError(why);
-        throw new Error(
-          `Dovecot exited during startup (${child.exitCode ?? child.signalCode}):\n${why}`,
-        );
-      }
-      try {
-        const client = await RawImap.connect({
-          host: this.host,
-          port: this.port,
-          timeoutMs: 1_000,
-        });
-        client.close();
-        if (client.greeting.includes(greetingFor(this.layout))) return;
-        // Someone else's server: ours fails to bind and exits, which the check above reports.
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() - started > READY_TIMEOUT_MS) {
-        await stopProcess(child, 1_000);
-        throw new Error(`Dovecot did not greet within ${READY_TIMEOUT_MS} ms:\n${this.log()}`);
-      }
-      await sleep(10);
+    await waitForReady(child, {
+      name: 'Dovecot',
+      ready: () => this.greets(),
+      output: () => `${this.stderr}\n${this.log()}`,
+      timeoutMs: READY_TIMEOUT_MS,
+      pollMs: 10,
+    });
+  }
+
+  /** Whether Dovecot greets on the port as this instance (its greeting names the run). */
+  private async greets(): Promise<boolean> {
+    try {
+      const client = await RawImap.connect({ host: this.host, port: this.port, timeoutMs: 1_000 });
+      client.close();
+      // Someone else's server: ours fails to bind and exits, which waitForReady reports.
+      return client.greeting.includes(greetingFor(this.layout));
+    } catch {
+      return false; // not listening yet
     }
   }
 

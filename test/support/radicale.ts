@@ -10,16 +10,15 @@ import { join } from 'node:path';
 import type { ServerBinary } from './servers.js';
 import {
   makeCertificate,
-  PortInUseError,
   startWithPortRetries,
   assertBinaries,
   freePort,
   makeTempDir,
   removeTempDir,
   requireBinaries,
-  sleep,
   spawnServer,
   stopProcess,
+  waitForReady,
 } from './servers.js';
 
 export const RADICALE: ServerBinary = {
@@ -195,22 +194,13 @@ class Instance implements RadicaleServer {
         if (this.output.length < 4 * 1024 * 1024) this.output += chunk;
       });
     }
-    const started = Date.now();
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        if (/Address already in use|Errno 98/.test(this.output))
-          throw new PortInUseError(this.output);
-        throw new Error(
-          `Radicale exited during startup (${child.exitCode ?? child.signalCode}):\n${this.output}`,
-        );
-      }
-      if (await this.answers()) return;
-      if (Date.now() - started > READY_TIMEOUT_MS) {
-        await stopProcess(child, 1_000);
-        throw new Error(`Radicale did not answer within ${READY_TIMEOUT_MS} ms:\n${this.output}`);
-      }
-      await sleep(20);
-    }
+    await waitForReady(child, {
+      name: 'Radicale',
+      ready: () => this.answers(),
+      output: () => this.output,
+      timeoutMs: READY_TIMEOUT_MS,
+      portInUse: /Address already in use|Errno 98/,
+    });
   }
 
   /** Whether our Radicale answers: the admin's PROPFIND of its own principal, 207. */

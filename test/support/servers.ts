@@ -231,6 +231,45 @@ export function sleep(ms: number): Promise<void> {
 /** A server could not bind its port (another process took it first): start again on another. */
 export class PortInUseError extends Error {}
 
+export interface ReadyCheck {
+  /** The server's name in messages. */
+  name: string;
+  /** Whether it answers as ours (a probe, or a line in its log). */
+  ready: () => Promise<boolean>;
+  /** What it said so far, for the messages (and to tell a port taken by another server). */
+  output: () => string;
+  timeoutMs: number;
+  portInUse?: RegExp;
+  pollMs?: number;
+}
+
+/**
+ * Waits for a server just started to answer. If it exits first, the port taken by someone else
+ * is a PortInUseError (startWithPortRetries tries another), anything else an error with its
+ * output; if it stays silent past the timeout, it is stopped and that is an error too.
+ */
+export async function waitForReady(child: ChildProcess, check: ReadyCheck): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      const output = check.output();
+      if ((check.portInUse ?? /Address already in use/).test(output))
+        throw new PortInUseError(output);
+      throw new Error(
+        `${check.name} exited during startup (${child.exitCode ?? child.signalCode}):\n${output}`,
+      );
+    }
+    if (await check.ready()) return;
+    if (Date.now() - started > check.timeoutMs) {
+      await stopProcess(child, 1_000);
+      throw new Error(
+        `${check.name} did not answer within ${check.timeoutMs} ms:\n${check.output()}`,
+      );
+    }
+    await sleep(check.pollMs ?? 20);
+  }
+}
+
 /**
  * Starts a server, again on a fresh port when the one it was given was taken between choosing it
  * and binding it (up to five attempts); any other failure is final.

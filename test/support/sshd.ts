@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ServerBinary } from './servers.js';
 import {
-  PortInUseError,
   assertBinaries,
   freePort,
   makeTempDir,
@@ -23,6 +22,7 @@ import {
   startWithPortRetries,
   stopProcess,
   waitForExit,
+  waitForReady,
 } from './servers.js';
 
 const execFileAsync = promisify(execFile);
@@ -234,21 +234,12 @@ class Instance implements SshdServer {
         if (this.output.length < 4 * 1024 * 1024) this.output += chunk;
       });
     }
-    const started = Date.now();
-    for (;;) {
-      if (child.exitCode !== null || child.signalCode !== null) {
-        if (/Address already in use/.test(this.output)) throw new PortInUseError(this.output);
-        throw new Error(
-          `sshd exited during startup (${child.exitCode ?? child.signalCode}):\n${this.output}`,
-        );
-      }
-      if (await this.greets()) return;
-      if (Date.now() - started > READY_TIMEOUT_MS) {
-        await stopProcess(child, 1_000);
-        throw new Error(`sshd did not answer within ${READY_TIMEOUT_MS} ms:\n${this.output}`);
-      }
-      await sleep(20);
-    }
+    await waitForReady(child, {
+      name: 'sshd',
+      ready: () => this.greets(),
+      output: () => this.output,
+      timeoutMs: READY_TIMEOUT_MS,
+    });
   }
 
   /** Whether an SSH server greets on the port (its first line is SSH-2.0-...). */
