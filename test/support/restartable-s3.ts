@@ -15,9 +15,9 @@ import {
   stopProcess,
 } from './servers.js';
 
-const SCRIPT = fileURLToPath(new URL('./s3rver-on-port.js', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('./s3rver-process.js', import.meta.url));
 const READY_TIMEOUT_MS = 15_000;
-/** s3rver-on-port.js exits with this when the port is taken. */
+/** s3rver-process.js exits with this when the port is taken. */
 const EXIT_PORT_IN_USE = 3;
 
 export interface RestartableS3 {
