@@ -4,6 +4,7 @@ import type { AccountTree } from '../../../mailbox/account-tree.js';
 import type { Repository } from '../../../repository/repository.js';
 import type { CollectionWriter } from '../../../restore/collection-writer.js';
 import type { CollectionToRestore } from '../../../restore/collections-restore.js';
+import type { ItemToRestore } from '../../../restore/items-restore.js';
 import type { Catalog } from '../../../catalog/catalog.js';
 import type { CollectionItemRow } from '../../../catalog/collection-queries.js';
 import type { AccountRestoreOutcome } from '../../../restore/account-restore.js';
@@ -11,7 +12,7 @@ import type { CliContext } from '../../context.js';
 import type { Progress } from '../../output/progress.js';
 import { UsageError } from '../../exit-codes.js';
 import { davAccess } from '../../server-access.js';
-import { findServer } from './restore-target.js';
+import { findServer, openTarget } from './restore-target.js';
 
 /** What `--only` names: mail, calendars (and task lists), contacts. */
 export type RestorePart = 'mail' | 'calendars' | 'contacts';
@@ -39,6 +40,41 @@ export function mergeOutcome(into: AccountRestoreOutcome, part: AccountRestoreOu
   into.folders.push(...part.folders);
   into.failures.push(...part.failures);
   into.bytes += part.bytes;
+}
+
+/**
+ * Puts single messages back into an account of a configured server (each into its
+ * `destination` folder), and adds the outcome to the restore's. Nothing is opened when there is
+ * nothing to restore: the mail counterpart of restoreCollectionsInto.
+ */
+export async function restoreMailInto(
+  context: CliContext,
+  target: { server: string | undefined; account: string },
+  items: readonly ItemToRestore[],
+  into: AccountRestoreOutcome,
+  progress: Progress,
+): Promise<void> {
+  if (items.length === 0) return;
+  const { restoreItems } = await import('../../../restore/items-restore.js');
+  const repository = await context.repository();
+  const { restore } = (await context.config()).config;
+  const opened = await openTarget(context, target.server, target.account);
+  try {
+    mergeOutcome(
+      into,
+      await restoreItems({
+        repository,
+        target: opened.target,
+        items,
+        log: context.log,
+        batchSize: restore.batchSize,
+        workers: restore.workers,
+        onMessages: (count: number, bytes: number) => progress.add(count, bytes),
+      }),
+    );
+  } finally {
+    await opened.target.close();
+  }
 }
 
 /**

@@ -8,11 +8,14 @@ import { addNotifyOption, notified } from '../../notify.js';
 import { restoreOutcome } from '../../restore-outcome.js';
 import type { RestoreReport } from '../../../restore/restore-report.js';
 import { buildReport, combined, exitCodeOf, printRestoreReport } from './restore-output.js';
-import { openTarget } from './restore-target.js';
 import type { CollectionItemRow } from '../../../catalog/collection-queries.js';
 import type { AccountRestoreOutcome } from '../../../restore/account-restore.js';
 import { collectionLabel } from '../../../collections/collection-tree.js';
-import { collectionsOfItems, mergeOutcome, restoreCollectionsInto } from './collection-target.js';
+import {
+  collectionsOfItems,
+  restoreCollectionsInto,
+  restoreMailInto,
+} from './collection-target.js';
 
 interface ItemOptions {
   toFolder?: string;
@@ -48,14 +51,12 @@ export function registerRestoreItem(restore: Command, run: CommandRunner): void 
     );
   addNotifyOption(command).action(async (keys: string[], options: ItemOptions) =>
     run(async (context) => {
-      const { restoreItems } = await import('../../../restore/items-restore.js');
       for (const key of keys)
         if (!ITEM_KEY_PATTERN.test(key))
           throw new UsageError(
             `${key} is not an item id (16 hexadecimal characters, as ls and search print them)`,
           );
-      const loaded = await context.config();
-      const repository = await context.repository();
+      await context.repository(); // the key and index first, as before any restore
       const catalog = await context.catalog();
       const items: ItemRow[] = [];
       const versions: CollectionItemRow[] = [];
@@ -102,27 +103,17 @@ export function registerRestoreItem(restore: Command, run: CommandRunner): void 
           for (const [target, group] of groups) {
             const [server, account] = target.split('\0') as [string, string];
             const outcome: AccountRestoreOutcome = { folders: [], failures: [], bytes: 0 };
-            if (group.mail.length > 0) {
-              const opened = await openTarget(context, server, account);
-              try {
-                const mail = await restoreItems({
-                  repository,
-                  target: opened.target,
-                  items: group.mail.map((item) => ({
-                    folder: item.folder,
-                    destination: options.toFolder ?? item.folder,
-                    entry: entryOf(item),
-                  })),
-                  log: context.log,
-                  batchSize: loaded.config.restore.batchSize,
-                  workers: loaded.config.restore.workers,
-                  onMessages: (count: number, bytes: number) => progress.add(count, bytes),
-                });
-                mergeOutcome(outcome, mail);
-              } finally {
-                await opened.target.close();
-              }
-            }
+            await restoreMailInto(
+              context,
+              { server, account },
+              group.mail.map((item) => ({
+                folder: item.folder,
+                destination: options.toFolder ?? item.folder,
+                entry: entryOf(item),
+              })),
+              outcome,
+              progress,
+            );
             await restoreCollectionsInto(
               context,
               { server, account },

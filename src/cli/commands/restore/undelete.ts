@@ -9,9 +9,12 @@ import type { RestoreReport } from '../../../restore/restore-report.js';
 import { formatTime } from '../../output/format.js';
 import { entryOf } from './item.js';
 import { buildReport, exitCodeOf, printRestoreReport } from './restore-output.js';
-import { openTarget } from './restore-target.js';
 import type { AccountRestoreOutcome } from '../../../restore/account-restore.js';
-import { collectionsOfItems, mergeOutcome, restoreCollectionsInto } from './collection-target.js';
+import {
+  collectionsOfItems,
+  restoreCollectionsInto,
+  restoreMailInto,
+} from './collection-target.js';
 
 interface UndeleteOptions {
   from: string;
@@ -54,13 +57,11 @@ export function registerRestoreUndelete(restore: Command, run: CommandRunner): v
     );
   addNotifyOption(command).action(async (name: string, options: UndeleteOptions) =>
     run(async (context) => {
-      const { restoreItems } = await import('../../../restore/items-restore.js');
       const from = moment(parseDate(options.from, '--from', 'start'), '--from');
       const to = moment(parseDate(options.to, '--to', 'end'), '--to');
       if (to < from)
         throw new UsageError(`--to (${formatTime(to)}) is before --from (${formatTime(from)})`);
-      const loaded = await context.config();
-      const repository = await context.repository();
+      await context.repository(); // the key and index first, as before any restore
       const catalog = await context.catalog();
       const account = await resolveAccount(catalog, name, options.source);
       const deleted = await catalog.deletedBetween(account.id, from, to);
@@ -94,27 +95,17 @@ export function registerRestoreUndelete(restore: Command, run: CommandRunner): v
         work: async () => {
           const serverName = options.toServer ?? account.source;
           const outcome: AccountRestoreOutcome = { folders: [], failures: [], bytes: 0 };
-          if (deleted.length > 0) {
-            const opened = await openTarget(context, serverName, targetAccount);
-            try {
-              const mail = await restoreItems({
-                repository,
-                target: opened.target,
-                items: deleted.map((item) => ({
-                  folder: item.folder,
-                  destination: destinationOf(item.folder),
-                  entry: entryOf(item, [keyword]),
-                })),
-                log: context.log,
-                batchSize: loaded.config.restore.batchSize,
-                workers: loaded.config.restore.workers,
-                onMessages: (count: number, bytes: number) => progress.add(count, bytes),
-              });
-              mergeOutcome(outcome, mail);
-            } finally {
-              await opened.target.close();
-            }
-          }
+          await restoreMailInto(
+            context,
+            { server: serverName, account: targetAccount },
+            deleted.map((item) => ({
+              folder: item.folder,
+              destination: destinationOf(item.folder),
+              entry: entryOf(item, [keyword]),
+            })),
+            outcome,
+            progress,
+          );
           // Events and contacts go back into their own calendars and address books (a keyword
           // has no DAV equivalent that every client shows, so they are not tagged).
           await restoreCollectionsInto(
