@@ -9,7 +9,7 @@
 // processes stopped, its connections open and silent) does not hold a backup either.
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { fillMailbox, readAccount, type AccountState } from '../support/imap-fixture.js';
 import { generateMessages } from '../support/mail-generator.js';
@@ -147,6 +147,12 @@ for (const remote of REMOTE_KINDS) {
       });
       before = await readAccount(server, 'alice');
     }, 180_000);
+
+    // A test that fails while the remote is down or frozen leaves it up for the next one.
+    afterEach(async () => {
+      store?.thaw();
+      await store?.startAgain();
+    });
 
     afterAll(async () => {
       await server?.stop();

@@ -20,7 +20,6 @@ import {
   sleep,
   spawnServer,
   startWithPortRetries,
-  stopProcess,
   waitForExit,
   waitForReady,
 } from './servers.js';
@@ -129,7 +128,7 @@ async function makeKeyPair(path: string, type: HostKeyType, passphrase = ''): Pr
   ]);
 }
 
-/** The process ids below `root` in the process tree (its children, theirs, ...). */
+/** The live process ids below `root` in the process tree (its children, theirs, ...). */
 function descendantsOf(root: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync('/proc')) {
@@ -140,8 +139,11 @@ function descendantsOf(root: number): number[] {
     } catch {
       continue; // gone meanwhile
     }
-    // The parent id is the second field after the command, which is in parentheses.
-    const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    // After the command, which is in parentheses, come the state and the parent id. A zombie
+    // (state Z) is dead already, only not yet reaped by a parent that may be stopped.
+    const [state, parentId] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (state === 'Z') continue;
+    const parent = Number(parentId);
     children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
   }
   const found: number[] = [];
@@ -302,9 +304,13 @@ class Instance implements SshdServer {
 
   async shutDown(): Promise<void> {
     const child = this.child;
-    if (!child) return;
+    if (!child?.pid) return;
+    // The listener is stopped first: a client that reconnects while the sessions are being
+    // killed would otherwise get a fresh session, which outlives the listener (sshd leaves its
+    // sessions running when it exits) and lets the client carry on as if nothing had happened.
+    process.kill(child.pid, 'SIGSTOP');
     await this.killSessions();
-    await stopProcess(child, 2_000);
+    child.kill('SIGKILL');
     await waitForExit(child);
     this.child = null;
   }
