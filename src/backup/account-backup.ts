@@ -26,8 +26,8 @@ export interface AccountJob {
   openReader: () => Promise<MailboxReader>;
   /** Opens the account's calendars and address books, when its server has a DAV source. */
   openCollections?: () => Promise<CollectionReader>;
-  /** The account's previous snapshot, the base of the incremental run. */
-  parent: { id: string; tree: AccountTree } | null;
+  /** The account's previous snapshot, the base of the incremental run (`treeId`: its tree's id). */
+  parent: { id: string; treeId: string; tree: AccountTree } | null;
   /** Connection attempts after a drop before the account is given up. */
   retries: number;
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { IngestHints } from '../catalog/ingest.js';
 import type { HeaderSummary } from '../mime/header-summary.js';
 import type { Repository } from '../repository/repository.js';
+import { unchangedSnapshotId, type UnchangedEntry } from '../repository/snapshot/run-file.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import { backupAccount, type AccountJob, type AccountResult } from './account-backup.js';
 import type { ItemFailure } from './item-failure.js';
@@ -18,8 +19,16 @@ export interface BackupRunOptions {
   log: Logger;
   program: string;
   isRetryable: (error: unknown) => boolean;
-  /** Called for each snapshot once it is in the repository (the catalog records it). */
-  onSnapshot: (id: string, snapshot: Snapshot, hints: IngestHints) => Promise<void>;
+  /**
+   * Called for each snapshot once it is in the repository (the catalog records it); `runFile`
+   * names the run file that holds it when it is an unchanged one.
+   */
+  onSnapshot: (
+    id: string,
+    snapshot: Snapshot,
+    hints: IngestHints,
+    runFile?: string,
+  ) => Promise<void>;
   onProgress?: (event: ProgressEvent) => void;
   /** Each newly stored message (the catalog makes it searchable). */
   onStored?: (sha256: string, summary: HeaderSummary, raw: Buffer) => void;
@@ -40,6 +49,8 @@ export interface AccountReport {
   account: string;
   ok: boolean;
   snapshot: string | null;
+  /** Its tree was its last snapshot's: recorded in the run file, not a snapshot file. */
+  unchanged: boolean;
   error: string | null;
   folders: number;
   items: number;
@@ -81,6 +92,20 @@ export interface RunReport {
 /** Accounts finished since the last checkpoint wait at most this long for their snapshot. */
 const CHECKPOINT_INTERVAL_MS = 10_000;
 const CHECKPOINT_ACCOUNTS = 32;
+/**
+ * Unchanged accounts are written in one run file at the end of the run, or before when this many
+ * wait or the first has waited this long (a run killed halfway loses only their time stamps).
+ */
+const RUN_FILE_ENTRIES = 5_000;
+const RUN_FILE_INTERVAL_MS = 15 * 60_000;
+
+interface Waiting {
+  snapshot: Snapshot;
+  parentTree: string | null;
+  hints: IngestHints;
+  report: { snapshot: string | null; bytesAdded: number; unchanged?: boolean };
+  bytesAdded: number;
+}
 
 /**
  * One backup run over many accounts, several at a time. Snapshots are written at checkpoints,
@@ -101,65 +126,107 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
   let lastCheckpoint = Date.now();
   let checkpointChain: Promise<void> = Promise.resolve();
 
-  const checkpoint = (): Promise<void> => {
+  const unchanged: Waiting[] = [];
+  let unchangedSince = 0;
+
+  /** A snapshot file, or an entry of the run file when its tree is its parent's. */
+  const record = async (waiting: Waiting): Promise<void> => {
+    const { snapshot, report } = waiting;
+    report.bytesAdded = waiting.bytesAdded;
+    if (waiting.parentTree === snapshot.tree) {
+      if (unchanged.length === 0) unchangedSince = Date.now();
+      unchanged.push(waiting);
+      return;
+    }
+    const id = await options.repository.saveSnapshot(snapshot);
+    report.snapshot = id;
+    await options.onSnapshot(id, snapshot, waiting.hints);
+  };
+
+  const writeRunFile = async (final: boolean): Promise<void> => {
+    if (unchanged.length === 0) return;
+    if (
+      !final &&
+      unchanged.length < RUN_FILE_ENTRIES &&
+      Date.now() - unchangedSince < RUN_FILE_INTERVAL_MS
+    )
+      return;
+    const entries = unchanged.splice(0);
+    const file = await options.repository.saveRunFile({
+      version: 1,
+      run,
+      hostname: hostname(),
+      program: options.program,
+      unchanged: entries.map(({ snapshot }) => toEntry(snapshot)),
+    });
+    for (const { snapshot, report, hints } of entries) {
+      const id = unchangedSnapshotId(snapshot);
+      report.snapshot = id;
+      report.unchanged = true;
+      await options.onSnapshot(id, snapshot, hints, file);
+    }
+  };
+
+  const checkpoint = (final = false): Promise<void> => {
     checkpointChain = checkpointChain.then(async () => {
       const batch = pending.splice(0);
       const sets = pendingSets.splice(0);
       lastCheckpoint = Date.now();
-      if (batch.length === 0 && sets.length === 0) return;
-      await writer.flush();
+      if (batch.length > 0 || sets.length > 0) await writer.flush();
       for (const { job, result, report } of sets) {
-        const snapshot: Snapshot = {
-          version: 1,
-          kind: job.kind,
-          source: job.source,
-          name: job.name,
-          time: result.time.toISOString(),
-          run,
-          tree: result.tree,
-          parent: job.parent,
-          hostname: hostname(),
-          program: options.program,
-          summary: { ...result.summary, bytesAdded: result.added.bytes },
-        };
-        const id = await options.repository.saveSnapshot(snapshot);
-        report.snapshot = id;
-        report.bytesAdded = result.added.bytes;
-        await options.onSnapshot(id, snapshot, {});
-      }
-      for (const { job, result, report } of batch) {
-        const snapshot: Snapshot = {
-          version: 1,
-          kind: 'account',
-          source: job.source,
-          name: job.account,
-          time: result.time.toISOString(),
-          run,
-          tree: result.tree,
-          parent: job.parent?.id ?? null,
-          hostname: hostname(),
-          program: options.program,
-          summary: {
-            folders: result.folders,
-            items: result.items,
-            bytes: result.bytes,
-            newItems: result.newItems,
-            bytesRead: result.bytesRead,
-            // Final now: the flush above waited for every object to be sealed.
-            bytesAdded: result.added.bytes,
-            ...(job.openCollections
-              ? { collections: result.collections, collectionItems: result.collectionItems }
-              : {}),
+        await record({
+          snapshot: {
+            version: 1,
+            kind: job.kind,
+            source: job.source,
+            name: job.name,
+            time: result.time.toISOString(),
+            run,
+            tree: result.tree,
+            parent: job.parent,
+            hostname: hostname(),
+            program: options.program,
+            summary: { ...result.summary, bytesAdded: result.added.bytes },
           },
-        };
-        const id = await options.repository.saveSnapshot(snapshot);
-        report.snapshot = id;
-        report.bytesAdded = result.added.bytes;
-        await options.onSnapshot(id, snapshot, {
-          summaries: result.summaries.map,
-          listings: result.listings,
+          parentTree: job.parentTree,
+          hints: {},
+          report,
+          bytesAdded: result.added.bytes,
         });
       }
+      for (const { job, result, report } of batch) {
+        await record({
+          snapshot: {
+            version: 1,
+            kind: 'account',
+            source: job.source,
+            name: job.account,
+            time: result.time.toISOString(),
+            run,
+            tree: result.tree,
+            parent: job.parent?.id ?? null,
+            hostname: hostname(),
+            program: options.program,
+            summary: {
+              folders: result.folders,
+              items: result.items,
+              bytes: result.bytes,
+              newItems: result.newItems,
+              bytesRead: result.bytesRead,
+              // Final now: the flush above waited for every object to be sealed.
+              bytesAdded: result.added.bytes,
+              ...(job.openCollections
+                ? { collections: result.collections, collectionItems: result.collectionItems }
+                : {}),
+            },
+          },
+          parentTree: job.parent?.treeId ?? null,
+          hints: { summaries: result.summaries.map, listings: result.listings },
+          report,
+          bytesAdded: result.added.bytes,
+        });
+      }
+      await writeRunFile(final);
     });
     return checkpointChain;
   };
@@ -182,6 +249,7 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
       name: job.name,
       ok: false,
       snapshot: null,
+      unchanged: false,
       error: null,
       items: 0,
       newItems: 0,
@@ -215,6 +283,7 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
         account: job.account,
         ok: false,
         snapshot: null,
+        unchanged: false,
         error: null,
         folders: 0,
         items: 0,
@@ -258,7 +327,7 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
     for (const job of options.sets ?? []) {
       setReports.push(await backupSet(job));
     }
-    await checkpoint();
+    await checkpoint(true);
     // Objects of accounts that failed halfway are in packs now; index them so the next run reuses them.
     await writer.flush();
   } finally {
@@ -292,4 +361,9 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
       davRequests,
     },
   };
+}
+
+function toEntry(snapshot: Snapshot): UnchangedEntry {
+  const { kind, source, name, time, tree, parent, summary } = snapshot;
+  return { kind, source, name, time, tree, parent, summary };
 }

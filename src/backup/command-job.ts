@@ -33,6 +33,7 @@ export function commandJob(
     source: 'commands',
     name: command.name,
     parent: parent?.id ?? null,
+    parentTree: parent?.tree ?? null,
     backup: async ({ repository, writer, log }) => {
       const added: ByteTally = { bytes: 0 };
       let run;

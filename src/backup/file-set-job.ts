@@ -34,6 +34,7 @@ export function fileSetJob(
     source: 'files',
     name: set.name,
     parent: parent?.id ?? null,
+    parentTree: parent?.tree ?? null,
     backup: (context) => backupFileSet(set, parent, context),
   };
 }

@@ -16,6 +16,8 @@ export interface SetJob {
   name: string;
   /** Id of the set's previous snapshot, for information. */
   parent: string | null;
+  /** Its tree: a run that finds the same one records the set as unchanged. */
+  parentTree: string | null;
   backup(context: SetBackupContext): Promise<SetResult>;
 }
 
@@ -43,6 +45,8 @@ export interface SetReport {
   name: string;
   ok: boolean;
   snapshot: string | null;
+  /** Its tree was its last snapshot's: recorded in the run file, not a snapshot file. */
+  unchanged: boolean;
   error: string | null;
   items: number;
   /** Files read anew, or 1 for a command output that brought new chunks. */

@@ -1,5 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Repository } from '../repository/repository.js';
+import { expandRunFile } from '../repository/snapshot/run-file.js';
+import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import type { Storage } from '../storage/storage.js';
 import { ingestSnapshot, replayAccount, type IngestHints } from './ingest.js';
 import { CatalogError } from './catalog-error.js';
@@ -78,37 +80,54 @@ export class Catalog {
     }
   }
 
-  async ingest(repository: Repository, id: string, hints?: IngestHints): Promise<void> {
-    await ingestSnapshot(this.db, repository, id, await repository.loadSnapshot(id), hints);
+  /** Records one snapshot the caller has in hand (`runFile`: the run file that holds it). */
+  async ingest(
+    repository: Repository,
+    entry: { id: string; snapshot: Snapshot; runFile?: string },
+    hints?: IngestHints,
+  ): Promise<void> {
+    await ingestSnapshot(this.db, repository, entry, hints);
   }
 
   /**
    * Brings the catalog in line with the repository: records snapshots it has not seen (oldest
-   * first) and replays the history of accounts whose snapshots were removed. Returns the number
-   * of snapshots added.
+   * first), from snapshot files and run files, and replays the history of accounts whose
+   * snapshots were removed. Returns the number of snapshots added.
    *
-   * The repository may still be opening (its key being derived): the snapshot files are listed
-   * from `storage`, and the repository is awaited only when there is something to read, so a
+   * The repository may still be opening (its key being derived): the files are listed from
+   * `storage`, and the repository is awaited only when there is something to read, so a
    * catalog already up to date costs no wait for the key.
    */
   async sync(
     repository: Repository | { storage: Storage; open: () => Promise<Repository> },
   ): Promise<SyncResult> {
     const open = 'open' in repository ? repository.open : () => Promise.resolve(repository);
-    const inRepository = new Set<string>();
-    for await (const name of repository.storage.names('snapshots')) inRepository.add(name);
-    const known = await this.db.selectFrom('snapshots').select(['id', 'account_id']).execute();
-    const knownIds = new Set(known.map((row) => row.id));
-    const vanished = known.filter((row) => !inRepository.has(row.id));
-    if (vanished.length === 0 && known.length === inRepository.size)
+    const files = { snapshots: new Set<string>(), runs: new Set<string>() };
+    for await (const name of repository.storage.names('snapshots')) files.snapshots.add(name);
+    for await (const name of repository.storage.names('runs')) files.runs.add(name);
+    const known = await this.db
+      .selectFrom('snapshots')
+      .select(['id', 'account_id', 'run_file'])
+      .execute();
+    const vanished = known.filter((row) =>
+      row.run_file === null ? !files.snapshots.has(row.id) : !files.runs.has(row.run_file),
+    );
+    const knownFiles = {
+      snapshots: new Set(known.filter((row) => row.run_file === null).map((row) => row.id)),
+      runs: new Set(known.flatMap((row) => (row.run_file === null ? [] : [row.run_file]))),
+    };
+    const fresh = {
+      snapshots: [...files.snapshots].filter((name) => !knownFiles.snapshots.has(name)),
+      runs: [...files.runs].filter((name) => !knownFiles.runs.has(name)),
+    };
+    if (vanished.length === 0 && fresh.snapshots.length === 0 && fresh.runs.length === 0)
       return { added: 0, damaged: [] };
-    return this.catchUp(await open(), inRepository, knownIds, vanished);
+    return this.catchUp(await open(), fresh, vanished);
   }
 
   private async catchUp(
     repository: Repository,
-    inRepository: Set<string>,
-    knownIds: Set<string>,
+    fresh: { snapshots: string[]; runs: string[] },
     vanished: Array<{ id: string; account_id: number }>,
   ): Promise<SyncResult> {
     if (vanished.length > 0) {
@@ -127,22 +146,32 @@ export class Catalog {
         }
       });
     }
-    const fresh = [];
+    const found: Array<{ id: string; snapshot: Snapshot; runFile?: string }> = [];
     const damaged: SyncResult['damaged'] = [];
-    for (const id of inRepository) {
-      if (knownIds.has(id)) continue;
+    // One unreadable file must not hide all the others; check names it too.
+    const unreadable = (id: string, error: unknown): void => {
+      damaged.push({ id, error: error instanceof Error ? error.message : String(error) });
+    };
+    for (const id of fresh.snapshots) {
       try {
-        fresh.push({ id, snapshot: await repository.loadSnapshot(id) });
+        found.push({ id, snapshot: await repository.loadSnapshot(id) });
       } catch (error) {
-        // One unreadable snapshot must not hide all the others; check names it too.
-        damaged.push({ id, error: error instanceof Error ? error.message : String(error) });
+        unreadable(id, error);
       }
     }
-    fresh.sort(
+    for (const name of fresh.runs) {
+      try {
+        const entries = expandRunFile(await repository.loadRunFile(name));
+        found.push(...entries.map((entry) => ({ ...entry, runFile: name })));
+      } catch (error) {
+        unreadable(name, error);
+      }
+    }
+    found.sort(
       (a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id),
     );
-    for (const { id, snapshot } of fresh) await ingestSnapshot(this.db, repository, id, snapshot);
-    return { added: fresh.length, damaged };
+    for (const entry of found) await ingestSnapshot(this.db, repository, entry);
+    return { added: found.length, damaged };
   }
 
   /** Empties the catalog and records every snapshot of the repository again. */

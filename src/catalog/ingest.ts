@@ -40,8 +40,7 @@ const BATCH = 400;
 export async function ingestSnapshot(
   db: Kysely<CatalogSchema>,
   repository: Repository,
-  id: string,
-  snapshot: Snapshot,
+  { id, snapshot, runFile }: { id: string; snapshot: Snapshot; runFile?: string },
   hints: IngestHints = {},
 ): Promise<void> {
   const time = Date.parse(snapshot.time);
@@ -51,8 +50,11 @@ export async function ingestSnapshot(
     const accountId = await ensureAccount(trx, snapshot.source, snapshot.name, time);
     const latest = await trx
       .selectFrom('snapshots')
-      .select((eb) => eb.fn.max('time').as('time'))
+      .select(['time', 'tree'])
       .where('account_id', '=', accountId)
+      .orderBy('time', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
       .executeTakeFirst();
     const summary = snapshot.summary;
     await trx
@@ -69,6 +71,7 @@ export async function ingestSnapshot(
         bytes: summary.bytes ?? 0,
         new_items: summary.newItems ?? 0,
         bytes_added: summary.bytesAdded ?? 0,
+        run_file: runFile ?? null,
       })
       .execute();
     // File sets and command outputs are listed with their snapshots; their content is browsed
@@ -83,8 +86,11 @@ export async function ingestSnapshot(
       time,
       hints,
     };
-    if (latest?.time != null && Number(latest.time) >= time) {
+    if (latest && Number(latest.time) >= time) {
       await replayAccount(context);
+    } else if (latest?.tree === snapshot.tree) {
+      // The same tree as the account's latest (an unchanged account): every interval stays
+      // open, and nothing is to be read.
     } else {
       await applyTree(context, await readAccountTree(repository, snapshot.tree));
     }

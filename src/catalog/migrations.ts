@@ -179,6 +179,19 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
+  '0007-run-files': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Snapshots that a run file stands for (an account found unchanged) come and go with that
+      // file, not with a snapshot file of their own name.
+      await db.schema.alterTable('snapshots').addColumn('run_file', 'text').execute();
+      await db.schema
+        .createIndex('snapshots_run_file')
+        .on('snapshots')
+        .column('run_file')
+        .where(sql.ref('run_file'), 'is not', null)
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -28,6 +28,8 @@ export interface CatalogSchema {
     bytes: number;
     new_items: number;
     bytes_added: number;
+    /** The run file that holds it (an unchanged account), or null for a snapshot file. */
+    run_file: string | null;
   };
   folders: { id: Generated<number>; account_id: number; path: string };
   folder_states: {

@@ -82,7 +82,11 @@ async function backUp(outputs: Buffer[][], extraChunk?: string): Promise<string[
 const chunks = (count: number): Buffer[] => Array.from({ length: count }, () => randomBytes(5000));
 
 async function copyAll(accounts: string[] = []) {
-  const selection = await selectSnapshots(source, destination.storage, accounts);
+  const selection = await selectSnapshots(
+    source,
+    { storage: destination.storage, repository: destination },
+    accounts,
+  );
   return { selection, outcome: await copySnapshots(source, destination, selection.toCopy) };
 }
 

@@ -4,9 +4,16 @@
  * every object found neither on the destination nor already queued is queued; queued objects
  * are copied and indexed in batches, and only then are the snapshots of the batch written, as
  * their files are, so the destination is valid after a crash at any moment (format section 12).
+ * Unchanged accounts of run files go last: a run file whose every entry was copied is written as
+ * it is, under its own name; of one copied in part, the entries copied make a new run file.
  */
 import { SnapshotWalker, type WalkVisitor } from '../maintenance/snapshot-walk.js';
 import type { Repository } from '../repository/repository.js';
+import {
+  unchangedSnapshotId,
+  type RunFile,
+  type UnchangedEntry,
+} from '../repository/snapshot/run-file.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import { StorageError } from '../storage/storage.js';
 import { PackCopier, type CopyStats } from './pack-copier.js';
@@ -16,10 +23,27 @@ const WALKABLE_KINDS = new Set(['account', 'files', 'command']);
 /** A batch's snapshots are written once this many objects are queued (or at the end). */
 const BATCH_OBJECTS = 200_000;
 
-export interface SnapshotToCopy {
+export type SnapshotToCopy =
+  | {
+      /** The snapshot file's name. */
+      name: string;
+      snapshot: Snapshot;
+      /** The snapshot file as stored: copied byte for byte, so it keeps its name. */
+      sealed: Buffer;
+    }
+  | {
+      /** The id of the snapshot an entry of a run file stands for. */
+      name: string;
+      snapshot: Snapshot;
+      entry: UnchangedEntry;
+      /** The source's run file that holds it. */
+      runFile: SourceRunFile;
+    };
+
+/** A run file of the source, as stored. */
+export interface SourceRunFile {
   name: string;
-  snapshot: Snapshot;
-  /** The snapshot file as stored: copied byte for byte, so it keeps its name. */
+  file: RunFile;
   sealed: Buffer;
 }
 
@@ -61,6 +85,7 @@ export async function copySnapshots(
   const run = new CopyRun(source, destination, onProgress);
   for (const snapshot of snapshots) await run.add(snapshot);
   await run.finishBatch();
+  await run.writeRunFiles();
   return { copied: run.copied, failed: run.failed, stats: run.copier.stats };
 }
 
@@ -75,6 +100,8 @@ class CopyRun {
   private problems: string[] = [];
   private snapshotsDone = 0;
   private visits = 0;
+  /** Entries of run files whose objects are on the destination, by source run file. */
+  private readonly unchanged = new Map<SourceRunFile, UnchangedEntry[]>();
 
   constructor(
     private readonly source: Repository,
@@ -116,15 +143,34 @@ class CopyRun {
       return;
     }
     for (const entry of batch) {
-      await this.saveSnapshotFile(entry);
-      this.copied.push(entry.name);
+      if ('sealed' in entry) {
+        await this.saveFile('snapshots', entry.name, entry.sealed);
+        this.copied.push(entry.name);
+      } else {
+        const entries = this.unchanged.get(entry.runFile) ?? [];
+        entries.push(entry.entry);
+        this.unchanged.set(entry.runFile, entries);
+      }
     }
     this.report();
   }
 
-  private async saveSnapshotFile(entry: SnapshotToCopy): Promise<void> {
+  /** Writes the run files of the entries copied (after every batch: their objects are there). */
+  async writeRunFiles(): Promise<void> {
+    for (const [source, entries] of this.unchanged) {
+      if (entries.length === source.file.unchanged.length)
+        await this.saveFile('runs', source.name, source.sealed);
+      else await this.destination.saveRunFile({ ...source.file, unchanged: entries });
+    }
+    for (const entries of this.unchanged.values()) {
+      for (const entry of entries) this.copied.push(unchangedSnapshotId(entry));
+    }
+    this.unchanged.clear();
+  }
+
+  private async saveFile(kind: 'snapshots' | 'runs', name: string, sealed: Buffer): Promise<void> {
     try {
-      await this.destination.storage.save({ kind: 'snapshots', name: entry.name }, entry.sealed);
+      await this.destination.storage.save({ kind, name }, sealed);
     } catch (error) {
       // Written meanwhile by another copy: the name is the hash of the same bytes.
       if (!(error instanceof StorageError && error.code === 'exists')) throw error;

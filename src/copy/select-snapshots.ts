@@ -1,11 +1,19 @@
 /**
- * Which snapshots a copy sends: those of the source (all, or those of the given accounts) whose
- * file the destination does not have yet. A snapshot file is named by the hash of its bytes and
- * copied as it is, so the same name on the destination is the same snapshot.
+ * Which snapshots a copy sends: those of the source (all, or those of the given accounts) that
+ * the destination does not have yet. A snapshot file is named by the hash of its bytes and
+ * copied as it is, so the same name on the destination is the same snapshot; an entry of a run
+ * file has an id of its own, the same in every repository, whichever run file holds it.
  */
 import type { Repository } from '../repository/repository.js';
 import type { Storage } from '../storage/storage.js';
-import { accountOf, type CopyFailure, type SnapshotToCopy } from './copy-snapshots.js';
+import { expandRunFile } from '../repository/snapshot/run-file.js';
+import type { Snapshot } from '../repository/snapshot/snapshot.js';
+import {
+  accountOf,
+  type CopyFailure,
+  type SnapshotToCopy,
+  type SourceRunFile,
+} from './copy-snapshots.js';
 
 export interface Selection {
   /** Oldest first. */
@@ -24,14 +32,35 @@ export interface Selection {
  */
 export async function selectSnapshots(
   source: Repository,
-  destination: Storage,
+  destination: { storage: Storage; repository: Repository | null },
   accounts: readonly string[],
 ): Promise<Selection> {
   const present = new Set<string>();
-  for await (const name of destination.names('snapshots')) present.add(name);
+  for await (const name of destination.storage.names('snapshots')) present.add(name);
+  const presentRuns = new Set<string>();
+  if (destination.repository) {
+    for await (const name of destination.storage.names('runs')) presentRuns.add(name);
+    // The destination's run files, read to know which entries it has: a copy made in part
+    // holds entries in files of its own.
+    for (const name of presentRuns) {
+      const file = await destination.repository.loadRunFile(name);
+      for (const { id } of expandRunFile(file)) present.add(id);
+    }
+  }
   const wanted = new Set(accounts);
   const matched = new Set<string>();
   const selection: Selection = { toCopy: [], skipped: 0, unreadable: [], unknownAccounts: [] };
+  /** Whether a snapshot of this account is to be copied (and notes the account as found). */
+  const selected = (snapshot: Snapshot): boolean => {
+    const account = [snapshot.name, accountOf(snapshot)].find((a) => wanted.has(a));
+    if (wanted.size > 0 && account === undefined) return false;
+    if (account !== undefined) matched.add(account);
+    return true;
+  };
+  const unreadable = (name: string, error: unknown): void => {
+    const message = error instanceof Error ? error.message : String(error);
+    selection.unreadable.push({ snapshot: name, account: '?', time: '', error: message });
+  };
   for await (const name of source.storage.names('snapshots')) {
     // With every account wanted, a snapshot already there need not even be read.
     if (wanted.size === 0 && present.has(name)) {
@@ -42,15 +71,28 @@ export async function selectSnapshots(
     try {
       file = await source.loadSnapshotFile(name);
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      selection.unreadable.push({ snapshot: name, account: '?', time: '', error: message });
+      unreadable(name, error);
       continue;
     }
-    const account = [file.snapshot.name, accountOf(file.snapshot)].find((a) => wanted.has(a));
-    if (wanted.size > 0 && account === undefined) continue;
-    if (account !== undefined) matched.add(account);
+    if (!selected(file.snapshot)) continue;
     if (present.has(name)) selection.skipped++;
     else selection.toCopy.push({ name, ...file });
+  }
+  for await (const name of source.storage.names('runs')) {
+    let runFile: SourceRunFile;
+    try {
+      runFile = { name, ...(await source.loadRunFileBytes(name)) };
+    } catch (error) {
+      unreadable(name, error);
+      continue;
+    }
+    const snapshots = expandRunFile(runFile.file);
+    snapshots.forEach(({ id, snapshot }, i) => {
+      if (!selected(snapshot)) return;
+      const entry = runFile.file.unchanged[i];
+      if (present.has(id)) selection.skipped++;
+      else if (entry) selection.toCopy.push({ name: id, snapshot, entry, runFile });
+    });
   }
   selection.toCopy.sort(
     (a, b) => compare(a.snapshot.time, b.snapshot.time) || compare(a.name, b.name),

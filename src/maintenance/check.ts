@@ -179,13 +179,11 @@ export async function checkRepository(
 
   // Snapshots: everything they reach must be indexed (and, after a data read, undamaged).
   const snapshots: Array<{ id: string; snapshot: Snapshot }> = [];
-  for await (const name of storage.names('snapshots')) {
-    try {
-      snapshots.push({ id: name, snapshot: await repository.loadSnapshot(name) });
-    } catch (failure) {
-      error(`snapshot ${name}: ${(failure as Error).message}`);
-    }
-  }
+  const label = { snapshots: 'snapshot', runs: 'run file' } as const;
+  for await (const entry of repository.snapshots((file, failure) =>
+    error(`${label[file.kind]} ${file.name}: ${failure.message}`),
+  ))
+    snapshots.push(entry);
   report.stats.snapshots = snapshots.length;
   const missing = new Set<string>();
   const walker = new SnapshotWalker(repository, {

@@ -6,6 +6,7 @@
  * - pack: a file of many sealed objects with a header listing them;
  * - index: files that say which pack holds which object;
  * - snapshot: a small file naming one account's root tree at one moment;
+ * - run file: the accounts one backup run found unchanged, each standing for a snapshot;
  * - key: a file wrapping the master key with one passphrase.
  * The format is described for users in docs/repository-format.md.
  */
@@ -32,6 +33,7 @@ import {
   type RepositoryConfig,
 } from './repository-config.js';
 import { openFile, sealFile } from './sealed-file.js';
+import { decodeRunFile, encodeRunFile, expandRunFile, type RunFile } from './snapshot/run-file.js';
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from './snapshot/snapshot.js';
 
 export interface InitOptions {
@@ -265,9 +267,56 @@ export class Repository {
     return { snapshot, sealed };
   }
 
-  async *snapshots(): AsyncIterable<{ id: string; snapshot: Snapshot }> {
+  async saveRunFile(file: RunFile): Promise<string> {
+    return this.saveSealed('runs', encodeRunFile(file));
+  }
+
+  async loadRunFile(name: string): Promise<RunFile> {
+    return (await this.loadRunFileBytes(name)).file;
+  }
+
+  /** A run file with its bytes as stored, checked and opened, for copying it as it is. */
+  async loadRunFileBytes(name: string): Promise<{ file: RunFile; sealed: Buffer }> {
+    const sealed = await this.storage.load({ kind: 'runs', name });
+    checkName(sealed, name, 'run file');
+    const file = decodeRunFile(
+      openFile(this.key.encryption, 'run', sealed, `run file ${name}`),
+      name,
+    );
+    return { file, sealed };
+  }
+
+  /**
+   * Every snapshot: those of snapshot files, then those run files stand for (`runFile` names
+   * the file). A file that cannot be read is handed to `onUnreadable` and passed over, so that
+   * one damaged file does not hide the others; without `onUnreadable` it throws.
+   */
+  async *snapshots(
+    onUnreadable?: (file: { kind: 'snapshots' | 'runs'; name: string }, error: Error) => void,
+  ): AsyncIterable<{ id: string; snapshot: Snapshot; runFile?: string }> {
+    const unreadable = (kind: 'snapshots' | 'runs', name: string, error: unknown): void => {
+      if (!onUnreadable) throw error;
+      onUnreadable({ kind, name }, error instanceof Error ? error : new Error(String(error)));
+    };
     for await (const name of this.storage.names('snapshots')) {
-      yield { id: name, snapshot: await this.loadSnapshot(name) };
+      let snapshot: Snapshot;
+      try {
+        snapshot = await this.loadSnapshot(name);
+      } catch (error) {
+        unreadable('snapshots', name, error);
+        continue;
+      }
+      yield { id: name, snapshot };
+    }
+    for await (const name of this.storage.names('runs')) {
+      let file: RunFile;
+      try {
+        file = await this.loadRunFile(name);
+      } catch (error) {
+        unreadable('runs', name, error);
+        continue;
+      }
+      for (const entry of expandRunFile(file)) yield { ...entry, runFile: name };
     }
   }
 
@@ -277,19 +326,19 @@ export class Repository {
     return key.name;
   }
 
-  private async saveSealed(kind: 'index' | 'snapshots', plaintext: Buffer): Promise<string> {
-    const sealed = sealFile(
-      this.key.encryption,
-      kind === 'index' ? 'index' : 'snapshot',
-      plaintext,
-    );
+  private async saveSealed(
+    kind: 'index' | 'snapshots' | 'runs',
+    plaintext: Buffer,
+  ): Promise<string> {
+    const label = ({ index: 'index', snapshots: 'snapshot', runs: 'run' } as const)[kind];
+    const sealed = sealFile(this.key.encryption, label, plaintext);
     const name = createHash('sha256').update(sealed).digest('hex');
     await this.storage.save({ kind, name }, sealed);
     return name;
   }
 }
 
-/** Index and snapshot files are named by the SHA-256 of their bytes; a mismatch is damage. */
+/** Index, snapshot and run files are named by the SHA-256 of their bytes; a mismatch is damage. */
 function checkName(bytes: Buffer, name: string, what: string): void {
   if (createHash('sha256').update(bytes).digest('hex') !== name) {
     throw new Error(`${what} ${name}: its content does not match its name (damaged)`);

@@ -1,9 +1,9 @@
 import { kindLabel, open, seal } from './crypto/aead.js';
 import { decodePayload, encodePayload } from './payload.js';
 
-export type SealedFileKind = 'index' | 'snapshot';
+export type SealedFileKind = 'index' | 'snapshot' | 'run';
 
-/** Index and snapshot files: an encoded payload, sealed with the repository key and its kind. */
+/** Index, snapshot and run files: an encoded payload, sealed with the repository key and its kind. */
 export function sealFile(key: Uint8Array, kind: SealedFileKind, data: Uint8Array): Buffer {
   return seal(key, encodePayload(data), kindLabel(kind));
 }

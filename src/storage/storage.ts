@@ -5,7 +5,7 @@
  */
 
 /** The kinds of file a repository holds; each kind is a folder in every backend. */
-export type FileKind = 'config' | 'keys' | 'data' | 'index' | 'snapshots' | 'locks';
+export type FileKind = 'config' | 'keys' | 'data' | 'index' | 'snapshots' | 'runs' | 'locks';
 
 export const FILE_KINDS: readonly FileKind[] = [
   'config',
@@ -13,6 +13,7 @@ export const FILE_KINDS: readonly FileKind[] = [
   'data',
   'index',
   'snapshots',
+  'runs',
   'locks',
 ];
 

@@ -11,7 +11,7 @@
 import { createDecipheriv, createHash, createHmac, scryptSync } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,10 +74,39 @@ const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes)
 let expected: Expected;
 let work: string;
 
-/** A private copy of the fixture, so nothing a test does can touch the committed files. */
-async function copyOfFixture(name: string): Promise<string> {
+/**
+ * A run file (format section 9.1, added after 0.1.0) for repository-v1, made once by
+ * test/fixtures/make-run-file-v1.ts: alice and bob found unchanged on 2026-03-06. The ids of the
+ * snapshots it stands for were computed apart (Python's hashlib, from the formula of the format).
+ */
+const RUN_FILES = join(checkout, 'test', 'fixtures', 'run-files-v1');
+const RUN_FILE = '0a4de681008173b9917658ab4c692c671d5a23bf4992efa10e3e5e5a861bf715';
+const UNCHANGED = [
+  {
+    id: 'b73d125901ee362bab590ac9259ac36d4218316c1c8d7090fb9eda44e3cfb4fa',
+    account: 'alice@example.com',
+    time: '2026-03-06T01:00:00.000Z',
+    same: '58b32ae97c1d99643d5fb18023eab8d42481c30113b40250dc55656f10f1d5de',
+  },
+  {
+    id: '5e9ee3656a03b3093244fa3c8eeb257d430ded989eb3a27091a9b0431a65219c',
+    account: 'bob@example.com',
+    time: '2026-03-06T01:00:02.000Z',
+    same: '686b964f46d0b25b555f4b9ebe6303bd3004f65a88169f99773b47cb9a1251bd',
+  },
+];
+
+/**
+ * A private copy of the fixture, so nothing a test does can touch the committed files; with
+ * `runFile`, the run file goes in its runs/ folder.
+ */
+async function copyOfFixture(name: string, options: { runFile?: boolean } = {}): Promise<string> {
   const copy = join(work, name);
   await cp(FIXTURE, copy, { recursive: true });
+  if (options.runFile) {
+    await mkdir(join(copy, 'runs'), { recursive: true });
+    await cp(join(RUN_FILES, RUN_FILE), join(copy, 'runs', RUN_FILE));
+  }
   return copy;
 }
 
@@ -124,6 +153,31 @@ describe('format version 1 fixture, read with today’s code', () => {
         )
         .sort(byId),
     );
+  });
+
+  it('reads the run file added after 0.1.0 as the snapshots it records', async () => {
+    const withRuns = await Repository.open(
+      new LocalStorage(await copyOfFixture('api-runs', { runFile: true })),
+      expected.passphrase,
+    );
+    const listed: Array<{ id: string; snapshot: Snapshot; runFile?: string }> = [];
+    for await (const item of withRuns.snapshots()) listed.push(item);
+    expect(listed).toHaveLength(expected.snapshots.length + UNCHANGED.length);
+    for (const unchanged of UNCHANGED) {
+      const entry = listed.find((item) => item.id === unchanged.id);
+      const same = listed.find((item) => item.id === unchanged.same);
+      expect(entry?.runFile).toBe(RUN_FILE);
+      expect(entry?.snapshot).toMatchObject({
+        kind: 'account',
+        source: 'mail1',
+        name: unchanged.account,
+        time: unchanged.time,
+        run: '20260306T010000-f1x7a003',
+        parent: unchanged.same,
+        tree: same?.snapshot.tree,
+      });
+    }
+    await withRuns.storage.close();
   });
 
   it('gives back every message byte for byte, with its folder, UID, flags and date', async () => {
@@ -243,7 +297,7 @@ describe('mailvault check --read-data on the fixture', () => {
     }
   });
 
-  async function check(repositoryPath: string, json: boolean) {
+  async function check(repositoryPath: string, json: boolean, command = ['check', '--read-data']) {
     const dir = dirname(repositoryPath);
     const config = join(dir, `${json ? 'json' : 'text'}.yml`);
     await writeFile(join(dir, 'pass'), `${expected.passphrase}\n`);
@@ -252,15 +306,7 @@ describe('mailvault check --read-data on the fixture', () => {
       `repository:\n  url: ${repositoryPath}\n  passwordFile: ${join(dir, 'pass')}\ncatalog:\n  url: ${join(dir, 'catalog.sqlite')}\n`,
     );
     return runNode(
-      [
-        MAILVAULT_BIN,
-        '--config',
-        config,
-        '--no-progress',
-        ...(json ? ['--json'] : []),
-        'check',
-        '--read-data',
-      ],
+      [MAILVAULT_BIN, '--config', config, '--no-progress', ...(json ? ['--json'] : []), ...command],
       {},
       60_000,
     );
@@ -296,6 +342,26 @@ describe('mailvault check --read-data on the fixture', () => {
     const text = await check(copy, false);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/^no errors: 3 snapshots/m);
+  });
+
+  it('reports no errors with the run file added after 0.1.0, and lists what it records', async () => {
+    const copy = await copyOfFixture('check-runs/repo', { runFile: true });
+    const result = await check(copy, true);
+    expect(result.code, result.stderr).toBe(0);
+    const report = result.json<Report>();
+    expect(report.errors).toEqual([]);
+    expect(report.stats.snapshots).toBe(expected.snapshots.length + UNCHANGED.length);
+    const listed = await check(copy, true, ['snapshots']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const rows = listed.json<Array<{ id: string; account: string; time: string }>>();
+    for (const unchanged of UNCHANGED)
+      expect(rows).toContainEqual(
+        expect.objectContaining({
+          id: unchanged.id,
+          account: unchanged.account,
+          time: unchanged.time,
+        }),
+      );
   });
 
   it('names the damaged messages when a pack of the fixture is damaged', async () => {
@@ -375,17 +441,12 @@ describe('an independent reader following docs/repository-format.md', () => {
     return Buffer.from(lines.join(eol === 'crlf' ? '\r\n' : '\n'), 'latin1');
   }
 
-  it('finds every message with the same bytes, flags and dates', async () => {
-    const root = FIXTURE;
-    // Only names of 64 lowercase hex characters are repository files; anything else is a stray.
+  /** The master key, from the first key file the passphrase opens. */
+  async function unlock(root: string): Promise<{ encryption: Buffer; id: Buffer }> {
     const files = async (folder: string): Promise<string[]> =>
       (await readdir(join(root, folder)).catch(() => [])).filter((name) =>
         /^[0-9a-f]{64}$/.test(name),
       );
-
-    const config = JSON.parse(await readFile(join(root, 'config'), 'utf8')) as { version: number };
-    expect(config.version).toBe(1);
-
     // Keys: scrypt(passphrase NFC, salt, N, r, p) -> 32 bytes, which opens `data`.
     let master: { encryption: Buffer; id: Buffer } | undefined;
     for (const name of await files('keys')) {
@@ -419,7 +480,21 @@ describe('an independent reader following docs/repository-format.md', () => {
       };
     }
     if (!master) throw new Error('no key file');
-    const key = master;
+    return master;
+  }
+
+  it('finds every message with the same bytes, flags and dates', async () => {
+    const root = FIXTURE;
+    // Only names of 64 lowercase hex characters are repository files; anything else is a stray.
+    const files = async (folder: string): Promise<string[]> =>
+      (await readdir(join(root, folder)).catch(() => [])).filter((name) =>
+        /^[0-9a-f]{64}$/.test(name),
+      );
+
+    const config = JSON.parse(await readFile(join(root, 'config'), 'utf8')) as { version: number };
+    expect(config.version).toBe(1);
+
+    const key = await unlock(root);
 
     // Files named by their SHA-256: a file whose bytes do not hash to its name is damaged.
     const namedFile = async (folder: string, name: string): Promise<Buffer> => {
@@ -581,6 +656,30 @@ describe('an independent reader following docs/repository-format.md', () => {
       ),
     );
     expect(found.sort()).toEqual(wanted.sort());
+  });
+
+  it('reads the run file and finds the ids the format gives its snapshots', async () => {
+    const key = await unlock(FIXTURE);
+    const sealed = await readFile(join(RUN_FILES, RUN_FILE));
+    expect(sha256(sealed)).toBe(RUN_FILE);
+    const file = JSON.parse(
+      payload(unseal(key.encryption, sealed, label('run'))).toString('utf8'),
+    ) as {
+      version: number;
+      run: string;
+      unchanged: Array<{ kind: string; source: string; name: string; time: string; tree: string }>;
+    };
+    expect(file.version).toBe(1);
+    const ids = file.unchanged.map((entry) =>
+      sha256(
+        Buffer.from(
+          'mailvault unchanged\n' +
+            JSON.stringify([entry.kind, entry.source, entry.name, entry.time, entry.tree]),
+          'utf8',
+        ),
+      ),
+    );
+    expect(ids).toEqual(UNCHANGED.map((unchanged) => unchanged.id));
   });
 });
 

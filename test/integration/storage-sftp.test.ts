@@ -84,7 +84,14 @@ describe.skipIf(!haveSshd)('SFTP storage against OpenSSH', () => {
       const storage = storageFor();
       await storage.create();
       const root = folderOf(storage);
-      expect(readdirSync(root).sort()).toEqual(['data', 'index', 'keys', 'locks', 'snapshots']);
+      expect(readdirSync(root).sort()).toEqual([
+        'data',
+        'index',
+        'keys',
+        'locks',
+        'runs',
+        'snapshots',
+      ]);
       expect(readdirSync(join(root, 'data'))).toEqual([]);
       const pack = hexName('pack');
       await storage.save({ kind: 'config', name: '' }, Buffer.from('{}'));

@@ -9,7 +9,7 @@ import { startRestartableS3 } from './restartable-s3.js';
 import { haveSshd, startSshd } from './sshd.js';
 import type { WorkspaceOptions } from './workspace.js';
 
-export type StoredKind = 'data' | 'index' | 'snapshots';
+export type StoredKind = 'data' | 'index' | 'snapshots' | 'runs';
 
 export interface RemoteStore {
   /** The workspace's `repository` settings for a repository named `name` on this store. */

@@ -43,8 +43,8 @@ export function isTemporaryName(name: string): boolean {
   return name.startsWith('.tmp-');
 }
 
-/** The folders whose files are named by the SHA-256 of their content (packs, indexes, snapshots, keys). */
-const CONTENT_ADDRESSED = /^(data\/[0-9a-f]{2}|index|snapshots|keys)\/([^/]+)$/;
+/** The folders whose files are named by the SHA-256 of their content (packs, indexes, snapshots, run files, keys). */
+const CONTENT_ADDRESSED = /^(data\/[0-9a-f]{2}|index|snapshots|runs|keys)\/([^/]+)$/;
 
 export interface RepositoryAudit {
   /** Files left under a temporary name, with their folder (e.g. "data/3f/.tmp-0123abcd"). */
@@ -54,7 +54,7 @@ export interface RepositoryAudit {
   /** Files with a name the repository format does not use. */
   strange: string[];
   /** Real-named files per folder kind. */
-  counts: { packs: number; indexes: number; snapshots: number; keys: number };
+  counts: { packs: number; indexes: number; snapshots: number; runs: number; keys: number };
 }
 
 /**
@@ -67,7 +67,7 @@ export async function auditRepository(root: string): Promise<RepositoryAudit> {
     temporary: [],
     mismatched: [],
     strange: [],
-    counts: { packs: 0, indexes: 0, snapshots: 0, keys: 0 },
+    counts: { packs: 0, indexes: 0, snapshots: 0, runs: 0, keys: 0 },
   };
   for (const entry of await listRepository(root)) {
     if (entry.path.endsWith('/')) continue;
@@ -89,6 +89,7 @@ export async function auditRepository(root: string): Promise<RepositoryAudit> {
       if (!folder.endsWith(`/${name.slice(0, 2)}`)) audit.strange.push(entry.path);
     } else if (folder === 'index') audit.counts.indexes++;
     else if (folder === 'snapshots') audit.counts.snapshots++;
+    else if (folder === 'runs') audit.counts.runs++;
     else audit.counts.keys++;
     const digest = createHash('sha256')
       .update(await readFile(join(root, entry.path)))
@@ -100,13 +101,13 @@ export async function auditRepository(root: string): Promise<RepositoryAudit> {
 
 /** A file created or renamed into one of the repository's folders. */
 export interface RepositoryEvent {
-  /** 'data', 'index' or 'snapshots'. */
+  /** 'data', 'index', 'snapshots' or 'runs'. */
   kind: string;
   name: string;
 }
 
 /**
- * Calls `onEvent` for every name that appears in data/xx, index and snapshots (inotify, so
+ * Calls `onEvent` for every name that appears in data/xx, index, snapshots and runs (inotify, so
  * within a millisecond or so of the rename). The folders must exist (after `init`).
  * Returns a function that stops watching.
  */
@@ -125,6 +126,7 @@ export async function watchRepository(
   for (const sub of await readdir(join(root, 'data'))) add(join(root, 'data', sub), 'data');
   add(join(root, 'index'), 'index');
   add(join(root, 'snapshots'), 'snapshots');
+  add(join(root, 'runs'), 'runs');
   return () => {
     for (const watcher of watchers) watcher.close();
   };

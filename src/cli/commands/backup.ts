@@ -54,7 +54,11 @@ export function registerBackup(program: Command, run: CommandRunner): void {
             account: ref.account.name,
             retries: ref.server.imap.retries,
             parent: last
-              ? { id: last.id, tree: await readAccountTree(repository, last.tree) }
+              ? {
+                  id: last.id,
+                  treeId: last.tree,
+                  tree: await readAccountTree(repository, last.tree),
+                }
               : null,
             openReader: () =>
               ImapAccountReader.open(endpoint, login, { log: context.log, counters }),
@@ -83,9 +87,9 @@ export function registerBackup(program: Command, run: CommandRunner): void {
             log: context.log,
             program: PROGRAM,
             isRetryable: (error) => error instanceof ImapError && error.retryable,
-            onSnapshot: async (id, _snapshot, hints) => {
+            onSnapshot: async (id, snapshot, hints, runFile) => {
               await texts.flush();
-              await catalog.ingest(repository, id, hints);
+              await catalog.ingest(repository, { id, snapshot, runFile }, hints);
             },
             onStored: (sha256, summary, raw) => texts.add(sha256, summary, raw),
             onProgress: (event) => {

@@ -161,7 +161,11 @@ async function openOrCreate(
     context.output.warn(
       `destination index ${file.name} is unreadable and was passed over (${file.error}); its objects are sent again`,
     );
-  const selection = await selectSnapshots(source, storage, options.account ?? []);
+  const selection = await selectSnapshots(
+    source,
+    { storage, repository: existing?.repository ?? null },
+    options.account ?? [],
+  );
   if (selection.unknownAccounts.length > 0)
     throw new UsageError(
       `no snapshot of ${selection.unknownAccounts.join(', ')} in the repository ${source.storage.location}`,

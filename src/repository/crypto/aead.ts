@@ -71,6 +71,6 @@ export function open(
 }
 
 /** Associated data of a sealed file or header: its kind, so one kind never passes for another. */
-export function kindLabel(kind: 'key' | 'pack header' | 'index' | 'snapshot'): Buffer {
+export function kindLabel(kind: 'key' | 'pack header' | 'index' | 'snapshot' | 'run'): Buffer {
   return Buffer.from(`mailvault ${kind}`, 'latin1');
 }

@@ -99,7 +99,9 @@ export class ImapAccountReader {
     const folders: FolderStatus[] = [];
     const orphanSubscriptions: string[] = [];
     for (const entry of listed) {
-      const attributes = [...entry.flags].filter((flag) => !isSpecialUse(flag)).sort();
+      const attributes = [...entry.flags]
+        .filter((flag) => !isSpecialUse(flag) && !isVolatile(flag))
+        .sort();
       if (entry.flags.has('\\NonExistent')) {
         if (entry.subscribed) orphanSubscriptions.push(entry.path);
         continue;
@@ -294,4 +296,15 @@ function inSet(uid: number, set: string): boolean {
     const [from, to] = range.split(':').map(Number);
     return from !== undefined && uid >= from && uid <= (to ?? from);
   });
+}
+
+/**
+ * \Marked and \Unmarked say whether a folder got mail since it was last selected: the server's
+ * bookkeeping of its readers, which changes without any change to the mail (a backup's own
+ * reading changes it), and which no client can set back. Kept, they would make every run see
+ * every folder changed.
+ */
+function isVolatile(flag: string): boolean {
+  const lower = flag.toLowerCase();
+  return lower === '\\marked' || lower === '\\unmarked';
 }

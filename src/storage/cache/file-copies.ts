@@ -14,6 +14,7 @@ export const COPIED_KINDS: ReadonlySet<FileKind> = new Set([
   'keys',
   'index',
   'snapshots',
+  'runs',
 ]);
 
 export function isCopied(kind: FileKind): boolean {
