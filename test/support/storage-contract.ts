@@ -83,14 +83,34 @@ export function storageContract(make: MakeSubject, options: { largeBytes?: numbe
     expect((await storage.load(config)).toString()).toBe('{"version":1}');
   });
 
-  it('refuses to save over an existing file, and keeps the first', async () => {
-    const file: FileHandle = { kind: 'index', name: hexName('index') };
-    await storage.save(file, Buffer.from('first'));
-    const error = await failure(storage.save(file, Buffer.from('second')));
-    expect(error).toBeInstanceOf(StorageError);
-    expect((error as StorageError).code).toBe('exists');
-    expect(storage.isPermanent(error)).toBe(true);
-    expect((await storage.load(file)).toString()).toBe('first');
+  it('refuses to save over an existing key file or config, and keeps the first', async () => {
+    const files: FileHandle[] = [
+      { kind: 'keys', name: hexName('key') },
+      { kind: 'config', name: '' },
+    ];
+    for (const file of files) {
+      await storage.save(file, Buffer.from('first'));
+      const error = await failure(storage.save(file, Buffer.from('second')));
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as StorageError).code).toBe('exists');
+      expect(storage.isPermanent(error)).toBe(true);
+      expect((await storage.load(file)).toString()).toBe('first');
+    }
+  });
+
+  it('keeps a file named by its content when it is saved again (refused, or the same bytes written)', async () => {
+    for (const kind of ['data', 'index', 'snapshots', 'runs'] as const) {
+      const bytes = Buffer.from(`content of a ${kind} file`);
+      const file: FileHandle = { kind, name: createHash('sha256').update(bytes).digest('hex') };
+      await storage.save(file, bytes);
+      const again = await storage.save(file, bytes).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      if (again !== undefined) expect((again as StorageError).code).toBe('exists');
+      expect((await storage.load(file)).equals(bytes)).toBe(true);
+      expect(await all(storage.names(kind))).toEqual([file.name]);
+    }
   });
 
   it('says a missing file is not found, and that retrying will not help', async () => {

@@ -21,10 +21,17 @@ import { isPermanentS3Error, toStorageError } from './s3-errors.js';
 import type { S3Location } from './s3-url.js';
 
 /**
+ * Kinds whose files are named by the SHA-256 of their bytes: a second save under the same name
+ * writes the same bytes, so it is made without first asking whether the name exists (a request
+ * per file, a thousand for a thousand snapshots). The config and key files are asked for.
+ */
+const CONTENT_NAMED: ReadonlySet<FileKind> = new Set(['data', 'index', 'snapshots', 'runs']);
+
+/**
  * A repository in an S3 bucket, under a key prefix, laid out like a local one: `config`,
  * `keys/NAME`, `data/XX/NAME` (XX: the name's first two characters), `index/NAME`,
- * `snapshots/NAME`, `locks/NAME`. Only calls every S3 implementation has: PUT, GET (with a
- * Range), HEAD, DELETE, ListObjectsV2 without a delimiter, and multipart uploads.
+ * `snapshots/NAME`, `runs/NAME`, `locks/NAME`. Only calls every S3 implementation has: PUT, GET
+ * (with a Range), HEAD, DELETE, ListObjectsV2 without a delimiter, and multipart uploads.
  */
 export class S3Storage implements Storage {
   readonly location: string;
@@ -78,7 +85,7 @@ export class S3Storage implements Storage {
   async save(file: FileHandle, data: Uint8Array): Promise<void> {
     const Key = this.key(file);
     try {
-      if (await this.exists(Key))
+      if (!CONTENT_NAMED.has(file.kind) && (await this.exists(Key)))
         throw new StorageError(`${describe(file)} already exists`, 'exists');
       if (data.length > PART_BYTES)
         await uploadInParts(this.client, { bucket: this.bucket, key: Key }, data);
