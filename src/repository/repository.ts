@@ -219,7 +219,18 @@ export class Repository {
   async readObject(id: Uint8Array): Promise<Buffer> {
     const location = this.locate(id);
     const sealed = await this.packs.read(location.pack, location.offset, location.length);
-    return this.openObject(id, location, sealed);
+    try {
+      return this.openObject(id, location, sealed);
+    } catch (error) {
+      // Read from a local copy of the pack (a remote repository's cache), the damage may be the
+      // copy's alone: the original is read before the object is called damaged.
+      const file = { kind: 'data' as const, name: location.pack };
+      if (!(error instanceof DamagedObjectError && (await this.storage.dropLocalCopy?.(file))))
+        throw error;
+      this.packs.forget(location.pack);
+      const again = await this.packs.read(location.pack, location.offset, location.length);
+      return this.openObject(id, location, again);
+    }
   }
 
   /**

@@ -54,6 +54,10 @@ export class DeferredStorage implements Storage {
     return (await this.opened()).create();
   }
 
+  async dropLocalCopy(file: FileHandle): Promise<boolean> {
+    return (await this.backend?.dropLocalCopy?.(file)) ?? false;
+  }
+
   // Asked about an error a request raised, so the backend is loaded by then; if loading it was
   // what failed, the error says so through StorageError's own code.
   isNotFound(error: unknown): boolean {

@@ -39,7 +39,8 @@ export interface Storage {
   /**
    * Store a new file. It becomes visible only once complete and durable (written under a
    * temporary name, flushed and renamed), so a crash never leaves a half-written file behind
-   * a real name. Saving over an existing file is refused: repository files are never rewritten.
+   * a real name. Saving over an existing file is refused: repository files are never rewritten
+   * (a backend may instead write a file named by its content again, the same bytes: S3 does).
    */
   save(file: FileHandle, data: Uint8Array): Promise<void>;
   load(file: FileHandle, range?: ByteRange): Promise<Buffer>;
@@ -55,6 +56,11 @@ export interface Storage {
   isNotFound(error: unknown): boolean;
   /** Retrying will not help (not found, permission denied, already exists...). */
   isPermanent(error: unknown): boolean;
+  /**
+   * A storage that serves some files from local copies (the cache's kept packs) drops its copy
+   * of `file`, found damaged, so that the next load reads the original. Says whether it had one.
+   */
+  dropLocalCopy?(file: FileHandle): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -12,7 +12,7 @@ export function registerCheck(program: Command, run: CommandRunner): void {
     .option('--read-data', 'read every pack and authenticate every object')
     .option(
       '--cached',
-      "a remote repository: read index and snapshot files from the local cache's copies",
+      "a remote repository: read index, snapshot and run files, and kept packs, from the local cache's copies",
     )
     .action(async (options: { readData?: boolean; cached?: boolean }) =>
       run(async (context) => {

@@ -41,6 +41,14 @@ export class PackCache {
     return pack.subarray(offset, offset + length);
   }
 
+  /** Forgets what was read of a pack (found damaged): the next read reads it again. */
+  forget(name: string): void {
+    const pack = this.packs.get(name);
+    if (pack) this.bytes -= pack.length;
+    this.packs.delete(name);
+    this.dropped.delete(name);
+  }
+
   private keep(name: string, pack: Buffer): void {
     this.packs.set(name, pack);
     this.bytes += pack.length;

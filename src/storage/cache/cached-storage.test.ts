@@ -245,18 +245,30 @@ describe('CachedStorage', () => {
     );
   });
 
-  it('keeps packs after upload, and reads them only while the remote cannot be reached', async () => {
+  it('keeps packs after upload and reads them from the cache, with the remote up or down', async () => {
     const storage = open({ keptPackBytes: 1024 });
     const pack = named('data', 'a pack of trees');
     await storage.save(pack, pack.bytes);
     await storage.finishUploads(1_000);
     expect(await storage.load(pack)).toEqual(pack.bytes);
-    // Read from the remote while it answers: a check must see the remote's pack.
-    expect(remote.requests.filter((request) => request.startsWith('load'))).toHaveLength(1);
+    expect(await storage.load(pack, { offset: 2, length: 4 })).toEqual(pack.bytes.subarray(2, 6));
+    // The next run's trees cost the remote nothing.
+    expect(remote.requests.filter((request) => request.startsWith('load'))).toEqual([]);
     down = true;
     expect(await storage.load(pack, { offset: 2, length: 4 })).toEqual(pack.bytes.subarray(2, 6));
-    expect(warnings).toHaveLength(1);
     await expect(storage.load(named('data', 'never kept'))).rejects.toThrow('ECONNREFUSED');
+  });
+
+  it('drops a kept pack found damaged, and reads the remote one from then on', async () => {
+    const storage = open({ keptPackBytes: 1024 });
+    const pack = named('data', 'a pack of trees');
+    await storage.save(pack, pack.bytes);
+    await storage.finishUploads(1_000);
+    expect(await storage.dropLocalCopy(pack)).toBe(true);
+    expect(await storage.dropLocalCopy(pack)).toBe(false);
+    expect(await storage.load(pack)).toEqual(pack.bytes);
+    expect(remote.requests.filter((request) => request.startsWith('load'))).toHaveLength(1);
+    expect(await storage.dropLocalCopy(named('index', 'not a pack'))).toBe(false);
   });
 
   it('sends lock files straight to the remote', async () => {

@@ -72,8 +72,10 @@ const DEFAULT_TIMING: Omit<CacheTiming, keyof UploaderTiming> = {
  * - listings still ask the remote each time (other machines add and remove files), with the
  *   pending files added; when it cannot be reached, the metadata listings come from what the
  *   cache knows, so a command that reads only the catalog and the snapshots still works.
- * - packs lately uploaded or read are kept up to a size (see PackCopies), and read only when
- *   the remote cannot be: a backup can so start from the trees of the last one while it is down.
+ * - packs lately uploaded or read are kept up to a size (see PackCopies) and read from there:
+ *   a backup starts from the trees of the last one without asking the remote for them, and can
+ *   even while it is down. A copy found damaged is dropped (dropLocalCopy) and the remote read.
+ *   (`check` reads the remote itself, without this cache.)
  *
  * Lock files are the remote's business alone: they go straight through.
  */
@@ -160,9 +162,10 @@ export class CachedStorage implements RepositoryStorage {
     if (file.kind === 'locks') return this.remote.retried.load(file, range);
     const local = await this.loadLocally(file, range);
     if (local) return local;
-    // Found down a moment ago: a kept pack spares another round of retries.
-    const kept = this.health.recentlyDown() ? await this.keptPack(file, range) : undefined;
-    if (kept) return kept;
+    if (file.kind === 'data' && this.packs.enabled) {
+      const kept = await this.packs.read(file.name, range);
+      if (kept) return kept;
+    }
     let bytes: Buffer;
     try {
       bytes = await this.remote.retried.load(file, range);
@@ -280,6 +283,12 @@ export class CachedStorage implements RepositoryStorage {
       }
     }
     return isCopied(file.kind) ? this.copies.read(file, range) : undefined;
+  }
+
+  async dropLocalCopy(file: FileHandle): Promise<boolean> {
+    if (file.kind !== 'data' || (await this.packs.size(file.name)) === undefined) return false;
+    await this.packs.drop(file.name);
+    return true;
   }
 
   /** A kept pack, read with the remote out of reach (and said so). */

@@ -11,8 +11,8 @@ import { isNodeError } from './local-files.js';
  * trees a backup reads are those the last one wrote or read, so they are the packs used lately,
  * and stay while the bulk of mail packs, never read again, ages out.
  *
- * A copy is read only when the remote cannot be (see CachedStorage.load): a check must read the
- * remote's packs, not these.
+ * Copies are read before the remote (see CachedStorage.load); a check reads the remote's packs,
+ * not these.
  */
 export class PackCopies {
   /** Bytes held, once counted (the folder is read at the first change). */
@@ -51,6 +51,15 @@ export class PackCopies {
     await utimes(join(this.copies.path, 'data', name), now, now).catch((error: unknown) => {
       if (!isNodeError(error, 'ENOENT')) throw error;
     });
+  }
+
+  /** Deletes a copy (found damaged). */
+  async drop(name: string): Promise<void> {
+    const size = await this.size(name);
+    await unlink(join(this.copies.path, 'data', name)).catch((error: unknown) => {
+      if (!isNodeError(error, 'ENOENT')) throw error;
+    });
+    if (size !== undefined && this.heldBytes !== undefined) this.heldBytes -= size;
   }
 
   private async held(): Promise<number> {

@@ -47,6 +47,10 @@ export abstract class ForwardingStorage implements Storage {
     return this.inner.isPermanent(error);
   }
 
+  dropLocalCopy(file: FileHandle): Promise<boolean> {
+    return this.inner.dropLocalCopy?.(file) ?? Promise.resolve(false);
+  }
+
   close(): Promise<void> {
     return this.inner.close();
   }
