@@ -5,6 +5,7 @@ import { registerCatalog } from './commands/catalog.js';
 import { registerCheck } from './commands/check.js';
 import { registerCopy } from './commands/copy.js';
 import { registerExport } from './commands/export.js';
+import { registerForget } from './commands/forget.js';
 import { registerInit } from './commands/init.js';
 import { registerKey } from './commands/key.js';
 import { registerLs } from './commands/ls.js';
@@ -48,6 +49,7 @@ export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
     registerRestore,
     registerExport,
     registerCheck,
+    registerForget,
     registerCatalog,
     registerStats,
     registerSupportBundle,

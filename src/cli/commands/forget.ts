@@ -1,0 +1,62 @@
+import type { Command } from 'commander';
+import { ExitCode, UsageError } from '../exit-codes.js';
+import type { CommandRunner } from '../main.js';
+import { formatTime } from '../output/format.js';
+
+export function registerForget(program: Command, run: CommandRunner): void {
+  program
+    .command('forget')
+    .description(
+      'apply the retention policy: forget the snapshots it does not keep, saying why each kept one stays (prune then frees their space)',
+    )
+    .option('--dry-run', 'show what would be forgotten, and change nothing')
+    .action(async (options: { dryRun?: boolean }) =>
+      run(async (context) => {
+        const { config } = await context.config();
+        if (!config.retention)
+          throw new UsageError(
+            'no retention policy in the configuration: add `retention:` (keepWithin, keepDaily, keepWeekly, keepMonthly, keepYearly, legalHold)',
+          );
+        const { planForget, applyForget } = await import('../../maintenance/forget.js');
+        const { retentionPolicy } = await import('../../retention/policy-from-config.js');
+        const now = new Date();
+        const repository = await context.repository();
+        const plan = await planForget(repository, retentionPolicy(config.retention, now), {
+          now,
+        });
+        const outcome = options.dryRun ? null : await applyForget(repository, plan);
+        // The catalog follows: the accounts that lost snapshots have their history replayed.
+        if (outcome) await (await context.catalog({ sync: false })).sync(repository);
+
+        const forgotten = plan.groups.flatMap((group) => group.decisions.filter((d) => !d.keep));
+        context.output.result({
+          dryRun: Boolean(options.dryRun),
+          groups: plan.groups,
+          forgotten: forgotten.length,
+          kept:
+            plan.groups.reduce((sum, group) => sum + group.decisions.length, 0) - forgotten.length,
+          unreadable: plan.unreadable,
+          ...(outcome ?? {}),
+        });
+        for (const group of plan.groups) {
+          const gone = group.decisions.filter((decision) => !decision.keep).length;
+          context.output.line(
+            `${group.source}/${group.name}: ${group.decisions.length - gone} kept, ${gone} ${options.dryRun ? 'to forget' : 'forgotten'}`,
+          );
+          for (const decision of group.decisions) {
+            context.output.line(
+              `  ${decision.keep ? 'keep  ' : 'forget'}  ${formatTime(new Date(decision.time))}  ${decision.id.slice(0, 8)}  ${decision.reasons.join('; ')}`,
+            );
+          }
+        }
+        for (const file of plan.unreadable)
+          context.output.warn(`${file.file} cannot be read and was left alone: ${file.error}`);
+        context.output.note(
+          options.dryRun
+            ? `dry run: ${forgotten.length} snapshot(s) would be forgotten; nothing was changed`
+            : `${forgotten.length} snapshot(s) forgotten; run \`mailvault prune\` to free the space they held`,
+        );
+        return plan.unreadable.length > 0 ? ExitCode.Partial : ExitCode.Ok;
+      }),
+    );
+}
