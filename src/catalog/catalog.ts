@@ -135,14 +135,7 @@ export class Catalog {
         for (const row of vanished)
           await trx.deleteFrom('snapshots').where('id', '=', row.id).execute();
         for (const accountId of new Set(vanished.map((row) => row.account_id))) {
-          await replayAccount({
-            db: trx,
-            repository,
-            accountId,
-            source: '',
-            account: '',
-            hints: {},
-          });
+          await replayAccount(trx, repository, accountId);
         }
       });
     }
@@ -170,7 +163,20 @@ export class Catalog {
     found.sort(
       (a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id),
     );
-    for (const entry of found) await ingestSnapshot(this.db, repository, entry);
+    const replays = new Set<number>();
+    for (const entry of found) {
+      const { replayAccount: accountId } = await ingestSnapshot(
+        this.db,
+        repository,
+        entry,
+        {},
+        { deferReplay: true },
+      );
+      if (accountId !== undefined) replays.add(accountId);
+    }
+    for (const accountId of replays) {
+      await this.db.transaction().execute((trx) => replayAccount(trx, repository, accountId));
+    }
     return { added: found.length, damaged };
   }
 

@@ -42,11 +42,12 @@ export async function ingestSnapshot(
   repository: Repository,
   { id, snapshot, runFile }: { id: string; snapshot: Snapshot; runFile?: string },
   hints: IngestHints = {},
-): Promise<void> {
+  options: { deferReplay?: boolean } = {},
+): Promise<{ replayAccount?: number }> {
   const time = Date.parse(snapshot.time);
-  await db.transaction().execute(async (trx) => {
+  return db.transaction().execute(async (trx) => {
     if (await trx.selectFrom('snapshots').select('id').where('id', '=', id).executeTakeFirst())
-      return;
+      return {};
     const accountId = await ensureAccount(trx, snapshot.source, snapshot.name, time);
     const latest = await trx
       .selectFrom('snapshots')
@@ -76,7 +77,7 @@ export async function ingestSnapshot(
       .execute();
     // File sets and command outputs are listed with their snapshots; their content is browsed
     // from the repository (restore files, restore command), not from catalog tables.
-    if (snapshot.kind !== 'account') return;
+    if (snapshot.kind !== 'account') return {};
     const context: Context = {
       db: trx,
       repository,
@@ -87,13 +88,17 @@ export async function ingestSnapshot(
       hints,
     };
     if (latest && Number(latest.time) >= time) {
-      await replayAccount(context);
+      // Older than what is recorded: the history is replayed, once for many such snapshots
+      // when the caller gathers them (a copy, or a sync after snapshots with older dates).
+      if (options.deferReplay) return { replayAccount: accountId };
+      await replayAccount(trx, repository, accountId, hints);
     } else if (latest?.tree === snapshot.tree) {
       // The same tree as the account's latest (an unchanged account): every interval stays
       // open, and nothing is to be read.
     } else {
       await applyTree(context, await readAccountTree(repository, snapshot.tree));
     }
+    return {};
   });
 }
 
@@ -123,11 +128,30 @@ async function ensureAccount(db: Db, source: string, name: string, time: number)
   return row.id;
 }
 
-/** Forgets the account's intervals and applies each of its snapshots again, oldest first. */
+/**
+ * Forgets the account's intervals and applies each of its snapshots again, oldest first (a
+ * snapshot with the tree of the one before changes nothing, and is passed over).
+ */
 export async function replayAccount(
-  context: Omit<Context, 'time'> & { time?: number },
+  db: Db,
+  repository: Repository,
+  accountId: number,
+  hints: IngestHints = {},
 ): Promise<void> {
-  const { db, accountId } = context;
+  // Item keys are made of the source and account name: the account's own, always.
+  const account = await db
+    .selectFrom('accounts')
+    .select(['source', 'name'])
+    .where('id', '=', accountId)
+    .executeTakeFirstOrThrow();
+  const context = {
+    db,
+    repository,
+    accountId,
+    source: account.source,
+    account: account.name,
+    hints,
+  };
   const folderIds = db.selectFrom('folders').select('id').where('account_id', '=', accountId);
   const itemIds = db.selectFrom('items').select('id').where('account_id', '=', accountId);
   await db.deleteFrom('item_states').where('item_id', 'in', itemIds).execute();
@@ -140,8 +164,11 @@ export async function replayAccount(
     .orderBy('time')
     .orderBy('id')
     .execute();
+  let previous: string | undefined;
   for (const snapshot of snapshots) {
-    const tree = await readAccountTree(context.repository, snapshot.tree);
+    if (snapshot.tree === previous) continue;
+    previous = snapshot.tree;
+    const tree = await readAccountTree(repository, snapshot.tree);
     await applyTree({ ...context, time: Number(snapshot.time) }, tree);
   }
 }

@@ -34,6 +34,16 @@ describe('PendingFolder', () => {
     expect(folder.find({ kind: 'config', name: 'config' })?.size).toBe(2);
   });
 
+  it('finds a file of every kind again when it reads the folder afresh', async () => {
+    const kinds = ['config', 'keys', 'data', 'index', 'snapshots', 'runs'] as const;
+    const writer = new PendingFolder(join(dir, 'pending'));
+    for (const [i, kind] of kinds.entries())
+      await writer.add({ kind, name: hash(String(i)) }, Buffer.from(kind));
+    const reader = new PendingFolder(join(dir, 'pending'));
+    await reader.scan();
+    expect(reader.list().map((entry) => entry.kind)).toEqual(kinds);
+  });
+
   it('sees what another process adds and uploads, and numbers after what it saw', async () => {
     const mine = new PendingFolder(join(dir, 'pending'));
     const theirs = new PendingFolder(join(dir, 'pending'));

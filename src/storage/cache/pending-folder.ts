@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ByteRange, FileHandle, FileKind } from '../storage.js';
-import { describe } from '../storage.js';
+import { describe, FILE_KINDS } from '../storage.js';
 import {
   isNodeError,
   processRuns,
@@ -22,7 +22,10 @@ export interface PendingFile {
   fileName: string;
 }
 
-const ENTRY = /^(\d{12})\.(config|keys|data|index|snapshots)\.([0-9A-Za-z._-]+)$/;
+/** Every kind but locks, which never wait here: a kind missing would never upload. */
+const ENTRY = new RegExp(
+  `^(\\d{12})\\.(${FILE_KINDS.filter((kind) => kind !== 'locks').join('|')})\\.([0-9A-Za-z._-]+)$`,
+);
 const TEMPORARY = /^\.tmp-(\d+)-[0-9a-f]+$/;
 
 function entryName(seq: number, file: FileHandle): string {
