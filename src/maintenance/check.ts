@@ -19,6 +19,8 @@ import {
 export interface CheckOptions {
   /** Read every pack and authenticate every object. */
   readData: boolean;
+  /** With readData: read only these packs (check --read-data-subset). */
+  readPacks?: ReadonlySet<string>;
   log: Logger;
   onProgress?: (phase: string, done: number, total: number) => void;
 }
@@ -147,7 +149,7 @@ export async function checkRepository(
     done = 0;
     for (const [pack, entries] of packsInIndex) {
       options.onProgress?.('reading data', ++done, packsInIndex.size);
-      if (!packSizes.has(pack)) continue;
+      if (!packSizes.has(pack) || (options.readPacks && !options.readPacks.has(pack))) continue;
       let bytes: Buffer;
       try {
         bytes = await storage.load({ kind: 'data', name: pack });

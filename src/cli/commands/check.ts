@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ExitCode } from '../exit-codes.js';
+import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes } from '../output/format.js';
 
@@ -11,12 +11,27 @@ export function registerCheck(program: Command, run: CommandRunner): void {
     )
     .option('--read-data', 'read every pack and authenticate every object')
     .option(
+      '--read-data-subset <percent>',
+      'read this share of the packs (such as 10%), going on at each run from where the last stopped, so that every pack is read in turn',
+    )
+    .option(
       '--cached',
       "a remote repository: read index, snapshot and run files, and kept packs, from the local cache's copies",
     )
-    .action(async (options: { readData?: boolean; cached?: boolean }) =>
+    .action(async (options: { readData?: boolean; readDataSubset?: string; cached?: boolean }) =>
       run(async (context) => {
         const { checkRepository } = await import('../../maintenance/check.js');
+        const { parseSubset, nextSlice } = await import('../../maintenance/data-subset.js');
+        let percent: number | undefined;
+        if (options.readDataSubset !== undefined) {
+          if (options.readData)
+            throw new UsageError('--read-data reads every pack: give it or --read-data-subset');
+          try {
+            percent = parseSubset(options.readDataSubset);
+          } catch (error) {
+            throw new UsageError((error as Error).message);
+          }
+        }
         // What the remote itself holds, by default: the cache's copies were checked when they
         // were first read, and a damaged or missing file on the remote is what check is for.
         const storage = options.cached
@@ -24,14 +39,40 @@ export function registerCheck(program: Command, run: CommandRunner): void {
           : await context.storageWithoutCache();
         // Not context.repository(): that loads the index, and a damaged index is what check must report.
         const repository = await context.openRepository(storage);
+        // Where the last subset stopped is kept in the catalog, so the next run goes on from there.
+        let slice: { chosen: string[]; cursor: string | null; of: number } | undefined;
+        const cursorKey = 'check.readDataSubset.cursor';
+        if (percent !== undefined) {
+          const { readMetaValue } = await import('../../catalog/meta-values.js');
+          const catalog = await context.catalog({ sync: false });
+          const packs: string[] = [];
+          for await (const name of storage.names('data')) packs.push(name);
+          slice = {
+            ...nextSlice(packs, percent, await readMetaValue(catalog.db, cursorKey)),
+            of: packs.length,
+          };
+        }
         const progress = context.output.progress('check');
         const report = await checkRepository(repository, {
-          readData: Boolean(options.readData),
+          readData: Boolean(options.readData) || slice !== undefined,
+          ...(slice ? { readPacks: new Set(slice.chosen) } : {}),
           log: context.log,
           onProgress: (phase, done, total) => progress.setDetail(`${phase} ${done}/${total}`),
         });
         progress.finish();
-        context.output.result(report);
+        if (slice?.cursor) {
+          const { writeMetaValue } = await import('../../catalog/meta-values.js');
+          await writeMetaValue(
+            (await context.catalog({ sync: false })).db,
+            cursorKey,
+            slice.cursor,
+          );
+        }
+        context.output.result(
+          slice
+            ? { ...report, subset: { percent, packs: slice.chosen.length, of: slice.of } }
+            : report,
+        );
         for (const warning of report.warnings) context.output.warn(warning);
         for (const error of report.errors) context.output.line(`error: ${error}`);
         for (const item of report.damagedItems) {
@@ -42,7 +83,10 @@ export function registerCheck(program: Command, run: CommandRunner): void {
         const { stats } = report;
         context.output.line(
           `${report.ok ? 'no errors' : `${report.errors.length} error(s)`}: ${stats.snapshots} snapshots, ${stats.objects} objects in ${stats.packs} packs, ` +
-            `${stats.indexes} index files, ${stats.keys} keys${options.readData ? `; read ${formatBytes(stats.bytesRead)}` : ''}`,
+            `${stats.indexes} index files, ${stats.keys} keys${options.readData || slice ? `; read ${formatBytes(stats.bytesRead)}` : ''}` +
+            (slice
+              ? ` (${stats.packsRead} of ${slice.of} packs; the next run goes on from there)`
+              : ''),
         );
         return report.ok ? ExitCode.Ok : ExitCode.Failed;
       }),
