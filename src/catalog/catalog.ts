@@ -7,6 +7,7 @@ import { ingestSnapshot, replayAccount, type IngestHints } from './ingest.js';
 import { CatalogError } from './catalog-error.js';
 import { CollectionQueries } from './collection-queries.js';
 import { deletedBetween, type DeletedItem } from './deletions.js';
+import { RunHistory } from './run-history.js';
 import { searchItems, type SearchCriteria, type SearchHit } from './search.js';
 import { TextIndexer } from './text-index.js';
 import {
@@ -48,9 +49,12 @@ export type {
 export class Catalog {
   /** Calendars and address books. */
   readonly collections: CollectionQueries;
+  /** Runs of backups and other operations, and how each went (kept by `rebuild`). */
+  readonly runs: RunHistory;
 
   private constructor(readonly db: Kysely<CatalogSchema>) {
     this.collections = new CollectionQueries(db);
+    this.runs = new RunHistory(db);
   }
 
   static async open(url: string): Promise<Catalog> {

@@ -192,6 +192,44 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0008-run-history': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // What happened when, for `status` and the daemon: a failed run leaves no snapshot, so the
+      // snapshots alone cannot tell that last night's backup of an account failed.
+      await db.schema
+        .createTable('runs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('started', 'bigint', (c) => c.notNull())
+        .addColumn('finished', 'bigint', (c) => c.notNull())
+        .addColumn('outcome', 'text', (c) => c.notNull())
+        .addColumn('counts', 'text', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('hook', 'text')
+        .execute();
+      await db.schema
+        .createIndex('runs_kind_started')
+        .on('runs')
+        .columns(['kind', 'started'])
+        .execute();
+      await db.schema
+        .createTable('run_accounts')
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('started', 'bigint', (c) => c.notNull())
+        .addColumn('ok', 'integer', (c) => c.notNull())
+        .addColumn('error', 'text')
+        .addColumn('snapshot', 'text')
+        .execute();
+      await db.schema
+        .createIndex('run_accounts_account')
+        .on('run_accounts')
+        .columns(['source', 'name', 'started'])
+        .execute();
+      await db.schema.createIndex('run_accounts_run').on('run_accounts').column('run_id').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -117,4 +117,33 @@ export interface CatalogSchema {
     until_time: number | null;
     etag: string;
   };
+  /**
+   * One run of an operation (a backup, a check, a prune...), as it ended. Unlike the tables
+   * above, this is not derived from the repository: `catalog rebuild` keeps it.
+   */
+  runs: {
+    /** The run's id: a backup's is the `run` of its report and snapshots. */
+    id: string;
+    /** backup, check, forget, prune, copy... */
+    kind: string;
+    started: number;
+    finished: number;
+    outcome: 'ok' | 'partial' | 'failed';
+    /** What the run counted (accounts, items, bytes added...), as a JSON object of numbers. */
+    counts: string;
+    error: string | null;
+    /** How the command run after it ended (the postBackup hook), as JSON; null when none ran. */
+    hook: string | null;
+  };
+  /** Each account (or file set, or command) a backup run was asked for, and how it went. */
+  run_accounts: {
+    run_id: string;
+    source: string;
+    name: string;
+    /** The run's start, repeated here so "the last attempt of each account" is one index walk. */
+    started: number;
+    ok: number;
+    error: string | null;
+    snapshot: string | null;
+  };
 }
