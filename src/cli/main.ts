@@ -14,6 +14,7 @@ import { registerSearch } from './commands/search.js';
 import { registerShow } from './commands/show.js';
 import { registerSnapshots } from './commands/snapshots.js';
 import { registerStats } from './commands/stats.js';
+import { registerStatus } from './commands/status.js';
 import { registerSupportBundle } from './commands/support-bundle.js';
 import type { GlobalOptions } from './context.js';
 import { ExitCode } from './exit-codes.js';
@@ -52,6 +53,7 @@ export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
     registerForget,
     registerCatalog,
     registerStats,
+    registerStatus,
     registerSupportBundle,
     registerCopy,
     registerKey,
