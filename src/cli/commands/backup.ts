@@ -6,8 +6,19 @@ import type { Catalog } from '../../catalog/catalog.js';
 import type { Config } from '../../config/schema.js';
 import { ImapError } from '../../imap/imap-error.js';
 import { readAccountTree } from '../../mailbox/account-tree.js';
+import type { HookOutcome } from '../../hooks/post-backup-hook.js';
 import { pendingUploadsMessage } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
+import { exitCodeOf } from '../run-command.js';
+import {
+  abortedRunRecord,
+  backupOutcome,
+  backupRunRecord,
+  failedParts,
+  failureMessage,
+  setLabel,
+} from './backup-history.js';
+import { recordRun, runHookAfter } from './backup-hook.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes, formatCount, formatDuration } from '../output/format.js';
 import type { StorageRequestCounts } from '../../storage/wrappers/counting-storage.js';
@@ -38,91 +49,111 @@ export function registerBackup(program: Command, run: CommandRunner): void {
           names.length > 0 && accountNames.length === 0 ? [] : await context.accounts(accountNames);
         const repository = await context.repository();
         const catalog = await context.catalog();
-        const sets = await setJobs(catalog, config, wanted, loaded.directory);
-        const counters: ImapCounters = { commands: 0 };
-        const jobs: AccountJob[] = [];
-        for (const ref of refs) {
-          const endpoint = await imapEndpoint(loaded, ref.server);
-          const login = await imapLogin(loaded, ref.server, ref.serverIndex, ref.account);
-          const dav = await davAccess(loaded, ref.server, ref.serverIndex, ref.account);
-          const known = (await catalog.findAccounts(ref.account.name)).find(
-            (account) => account.source === ref.server.name,
-          );
-          const last = known ? await catalog.snapshotAt(known.id, { kind: 'last' }) : null;
-          jobs.push({
-            source: ref.server.name,
-            account: ref.account.name,
-            retries: ref.server.imap.retries,
-            parent: last
-              ? {
-                  id: last.id,
-                  treeId: last.tree,
-                  tree: await readAccountTree(repository, last.tree),
-                }
-              : null,
-            openReader: () =>
-              ImapAccountReader.open(endpoint, login, { log: context.log, counters }),
-            ...(dav
-              ? {
-                  openCollections: async () => {
-                    const { openDavAccountReader } =
-                      await import('../../sources/dav/dav-account-reader.js');
-                    return openDavAccountReader(dav, ref.account.name);
-                  },
-                }
-              : {}),
-          });
-        }
-        const texts = catalog.textIndexer();
-        const progress = context.output.progress('backup');
-        progress.setTotal(jobs.length + sets.length);
-        let report;
+        const started = new Date();
+        // Recorded once it ended, however it ended: a run that failed is in the history too.
+        let recorded = false;
         try {
-          report = await runBackup({
-            repository,
-            jobs,
-            sets,
-            concurrency: loaded.config.backup.concurrency,
-            workers: loaded.config.backup.workers,
-            log: context.log,
-            program: PROGRAM,
-            isRetryable: (error) => error instanceof ImapError && error.retryable,
-            onSnapshot: async (id, snapshot, hints, runFile) => {
-              await texts.flush();
-              await catalog.ingest(repository, { id, snapshot, runFile }, hints);
-            },
-            onStored: (sha256, summary, raw) => texts.add(sha256, summary, raw),
-            onProgress: (event) => {
-              if (event.type === 'message') progress.add(1, event.bytes);
-              else if (event.type === 'account-end' || event.type === 'set-end') progress.step();
-              else if (event.type === 'set-start')
-                progress.setDetail(`${event.kind} ${event.name}`);
-              else if (event.type === 'folder')
-                progress.setDetail(`${event.account} ${event.folder}`);
-            },
-          });
-        } finally {
-          progress.finish();
-          await texts.close();
-        }
-        if (accountNames.length === 0 && refs.length > 0) {
-          for (const server of loaded.config.servers) {
-            const present = refs
-              .filter((ref) => ref.server.name === server.name)
-              .map((ref) => ref.account.name);
-            await catalog.markPresent(server.name, present, report.started.getTime());
+          const sets = await setJobs(catalog, config, wanted, loaded.directory);
+          const counters: ImapCounters = { commands: 0 };
+          const jobs: AccountJob[] = [];
+          for (const ref of refs) {
+            const endpoint = await imapEndpoint(loaded, ref.server);
+            const login = await imapLogin(loaded, ref.server, ref.serverIndex, ref.account);
+            const dav = await davAccess(loaded, ref.server, ref.serverIndex, ref.account);
+            const known = (await catalog.findAccounts(ref.account.name)).find(
+              (account) => account.source === ref.server.name,
+            );
+            const last = known ? await catalog.snapshotAt(known.id, { kind: 'last' }) : null;
+            jobs.push({
+              source: ref.server.name,
+              account: ref.account.name,
+              retries: ref.server.imap.retries,
+              parent: last
+                ? {
+                    id: last.id,
+                    treeId: last.tree,
+                    tree: await readAccountTree(repository, last.tree),
+                  }
+                : null,
+              openReader: () =>
+                ImapAccountReader.open(endpoint, login, { log: context.log, counters }),
+              ...(dav
+                ? {
+                    openCollections: async () => {
+                      const { openDavAccountReader } =
+                        await import('../../sources/dav/dav-account-reader.js');
+                      return openDavAccountReader(dav, ref.account.name);
+                    },
+                  }
+                : {}),
+            });
           }
+          const texts = catalog.textIndexer();
+          const progress = context.output.progress('backup');
+          progress.setTotal(jobs.length + sets.length);
+          let report;
+          try {
+            report = await runBackup({
+              repository,
+              jobs,
+              sets,
+              concurrency: loaded.config.backup.concurrency,
+              workers: loaded.config.backup.workers,
+              log: context.log,
+              program: PROGRAM,
+              isRetryable: (error) => error instanceof ImapError && error.retryable,
+              onSnapshot: async (id, snapshot, hints, runFile) => {
+                await texts.flush();
+                await catalog.ingest(repository, { id, snapshot, runFile }, hints);
+              },
+              onStored: (sha256, summary, raw) => texts.add(sha256, summary, raw),
+              onProgress: (event) => {
+                if (event.type === 'message') progress.add(1, event.bytes);
+                else if (event.type === 'account-end' || event.type === 'set-end') progress.step();
+                else if (event.type === 'set-start')
+                  progress.setDetail(`${event.kind} ${event.name}`);
+                else if (event.type === 'folder')
+                  progress.setDetail(`${event.account} ${event.folder}`);
+              },
+            });
+          } finally {
+            progress.finish();
+            await texts.close();
+          }
+          if (accountNames.length === 0 && refs.length > 0) {
+            for (const server of loaded.config.servers) {
+              const present = refs
+                .filter((ref) => ref.server.name === server.name)
+                .map((ref) => ref.account.name);
+              await catalog.markPresent(server.name, present, report.started.getTime());
+            }
+          }
+          // With a remote repository, what the run saved waits in the local cache until the remote
+          // takes it: the summary says whether it all got there.
+          const pendingUploads = await context.finishUploads();
+          const outcome = backupOutcome(report);
+          const record = backupRunRecord(report, outcome);
+          await recordRun(context, catalog, record.run, record.parts);
+          recorded = true;
+          // After the uploads: the hook may hand the repository on, so all of it must be there.
+          const hook = await runHookAfter(context, loaded, catalog, report, outcome);
+          const code = exitCodeFor(report, context.output);
+          printReport(context.output, report, {
+            counters,
+            storageRequests: context.storageRequests(),
+            pendingUploads,
+            hook,
+          });
+          if (pendingUploads.files > 0)
+            context.output.line(
+              pendingUploadsMessage(pendingUploads, (await context.storage()).location),
+            );
+          return code;
+        } catch (error) {
+          if (!recorded && exitCodeOf(error) !== ExitCode.Usage)
+            await recordRun(context, catalog, abortedRunRecord(started, error));
+          throw error;
         }
-        // With a remote repository, what the run saved waits in the local cache until the remote
-        // takes it: the summary says whether it all got there.
-        const pendingUploads = await context.finishUploads();
-        const code = exitCodeFor(report, context.output);
-        printReport(context.output, report, counters, context.storageRequests(), pendingUploads);
-        if (pendingUploads.files > 0)
-          context.output.line(
-            pendingUploadsMessage(pendingUploads, (await context.storage()).location),
-          );
-        return code;
       }),
     );
 }
@@ -151,51 +182,32 @@ async function setJobs(
   return jobs;
 }
 
-/** What the run was asked to back up and could not: accounts, file sets and commands. */
-function failedParts(report: RunReport): Array<{ label: string; error: string }> {
-  return [
-    ...report.accounts
-      .filter((account) => !account.ok)
-      .map((account) => ({
-        label: `${account.source}/${account.account}`,
-        error: account.error ?? 'failed',
-      })),
-    ...report.sets
-      .filter((set) => !set.ok)
-      .map((set) => ({ label: setLabel(set), error: set.error ?? 'failed' })),
-  ];
-}
-
-function setLabel(set: SetReport): string {
-  return `${set.kind === 'files' ? 'file set' : 'command'} ${set.name}`;
-}
-
 /**
  * As for accounts, so for file sets and commands: when everything asked for failed, the backup
  * failed (exit 1, with the first reason and the names of the others); when some of it failed, or
  * some items could not be read, it finished with failures (exit 3), each listed.
  */
 function exitCodeFor(report: RunReport, output: Output): ExitCode {
-  const failed = failedParts(report);
-  const total = report.accounts.length + report.sets.length;
-  if (total > 0 && failed.length === total) {
-    const [first, ...others] = failed;
+  const outcome = backupOutcome(report);
+  if (outcome === 'failed') {
     // The error line gives one reason; the others are worth as much to whoever reads it.
-    if (others.length > 0) printFailures(output, report);
-    const also =
-      others.length > 0 ? ` (also failed: ${others.map((part) => part.label).join(', ')})` : '';
-    throw new Error(`${first?.error ?? 'failed'}${also}`);
+    if (failedParts(report).length > 1) printFailures(output, report);
+    throw new Error(failureMessage(report));
   }
-  return failed.length > 0 || report.failures.length > 0 ? ExitCode.Partial : ExitCode.Ok;
+  return outcome === 'partial' ? ExitCode.Partial : ExitCode.Ok;
 }
 
-function printReport(
-  output: Output,
-  report: RunReport,
-  counters: ImapCounters,
-  storageRequests: StorageRequestCounts,
-  pendingUploads: PendingUploads,
-): void {
+/** What the summary says beside the run's own report. */
+interface ReportExtras {
+  counters: ImapCounters;
+  storageRequests: StorageRequestCounts;
+  pendingUploads: PendingUploads;
+  /** How hooks.postBackup went (null: none configured). */
+  hook: HookOutcome | null;
+}
+
+function printReport(output: Output, report: RunReport, extras: ReportExtras): void {
+  const { counters, storageRequests, pendingUploads } = extras;
   const seconds = (report.finished.getTime() - report.started.getTime()) / 1000;
   const { totals } = report;
   output.result({
@@ -215,6 +227,7 @@ function printReport(
     sets: report.sets,
     failures: report.failures,
     warnings: report.warnings,
+    hook: extras.hook,
   });
   printFailures(output, report);
   for (const set of report.sets.filter((set) => set.ok)) {

@@ -140,21 +140,24 @@ export class CommandStartError extends Error {
  * The environment a command runs in: mailvault's own, with MAILVAULT_COMMAND naming the command
  * set, and without the repository passphrase, which no dump needs.
  */
-export function commandEnvironment(name: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, MAILVAULT_COMMAND: name };
+export function commandEnvironment(name?: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (name !== undefined) env.MAILVAULT_COMMAND = name;
   delete env.MAILVAULT_PASSWORD;
   return env;
 }
 
 export interface ShellOptions {
-  /** The command set's name (MAILVAULT_COMMAND). */
-  name: string;
+  /** The command set's name (MAILVAULT_COMMAND; a hook has none). */
+  name?: string;
   /** What the messages call it: "command db". */
   what: string;
   cwd?: string;
   stdio: StdioOptions;
   /** Stop the command after this long (none when absent or 0). */
   timeout?: CommandTimeout;
+  /** Variables added to its environment (a hook's MAILVAULT_RUN_ID...). */
+  env?: Readonly<Record<string, string>>;
 }
 
 export interface ShellProcess {
@@ -186,7 +189,7 @@ export function startShell(line: string, options: ShellOptions): ShellProcess {
   const started = new Date();
   const child = spawn('/bin/sh', ['-c', line], {
     cwd: options.cwd,
-    env: commandEnvironment(options.name),
+    env: { ...commandEnvironment(options.name), ...options.env },
     stdio: options.stdio,
     detached: true,
   });
