@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { CatalogSchema } from './schema.js';
 
@@ -222,4 +223,10 @@ function toRunRecord(row: RunRow): RunRecord {
     error: row.error,
     hook: row.hook === null ? null : (JSON.parse(row.hook) as HookRecord),
   };
+}
+
+/** A run's id, as backup runs are named: its start (UTC, to the second) and 8 random hex digits. */
+export function newRunId(started: Date): string {
+  const stamp = started.toISOString().replace(/[-:]/g, '').slice(0, 15);
+  return `${stamp}-${randomBytes(4).toString('hex')}`;
 }

@@ -216,6 +216,16 @@ describe.skipIf(!haveDovecot)('forget', () => {
     // A second forget finds nothing more to forget.
     const second = await ws.run(['forget', '--json'], UTC);
     expect(second.json<ForgetJson>().forgotten).toBe(0);
+
+    // Both runs, and the check, are in the history that `status` shows.
+    const status = await ws.run(['status', '--json']);
+    const runs = status.json<{ runs: Array<{ kind: string; outcome: string; counts: object }> }>()
+      .runs;
+    expect(runs.find((run) => run.kind === 'forget')).toMatchObject({
+      outcome: 'ok',
+      counts: { forgotten: 0 },
+    });
+    expect(runs.find((run) => run.kind === 'check')).toMatchObject({ outcome: 'ok' });
   });
 
   it('refuses to run without a retention policy', async () => {

@@ -53,6 +53,7 @@ export function registerCheck(program: Command, run: CommandRunner): void {
           };
         }
         const progress = context.output.progress('check');
+        const started = new Date();
         const report = await checkRepository(repository, {
           readData: Boolean(options.readData) || slice !== undefined,
           ...(slice ? { readPacks: new Set(slice.chosen) } : {}),
@@ -60,6 +61,32 @@ export function registerCheck(program: Command, run: CommandRunner): void {
           onProgress: (phase, done, total) => progress.setDetail(`${phase} ${done}/${total}`),
         });
         progress.finish();
+        // In the history, so that `status` and the daemon see when the repository last checked
+        // out; a catalog that cannot take it costs a warning, not the check's verdict.
+        try {
+          const { newRunId } = await import('../../catalog/run-history.js');
+          await (
+            await context.catalog({ sync: false })
+          ).runs.record({
+            id: newRunId(started),
+            kind: 'check',
+            started,
+            finished: new Date(),
+            outcome: report.ok ? 'ok' : 'failed',
+            counts: {
+              errors: report.errors.length,
+              damagedObjects: report.damagedObjects.length,
+              packsRead: report.stats.packsRead,
+              bytesRead: report.stats.bytesRead,
+            },
+            error: report.errors[0] ?? null,
+            hook: null,
+          });
+        } catch (error) {
+          context.output.warn(
+            `the check could not be recorded in the catalog: ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
         if (slice?.cursor) {
           const { writeMetaValue } = await import('../../catalog/meta-values.js');
           await writeMetaValue(
@@ -70,7 +97,16 @@ export function registerCheck(program: Command, run: CommandRunner): void {
         }
         context.output.result(
           slice
-            ? { ...report, subset: { percent, packs: slice.chosen.length, of: slice.of } }
+            ? {
+                ...report,
+                subset: {
+                  percent,
+                  packs: slice.chosen.length,
+                  of: slice.of,
+                  first: slice.chosen[0] ?? null,
+                  last: slice.chosen.at(-1) ?? null,
+                },
+              }
             : report,
         );
         for (const warning of report.warnings) context.output.warn(warning);
