@@ -68,6 +68,11 @@ export function registerForget(program: Command, run: CommandRunner): void {
             );
           }
         }
+        // Said on every run rather than ignored: an administrator who set it relies on it.
+        if (config.retention.deletedItems !== undefined)
+          context.output.warn(
+            'retention.deletedItems is not applied yet: items deleted from the server stay restorable from the snapshots kept',
+          );
         for (const file of plan.unreadable)
           context.output.warn(`${file.file} cannot be read and was left alone: ${file.error}`);
         context.output.note(
