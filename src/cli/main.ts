@@ -11,6 +11,7 @@ import { registerKey } from './commands/key.js';
 import { registerLs } from './commands/ls.js';
 import { registerRestore } from './commands/restore.js';
 import { registerSearch } from './commands/search.js';
+import { registerServe } from './commands/serve.js';
 import { registerShow } from './commands/show.js';
 import { registerSnapshots } from './commands/snapshots.js';
 import { registerStats } from './commands/stats.js';
@@ -51,6 +52,7 @@ export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
     registerExport,
     registerCheck,
     registerForget,
+    registerServe,
     registerCatalog,
     registerStats,
     registerStatus,

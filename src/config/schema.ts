@@ -235,6 +235,18 @@ export const configSchema = z.strictObject({
     })
     .optional(),
   schedule: z.record(z.string(), nonEmpty).optional(),
+  /** `mailvault serve`: its health endpoint, and what its scheduled check reads. */
+  serve: z
+    .strictObject({
+      /** Port of the HTTP health endpoint on 127.0.0.1; none without it. */
+      healthPort: z.number().int().min(1).max(65535).optional(),
+      /** The scheduled check reads this share of the packs (check --read-data-subset). */
+      checkReadDataSubset: z
+        .string()
+        .regex(/^\d+(\.\d+)?%$/, 'a percentage such as 10%')
+        .optional(),
+    })
+    .optional(),
   hooks: z.strictObject({ postBackup: nonEmpty.optional() }).optional(),
   notify: z
     .strictObject({
