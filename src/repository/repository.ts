@@ -269,13 +269,8 @@ export class Repository {
 
   /** A snapshot with its file's bytes as stored, checked and opened, for copying it as it is. */
   async loadSnapshotFile(name: string): Promise<{ snapshot: Snapshot; sealed: Buffer }> {
-    const sealed = await this.storage.load({ kind: 'snapshots', name });
-    checkName(sealed, name, 'snapshot');
-    const snapshot = decodeSnapshot(
-      openFile(this.key.encryption, 'snapshot', sealed, `snapshot ${name}`),
-      name,
-    );
-    return { snapshot, sealed };
+    const { plaintext, sealed } = await this.loadSealed('snapshots', name);
+    return { snapshot: decodeSnapshot(plaintext, name), sealed };
   }
 
   async saveRunFile(file: RunFile): Promise<string> {
@@ -288,13 +283,20 @@ export class Repository {
 
   /** A run file with its bytes as stored, checked and opened, for copying it as it is. */
   async loadRunFileBytes(name: string): Promise<{ file: RunFile; sealed: Buffer }> {
-    const sealed = await this.storage.load({ kind: 'runs', name });
-    checkName(sealed, name, 'run file');
-    const file = decodeRunFile(
-      openFile(this.key.encryption, 'run', sealed, `run file ${name}`),
-      name,
-    );
-    return { file, sealed };
+    const { plaintext, sealed } = await this.loadSealed('runs', name);
+    return { file: decodeRunFile(plaintext, name), sealed };
+  }
+
+  /** A snapshot or run file: its bytes checked against its name, then opened. */
+  private async loadSealed(
+    kind: 'snapshots' | 'runs',
+    name: string,
+  ): Promise<{ plaintext: Buffer; sealed: Buffer }> {
+    const what = kind === 'snapshots' ? 'snapshot' : 'run file';
+    const sealed = await this.storage.load({ kind, name });
+    checkName(sealed, name, what);
+    const label = kind === 'snapshots' ? 'snapshot' : 'run';
+    return { plaintext: openFile(this.key.encryption, label, sealed, `${what} ${name}`), sealed };
   }
 
   /**
