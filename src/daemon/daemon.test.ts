@@ -37,9 +37,9 @@ function plan(
   jobs: Array<{ kind: string; cron: string }>,
   start: DaemonPlan['start'],
   last: Record<string, Date> = {},
-): DaemonPlan & { ended: JobOutcome[]; messages: string[] } {
+): DaemonPlan & { endedJobs: JobOutcome[]; messages: string[] } {
   const messages: string[] = [];
-  const ended: JobOutcome[] = [];
+  const endedJobs: JobOutcome[] = [];
   const log = pino(
     { level: 'info' },
     { write: (line: string) => messages.push(JSON.parse(line).msg) },
@@ -49,11 +49,12 @@ function plan(
     start,
     lastRuns: () => Promise.resolve(new Map(Object.entries(last))),
     ended: (outcome) => {
-      ended.push(outcome);
+      endedJobs.push(outcome);
       return Promise.resolve();
     },
     log,
     messages,
+    endedJobs,
   };
 }
 

@@ -201,5 +201,29 @@ describe.skipIf(!haveDovecot)('mailvault serve', () => {
       failing.child.kill('SIGTERM');
     }
     await failing.exited;
+
+    // A job that fails before it can record itself (a wrong passphrase) is recorded by the
+    // daemon, so that `status` does not say all is well.
+    const wrongPass = `${ws.dir}/wrong.pass`;
+    await writeFile(wrongPass, 'not the passphrase\n');
+    await writeFile(
+      ws.config,
+      `${baseYaml.replace(`${ws.dir}/repo.pass`, wrongPass)}schedule: { backup: "*/2 * * * * *" }\n`,
+    );
+    const locked = new Serving(ws.spawn(['serve']));
+    try {
+      await locked.waitFor('the failed backup', () => locked.count('backup failed') >= 1);
+    } finally {
+      locked.child.kill('SIGTERM');
+    }
+    await locked.exited;
+    await configure('');
+    const status = await ws.run(['status', '--json']);
+    expect(status.code).toBe(3);
+    const backup = status
+      .json<{ runs: Array<{ kind: string; outcome: string; error: string | null }> }>()
+      .runs.find((run) => run.kind === 'backup');
+    expect(backup?.outcome).toBe('failed');
+    expect(backup?.error).toMatch(/passphrase/);
   }, 120_000);
 });

@@ -84,6 +84,7 @@ export function registerServe(program: Command, run: CommandRunner): void {
               );
               // Stopped by the daemon itself (SIGTERM at shutdown): not a failure to mail about.
               if (!failed || outcome.signal === 'SIGTERM') return;
+              await recordIfUnrecorded(config, outcome, log);
               await notifier.send({
                 kind: 'job-failure',
                 phase: 'failed',
@@ -155,6 +156,40 @@ function daemonLogger(loaded: LoadedConfig): Logger {
     },
     pino.destination(file ? { dest: configPath(loaded, file), append: true, mkdir: true } : 1),
   );
+}
+
+/**
+ * A job that failed before it could record itself (a wrong passphrase, an unreadable
+ * configuration, killed) would leave `status` saying all is well: the daemon records it as a
+ * failed run, unless the job's own record is there.
+ */
+async function recordIfUnrecorded(
+  loaded: LoadedConfig,
+  outcome: JobOutcome,
+  log: Logger,
+): Promise<void> {
+  const { Catalog } = await import('../../catalog/catalog.js');
+  const { newRunId } = await import('../../catalog/run-history.js');
+  let catalog;
+  try {
+    catalog = await Catalog.open(configPath(loaded, loaded.config.catalog.url));
+    const [own] = await catalog.runs.recent({ kind: outcome.kind, limit: 1 });
+    if (own && own.started.getTime() >= outcome.started.getTime() - 1_000) return;
+    await catalog.runs.record({
+      id: newRunId(outcome.started),
+      kind: outcome.kind,
+      started: outcome.started,
+      finished: outcome.finished,
+      outcome: 'failed',
+      counts: {},
+      error: lastLine(outcome.errorText) || exitText(outcome),
+      hook: null,
+    });
+  } catch (error) {
+    log.warn({ err: error, kind: outcome.kind }, 'the failed job could not be recorded');
+  } finally {
+    await catalog?.close();
+  }
 }
 
 /** When each kind last ran, from `mailvault status` (the run history in the catalog). */
