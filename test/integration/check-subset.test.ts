@@ -4,12 +4,10 @@
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SnapshotWalker } from '../../src/maintenance/snapshot-walk.js';
-import { Repository } from '../../src/repository/repository.js';
-import { LocalStorage } from '../../src/storage/local/local-storage.js';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { fillMailbox } from '../support/imap-fixture.js';
 import { generateMessages } from '../support/mail-generator.js';
+import { contentPacks } from '../support/repository-files.js';
 import { createWorkspace, type CliResult, type Workspace } from '../support/workspace.js';
 
 interface CheckJson {
@@ -28,30 +26,6 @@ async function packFiles(repository: string): Promise<string[]> {
       if (/^[0-9a-f]{64}$/.test(name)) found.push(join(repository, 'data', sub, name));
   }
   return found;
-}
-
-/**
- * Packs that hold no tree any snapshot reaches: only a data read reads them (a pack holding a
- * tree is read by every check's walk of the snapshots).
- */
-async function contentPacks(ws: Workspace): Promise<Set<string>> {
-  const passphrase = (await readFile(join(ws.dir, 'repo.pass'), 'utf8')).trim();
-  const storage = new LocalStorage(ws.repository);
-  const repository = await Repository.open(storage, passphrase);
-  await repository.loadIndex();
-  const treePacks = new Set<string>();
-  const walker = new SnapshotWalker(repository, {
-    object: (id, type) => {
-      if (type === 'tree') treePacks.add(repository.locate(Buffer.from(id, 'hex')).pack);
-    },
-    unreadable: (id) => {
-      throw new Error(`tree ${id} unreadable before any damage`);
-    },
-  });
-  for await (const { snapshot } of repository.snapshots()) await walker.walk(snapshot);
-  const all = [...repository.index.packs()];
-  await storage.close();
-  return new Set(all.filter((pack) => !treePacks.has(pack)));
 }
 
 describe.skipIf(!haveDovecot)('check --read-data-subset', () => {
@@ -98,7 +72,10 @@ describe.skipIf(!haveDovecot)('check --read-data-subset', () => {
   });
 
   it('finds a damaged pack within four runs at 25%, whichever it is', async () => {
-    const content = await contentPacks(ws);
+    const content = await contentPacks(
+      ws.repository,
+      (await readFile(join(ws.dir, 'repo.pass'), 'utf8')).trim(),
+    );
     const candidates = packs.filter((path) => content.has(path.slice(-64)));
     expect(candidates.length).toBeGreaterThanOrEqual(2);
     for (const victim of [candidates[0], candidates.at(-1)]) {

@@ -6,6 +6,9 @@ import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { SnapshotWalker } from '../../src/maintenance/snapshot-walk.js';
+import { Repository } from '../../src/repository/repository.js';
+import { LocalStorage } from '../../src/storage/local/local-storage.js';
 
 /** A file or folder below the repository root; folders end in '/' and have size 0. */
 export interface RepositoryEntry {
@@ -130,4 +133,27 @@ export async function watchRepository(
   return () => {
     for (const watcher of watchers) watcher.close();
   };
+}
+
+/**
+ * Packs that hold no tree any snapshot reaches: only a data read reads them (a pack holding a
+ * tree is read by every check's walk of the snapshots). For tests that damage message content.
+ */
+export async function contentPacks(root: string, passphrase: string): Promise<Set<string>> {
+  const storage = new LocalStorage(root);
+  const repository = await Repository.open(storage, passphrase);
+  await repository.loadIndex();
+  const treePacks = new Set<string>();
+  const walker = new SnapshotWalker(repository, {
+    object: (id, type) => {
+      if (type === 'tree') treePacks.add(repository.locate(Buffer.from(id, 'hex')).pack);
+    },
+    unreadable: (id) => {
+      throw new Error(`tree ${id} unreadable before any damage`);
+    },
+  });
+  for await (const { snapshot } of repository.snapshots()) await walker.walk(snapshot);
+  const all = [...repository.index.packs()];
+  await storage.close();
+  return new Set(all.filter((pack) => !treePacks.has(pack)));
 }

@@ -5,7 +5,7 @@ import type { SetJob, SetReport } from '../../backup/set-job.js';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { Config } from '../../config/schema.js';
 import { ImapError } from '../../imap/imap-error.js';
-import { readAccountTree } from '../../mailbox/account-tree.js';
+import { readAccountTree, type AccountTree } from '../../mailbox/account-tree.js';
 import type { HookOutcome } from '../../hooks/post-backup-hook.js';
 import { pendingUploadsMessage } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
@@ -55,6 +55,9 @@ export function registerBackup(program: Command, run: CommandRunner): void {
         try {
           const sets = await setJobs(catalog, config, wanted, loaded.directory);
           const counters: ImapCounters = { commands: 0 };
+          // Folders `check --repair` found damaged messages in: read whole, not from the parent.
+          const { repairFolders, repairDone } = await import('../../maintenance/repair.js');
+          const repairs = await repairFolders(catalog.db);
           const jobs: AccountJob[] = [];
           for (const ref of refs) {
             const endpoint = await imapEndpoint(loaded, ref.server);
@@ -72,7 +75,14 @@ export function registerBackup(program: Command, run: CommandRunner): void {
                 ? {
                     id: last.id,
                     treeId: last.tree,
-                    tree: await readAccountTree(repository, last.tree),
+                    tree: withoutFolders(
+                      await readAccountTree(repository, last.tree),
+                      repairs
+                        .filter(
+                          (r) => r.source === ref.server.name && r.account === ref.account.name,
+                        )
+                        .map((r) => r.folder),
+                    ),
                   }
                 : null,
               openReader: () =>
@@ -128,6 +138,13 @@ export function registerBackup(program: Command, run: CommandRunner): void {
               await catalog.markPresent(server.name, present, report.started.getTime());
             }
           }
+          if (repairs.length > 0)
+            await repairDone(
+              catalog.db,
+              report.accounts
+                .filter((account) => account.ok)
+                .map((account) => ({ source: account.source, account: account.account })),
+            );
           // With a remote repository, what the run saved waits in the local cache until the remote
           // takes it: the summary says whether it all got there.
           const pendingUploads = await context.finishUploads();
@@ -293,4 +310,10 @@ function summaryLine(report: RunReport): string {
 
 function sum(sets: SetReport[], key: 'items' | 'newItems'): number {
   return sets.reduce((total, set) => total + set[key], 0);
+}
+
+/** The tree without these folders: the backup then reads them whole, as new. */
+function withoutFolders(tree: AccountTree, folders: readonly string[]): AccountTree {
+  if (folders.length === 0) return tree;
+  return { ...tree, folders: tree.folders.filter((folder) => !folders.includes(folder.path)) };
 }

@@ -1,4 +1,8 @@
 import type { Command } from 'commander';
+import type { CheckReport } from '../../maintenance/check.js';
+import type { IndexRepair, RepairFolder } from '../../maintenance/repair.js';
+import type { Repository } from '../../repository/repository.js';
+import type { CliContext } from '../context.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes } from '../output/format.js';
@@ -11,6 +15,10 @@ export function registerCheck(program: Command, run: CommandRunner): void {
     )
     .option('--read-data', 'read every pack and authenticate every object')
     .option(
+      '--repair',
+      'with damage found: drop the damaged objects from the index and have the next backup read the folders that need them whole, storing again what the server still has',
+    )
+    .option(
       '--read-data-subset <percent>',
       'read this share of the packs (such as 10%), going on at each run from where the last stopped, so that every pack is read in turn',
     )
@@ -18,113 +26,151 @@ export function registerCheck(program: Command, run: CommandRunner): void {
       '--cached',
       "a remote repository: read index, snapshot and run files, and kept packs, from the local cache's copies",
     )
-    .action(async (options: { readData?: boolean; readDataSubset?: string; cached?: boolean }) =>
-      run(async (context) => {
-        const { checkRepository } = await import('../../maintenance/check.js');
-        const { parseSubset, nextSlice } = await import('../../maintenance/data-subset.js');
-        let percent: number | undefined;
-        if (options.readDataSubset !== undefined) {
-          if (options.readData)
-            throw new UsageError('--read-data reads every pack: give it or --read-data-subset');
-          try {
-            percent = parseSubset(options.readDataSubset);
-          } catch (error) {
-            throw new UsageError((error as Error).message);
+    .action(
+      async (options: {
+        readData?: boolean;
+        readDataSubset?: string;
+        cached?: boolean;
+        repair?: boolean;
+      }) =>
+        run(async (context) => {
+          const { checkRepository } = await import('../../maintenance/check.js');
+          const { parseSubset, nextSlice } = await import('../../maintenance/data-subset.js');
+          let percent: number | undefined;
+          if (options.readDataSubset !== undefined) {
+            if (options.readData)
+              throw new UsageError('--read-data reads every pack: give it or --read-data-subset');
+            try {
+              percent = parseSubset(options.readDataSubset);
+            } catch (error) {
+              throw new UsageError((error as Error).message);
+            }
           }
-        }
-        // What the remote itself holds, by default: the cache's copies were checked when they
-        // were first read, and a damaged or missing file on the remote is what check is for.
-        const storage = options.cached
-          ? await context.storage()
-          : await context.storageWithoutCache();
-        // Not context.repository(): that loads the index, and a damaged index is what check must report.
-        const repository = await context.openRepository(storage);
-        // Where the last subset stopped is kept in the catalog, so the next run goes on from there.
-        let slice: { chosen: string[]; cursor: string | null; of: number } | undefined;
-        const cursorKey = 'check.readDataSubset.cursor';
-        if (percent !== undefined) {
-          const { readMetaValue } = await import('../../catalog/meta-values.js');
-          const catalog = await context.catalog({ sync: false });
-          const packs: string[] = [];
-          for await (const name of storage.names('data')) packs.push(name);
-          slice = {
-            ...nextSlice(packs, percent, await readMetaValue(catalog.db, cursorKey)),
-            of: packs.length,
-          };
-        }
-        const progress = context.output.progress('check');
-        const started = new Date();
-        const report = await checkRepository(repository, {
-          readData: Boolean(options.readData) || slice !== undefined,
-          ...(slice ? { readPacks: new Set(slice.chosen) } : {}),
-          log: context.log,
-          onProgress: (phase, done, total) => progress.setDetail(`${phase} ${done}/${total}`),
-        });
-        progress.finish();
-        // In the history, so that `status` and the daemon see when the repository last checked
-        // out; a catalog that cannot take it costs a warning, not the check's verdict.
-        try {
-          const { newRunId } = await import('../../catalog/run-history.js');
-          await (
-            await context.catalog({ sync: false })
-          ).runs.record({
-            id: newRunId(started),
-            kind: 'check',
-            started,
-            finished: new Date(),
-            outcome: report.ok ? 'ok' : 'failed',
-            counts: {
-              errors: report.errors.length,
-              damagedObjects: report.damagedObjects.length,
-              packsRead: report.stats.packsRead,
-              bytesRead: report.stats.bytesRead,
-            },
-            error: report.errors[0] ?? null,
-            hook: null,
+          // What the remote itself holds, by default: the cache's copies were checked when they
+          // were first read, and a damaged or missing file on the remote is what check is for.
+          const storage = options.cached
+            ? await context.storage()
+            : await context.storageWithoutCache();
+          // Not context.repository(): that loads the index, and a damaged index is what check must report.
+          const repository = await context.openRepository(storage);
+          // Where the last subset stopped is kept in the catalog, so the next run goes on from there.
+          let slice: { chosen: string[]; cursor: string | null; of: number } | undefined;
+          const cursorKey = 'check.readDataSubset.cursor';
+          if (percent !== undefined) {
+            const { readMetaValue } = await import('../../catalog/meta-values.js');
+            const catalog = await context.catalog({ sync: false });
+            const packs: string[] = [];
+            for await (const name of storage.names('data')) packs.push(name);
+            slice = {
+              ...nextSlice(packs, percent, await readMetaValue(catalog.db, cursorKey)),
+              of: packs.length,
+            };
+          }
+          const progress = context.output.progress('check');
+          const started = new Date();
+          const report = await checkRepository(repository, {
+            readData: Boolean(options.readData) || slice !== undefined,
+            ...(slice ? { readPacks: new Set(slice.chosen) } : {}),
+            log: context.log,
+            onProgress: (phase, done, total) => progress.setDetail(`${phase} ${done}/${total}`),
           });
-        } catch (error) {
-          context.output.warn(
-            `the check could not be recorded in the catalog: ${error instanceof Error ? error.message : String(error)}`,
-          );
-        }
-        if (slice?.cursor) {
-          const { writeMetaValue } = await import('../../catalog/meta-values.js');
-          await writeMetaValue(
-            (await context.catalog({ sync: false })).db,
-            cursorKey,
-            slice.cursor,
-          );
-        }
-        context.output.result(
-          slice
-            ? {
-                ...report,
-                subset: {
-                  percent,
-                  packs: slice.chosen.length,
-                  of: slice.of,
-                  first: slice.chosen[0] ?? null,
-                  last: slice.chosen.at(-1) ?? null,
-                },
-              }
-            : report,
-        );
-        for (const warning of report.warnings) context.output.warn(warning);
-        for (const error of report.errors) context.output.line(`error: ${error}`);
-        for (const item of report.damagedItems) {
+          progress.finish();
+          // In the history, so that `status` and the daemon see when the repository last checked
+          // out; a catalog that cannot take it costs a warning, not the check's verdict.
+          try {
+            const { newRunId } = await import('../../catalog/run-history.js');
+            await (
+              await context.catalog({ sync: false })
+            ).runs.record({
+              id: newRunId(started),
+              kind: 'check',
+              started,
+              finished: new Date(),
+              outcome: report.ok ? 'ok' : 'failed',
+              counts: {
+                errors: report.errors.length,
+                damagedObjects: report.damagedObjects.length,
+                packsRead: report.stats.packsRead,
+                bytesRead: report.stats.bytesRead,
+              },
+              error: report.errors[0] ?? null,
+              hook: null,
+            });
+          } catch (error) {
+            context.output.warn(
+              `the check could not be recorded in the catalog: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          }
+          if (slice?.cursor) {
+            const { writeMetaValue } = await import('../../catalog/meta-values.js');
+            await writeMetaValue(
+              (await context.catalog({ sync: false })).db,
+              cursorKey,
+              slice.cursor,
+            );
+          }
+          const repair =
+            options.repair && report.damagedObjects.length > 0
+              ? await repairDamage(context, repository, report)
+              : null;
+          context.output.result({
+            ...report,
+            ...(slice
+              ? {
+                  subset: {
+                    percent,
+                    packs: slice.chosen.length,
+                    of: slice.of,
+                    first: slice.chosen[0] ?? null,
+                    last: slice.chosen.at(-1) ?? null,
+                  },
+                }
+              : {}),
+            ...(options.repair ? { repair } : {}),
+          });
+          for (const warning of report.warnings) context.output.warn(warning);
+          for (const error of report.errors) context.output.line(`error: ${error}`);
+          for (const item of report.damagedItems) {
+            context.output.line(
+              `damaged item: ${item.source}/${item.account} ${item.uid === null ? item.folder : `folder ${item.folder} UID ${item.uid} (${item.date ?? ''})`} "${item.subject ?? '?'}" in ${item.snapshots.length} snapshot(s)`,
+            );
+          }
+          if (repair)
+            context.output.line(
+              `repair: ${repair.objectsDropped} damaged object(s) dropped from the index (${repair.indexFilesSuperseded} index file(s) written again); the next backup reads ${repair.folders.length} folder(s) whole and stores again what the server still has: ${repair.folders.map((f) => `${f.source}/${f.account} ${f.folder}`).join(', ')}`,
+            );
+          const { stats } = report;
           context.output.line(
-            `damaged item: ${item.source}/${item.account} ${item.uid === null ? item.folder : `folder ${item.folder} UID ${item.uid} (${item.date ?? ''})`} "${item.subject ?? '?'}" in ${item.snapshots.length} snapshot(s)`,
+            `${report.ok ? 'no errors' : `${report.errors.length} error(s)`}: ${stats.snapshots} snapshots, ${stats.objects} objects in ${stats.packs} packs, ` +
+              `${stats.indexes} index files, ${stats.keys} keys${options.readData || slice ? `; read ${formatBytes(stats.bytesRead)}` : ''}` +
+              (slice
+                ? ` (${stats.packsRead} of ${slice.of} packs; the next run goes on from there)`
+                : ''),
           );
-        }
-        const { stats } = report;
-        context.output.line(
-          `${report.ok ? 'no errors' : `${report.errors.length} error(s)`}: ${stats.snapshots} snapshots, ${stats.objects} objects in ${stats.packs} packs, ` +
-            `${stats.indexes} index files, ${stats.keys} keys${options.readData || slice ? `; read ${formatBytes(stats.bytesRead)}` : ''}` +
-            (slice
-              ? ` (${stats.packsRead} of ${slice.of} packs; the next run goes on from there)`
-              : ''),
-        );
-        return report.ok ? ExitCode.Ok : ExitCode.Failed;
-      }),
+          return report.ok ? ExitCode.Ok : ExitCode.Failed;
+        }),
     );
+}
+
+/** check --repair: the index forgets the damaged objects, the next backup re-reads their folders. */
+async function repairDamage(
+  context: CliContext,
+  repository: Repository,
+  report: CheckReport,
+): Promise<IndexRepair & { folders: RepairFolder[] }> {
+  const { dropFromIndex, markForRepair } = await import('../../maintenance/repair.js');
+  const dropped = await dropFromIndex(repository, new Set(report.damagedObjects));
+  // Mail folders only: calendars and contacts are compared by ETag, not read again (yet).
+  const folders = [
+    ...new Map(
+      report.damagedItems
+        .filter((item) => item.uid !== null)
+        .map((item) => [
+          JSON.stringify([item.source, item.account, item.folder]),
+          { source: item.source, account: item.account, folder: item.folder },
+        ]),
+    ).values(),
+  ];
+  await markForRepair((await context.catalog({ sync: false })).db, folders);
+  return { ...dropped, folders };
 }
