@@ -10,6 +10,7 @@ import { registerInit } from './commands/init.js';
 import { registerKey } from './commands/key.js';
 import { registerLs } from './commands/ls.js';
 import { registerRestore } from './commands/restore.js';
+import { registerPrune } from './commands/prune.js';
 import { registerSearch } from './commands/search.js';
 import { registerServe } from './commands/serve.js';
 import { registerShow } from './commands/show.js';
@@ -52,6 +53,7 @@ export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
     registerExport,
     registerCheck,
     registerForget,
+    registerPrune,
     registerServe,
     registerCatalog,
     registerStats,

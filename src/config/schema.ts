@@ -226,6 +226,7 @@ export const configSchema = z.strictObject({
   retention: z
     .strictObject({
       keepWithin: duration.optional(),
+      keepLast: z.number().int().min(0).optional(),
       keepDaily: z.number().int().min(0).optional(),
       keepWeekly: z.number().int().min(0).optional(),
       keepMonthly: z.number().int().min(0).optional(),

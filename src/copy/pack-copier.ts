@@ -59,7 +59,7 @@ export class PackCopier {
 
   /** Whether the destination has the object, or will once the next flush is done. */
   has(id: Buffer): boolean {
-    return this.destination.index.has(id) || this.queued.has(id);
+    return this.destination.isStored(id) || this.queued.has(id);
   }
 
   queue(id: Buffer, location: ObjectLocation): void {

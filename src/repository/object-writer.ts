@@ -88,7 +88,7 @@ export class ObjectWriter {
     this.throwIfFailed();
     const id = this.idOf(plaintext);
     const hex = id.toString('hex');
-    if (this.pending.has(hex) || this.repository.index.has(id)) {
+    if (this.pending.has(hex) || this.repository.isStored(id)) {
       this.stats.duplicates++;
       return { id, added: false };
     }
@@ -197,7 +197,7 @@ export class ObjectWriter {
     // index a fresh reader would load, so they stay this writer's own.
     for (const pack of packs) {
       for (const entry of pack.entries) {
-        this.repository.index.add(entry.id, { pack: pack.id, ...entry });
+        this.repository.recordStored(entry.id, { pack: pack.id, ...entry });
         this.pending.delete(entry.id.toString('hex'));
       }
     }

@@ -21,6 +21,7 @@ import {
   DEFAULT_SCRYPT_COST,
 } from './crypto/key-file.js';
 import { generateMasterKey, objectId, type MasterKey } from './crypto/master-key.js';
+import { decodeCondemned, encodeCondemned, type CondemnedFile } from './index/condemned-file.js';
 import { decodeIndex, encodeIndex, type IndexContent } from './index/index-file.js';
 import { ObjectIndex, type ObjectLocation } from './index/object-index.js';
 import { ObjectWriter } from './object-writer.js';
@@ -70,6 +71,11 @@ const PACK_CACHE_BYTES = 64 * 1024 * 1024;
 
 export class Repository {
   readonly index = new ObjectIndex();
+  /**
+   * Packs `prune` condemned, with since when (loaded with the index): still readable, but no
+   * writer deduplicates against their objects (format section 8.1).
+   */
+  readonly condemned = new Map<string, Date>();
   private chunkerInstance: Chunker | undefined;
   private readonly packs = new PackCache(PACK_CACHE_BYTES, {
     whole: (name) => this.storage.load({ kind: 'data', name }),
@@ -187,7 +193,54 @@ export class Repository {
         for (const entry of pack.entries) this.index.add(entry.id, { pack: pack.id, ...entry });
       }
     }
+    await this.loadCondemned(damaged);
     return { damaged };
+  }
+
+  /** Every condemned file, the earliest time kept for a pack named in several. */
+  private async loadCondemned(damaged: Array<{ name: string; error: string }>): Promise<void> {
+    this.condemned.clear();
+    for await (const name of this.storage.names('condemned')) {
+      let file: CondemnedFile;
+      try {
+        file = await this.loadCondemnedFile(name);
+      } catch (error) {
+        // Unreadable: its packs are taken for live, which wastes space and loses nothing.
+        damaged.push({ name, error: error instanceof Error ? error.message : String(error) });
+        continue;
+      }
+      for (const { pack, since } of file.packs) {
+        const at = new Date(since);
+        const known = this.condemned.get(pack);
+        if (!known || known > at) this.condemned.set(pack, at);
+      }
+    }
+  }
+
+  async loadCondemnedFile(name: string): Promise<CondemnedFile> {
+    const sealed = await this.storage.load({ kind: 'condemned', name });
+    checkName(sealed, name, 'condemned file');
+    return decodeCondemned(
+      openFile(this.key.encryption, 'condemned', sealed, `condemned file ${name}`),
+      name,
+    );
+  }
+
+  async saveCondemned(file: CondemnedFile): Promise<string> {
+    return this.saveSealed('condemned', encodeCondemned(file));
+  }
+
+  /** Whether a writer may take the object for stored: indexed, in a pack not condemned. */
+  isStored(id: Uint8Array): boolean {
+    const location = this.index.get(id);
+    return location !== undefined && !this.condemned.has(location.pack);
+  }
+
+  /** An object a writer stored (and indexed): it lives in the new pack from now on. */
+  recordStored(id: Uint8Array, location: ObjectLocation): void {
+    if (this.index.add(id, location)) return;
+    const known = this.index.get(id);
+    if (known && this.condemned.has(known.pack)) this.index.relocate(id, location);
   }
 
   async readIndexFile(name: string): Promise<IndexContent> {
@@ -340,10 +393,12 @@ export class Repository {
   }
 
   private async saveSealed(
-    kind: 'index' | 'snapshots' | 'runs',
+    kind: 'index' | 'snapshots' | 'runs' | 'condemned',
     plaintext: Buffer,
   ): Promise<string> {
-    const label = ({ index: 'index', snapshots: 'snapshot', runs: 'run' } as const)[kind];
+    const label = (
+      { index: 'index', snapshots: 'snapshot', runs: 'run', condemned: 'condemned' } as const
+    )[kind];
     const sealed = sealFile(this.key.encryption, label, plaintext);
     const name = createHash('sha256').update(sealed).digest('hex');
     await this.storage.save({ kind, name }, sealed);

@@ -1,7 +1,7 @@
 import { kindLabel, open, seal } from './crypto/aead.js';
 import { decodePayload, encodePayload } from './payload.js';
 
-export type SealedFileKind = 'index' | 'snapshot' | 'run';
+export type SealedFileKind = 'index' | 'snapshot' | 'run' | 'condemned';
 
 /** Index, snapshot and run files: an encoded payload, sealed with the repository key and its kind. */
 export function sealFile(key: Uint8Array, kind: SealedFileKind, data: Uint8Array): Buffer {

@@ -44,6 +44,7 @@ export function retentionPolicy(
     ...(retention.keepWithin === undefined
       ? {}
       : { keepWithin: now.getTime() - ageCutoff(retention.keepWithin, now).getTime() }),
+    ...(retention.keepLast === undefined ? {} : { keepLast: retention.keepLast }),
     ...(retention.keepDaily === undefined ? {} : { keepDaily: retention.keepDaily }),
     ...(retention.keepWeekly === undefined ? {} : { keepWeekly: retention.keepWeekly }),
     ...(retention.keepMonthly === undefined ? {} : { keepMonthly: retention.keepMonthly }),

@@ -5,7 +5,8 @@
  */
 
 /** The kinds of file a repository holds; each kind is a folder in every backend. */
-export type FileKind = 'config' | 'keys' | 'data' | 'index' | 'snapshots' | 'runs' | 'locks';
+export type FileKind =
+  'config' | 'keys' | 'data' | 'index' | 'snapshots' | 'runs' | 'condemned' | 'locks';
 
 export const FILE_KINDS: readonly FileKind[] = [
   'config',
@@ -14,6 +15,7 @@ export const FILE_KINDS: readonly FileKind[] = [
   'index',
   'snapshots',
   'runs',
+  'condemned',
   'locks',
 ];
 

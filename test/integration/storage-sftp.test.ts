@@ -85,6 +85,7 @@ describe.skipIf(!haveSshd)('SFTP storage against OpenSSH', () => {
       await storage.create();
       const root = folderOf(storage);
       expect(readdirSync(root).sort()).toEqual([
+        'condemned',
         'data',
         'index',
         'keys',

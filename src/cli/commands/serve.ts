@@ -17,6 +17,7 @@ const JOB_COMMANDS: Readonly<Record<string, (loaded: LoadedConfig) => string[]>>
     return ['check', ...(subset ? ['--read-data-subset', subset] : [])];
   },
   forget: () => ['forget'],
+  prune: () => ['prune'],
 };
 
 /** How long the health endpoint reuses the status it read (each read runs `status`). */
@@ -45,9 +46,7 @@ export function registerServe(program: Command, run: CommandRunner): void {
             if (JOB_COMMANDS[job.kind]) return true;
             log.warn(
               { kind: job.kind },
-              job.kind === 'prune'
-                ? 'schedule.prune is ignored: prune is not built yet'
-                : `schedule.${job.kind} is not a kind of job (backup, check, forget)`,
+              `schedule.${job.kind} is not a kind of job (backup, check, forget, prune)`,
             );
             return false;
           });

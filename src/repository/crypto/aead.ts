@@ -71,6 +71,8 @@ export function open(
 }
 
 /** Associated data of a sealed file or header: its kind, so one kind never passes for another. */
-export function kindLabel(kind: 'key' | 'pack header' | 'index' | 'snapshot' | 'run'): Buffer {
+export function kindLabel(
+  kind: 'key' | 'pack header' | 'index' | 'snapshot' | 'run' | 'condemned',
+): Buffer {
   return Buffer.from(`mailvault ${kind}`, 'latin1');
 }

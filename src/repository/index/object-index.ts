@@ -64,6 +64,22 @@ export class ObjectIndex {
     return true;
   }
 
+  /** The object's place in the order of adding (0, 1, ...), or -1: for bitsets over objects. */
+  entryNumber(id: Uint8Array): number {
+    return this.find(id);
+  }
+
+  /** Moves a known object to a new location (stored again, its old pack condemned). */
+  relocate(id: Uint8Array, location: ObjectLocation): void {
+    const entry = this.find(id);
+    if (entry < 0) throw new Error('relocate: the object is not in the index');
+    this.packNumbers[entry] = this.packNumber(location.pack);
+    this.offsets[entry] = location.offset;
+    this.lengths[entry] = location.length;
+    this.rawLengths[entry] = location.rawLength;
+    this.types[entry] = typeCode(location.type);
+  }
+
   packs(): readonly string[] {
     return this.packNames;
   }

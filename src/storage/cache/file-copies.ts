@@ -15,6 +15,7 @@ export const COPIED_KINDS: ReadonlySet<FileKind> = new Set([
   'index',
   'snapshots',
   'runs',
+  'condemned',
 ]);
 
 export function isCopied(kind: FileKind): boolean {

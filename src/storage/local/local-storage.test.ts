@@ -83,7 +83,7 @@ afterEach(async () => {
 describe('LocalStorage layout', () => {
   it('creates the repository folders, with data spread over 256 sub-folders', async () => {
     const top = (await readdir(join(root, 'repo'))).sort();
-    expect(top).toEqual(['data', 'index', 'keys', 'locks', 'runs', 'snapshots']);
+    expect(top).toEqual(['condemned', 'data', 'index', 'keys', 'locks', 'runs', 'snapshots']);
     const sub = await readdir(join(root, 'repo', 'data'));
     expect(sub).toHaveLength(256);
     expect(sub).toContain('00');
