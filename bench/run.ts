@@ -37,10 +37,12 @@
 //   BENCH_REMOTE_BASELINE=0  leave restic out of the remote stores' figures
 //   BENCH_REMOTE_ACCOUNTS, BENCH_REMOTE_ACCOUNT_MESSAGES  the small accounts whose no-change run's
 //                   requests are counted on each store (default 1000 accounts of 5 messages)
+//   BENCH_PRUNE_OBJECTS, BENCH_PRUNE_CHUNKS_PER_SNAPSHOT  the repository prune runs on (phases/
+//                   prune.ts: a million objects, 10,000 a snapshot)
 //   BENCH_ONLY      run only these phases, comma-separated, e.g. BENCH_ONLY=dav,dumps (default:
 //                   all of them). The phases: backup (the main mailbox: first backups, restic and
 //                   borg, no-change runs), restore, restore-kinds, churn, dedup, search, dumps,
-//                   dav, remote. restore and restore-kinds need backup, which is then run too.
+//                   dav, remote, prune. restore and restore-kinds need backup, which is then run too.
 //                   Memory (8) is reported when backup and churn both run, the baselines (5) when
 //                   backup and restore do.
 import { access, mkdir, writeFile } from 'node:fs/promises';
@@ -89,6 +91,7 @@ import {
   restoreKindUsers,
   type RestoreSource,
 } from './phases/restore-kinds.js';
+import { measurePrune, reportPrune } from './phases/prune.js';
 import { measureRemote, remoteUsers, reportRemote } from './phases/remote.js';
 import { measureSearch, reportSearch } from './phases/search.js';
 import type { Throughput } from './ceilings.js';
@@ -107,6 +110,7 @@ const PHASES = {
   dumps: [],
   dav: [],
   remote: [],
+  prune: [],
 } as const satisfies Record<string, readonly string[]>;
 type Phase = keyof typeof PHASES;
 const PHASE_NAMES = Object.keys(PHASES) as Phase[];
@@ -188,6 +192,7 @@ interface Results {
   dumps?: Awaited<ReturnType<typeof measureDumps>>;
   dav?: Awaited<ReturnType<typeof measureDav>>;
   remote?: Awaited<ReturnType<typeof measureRemote>>;
+  prune?: Awaited<ReturnType<typeof measurePrune>>;
 }
 
 async function measure(bench: Bench, phases: Set<Phase>): Promise<Results> {
@@ -218,12 +223,14 @@ async function measure(bench: Bench, phases: Set<Phase>): Promise<Results> {
   if (phases.has('dav')) results.dav = await measureDav(bench);
   // 13. Remote repositories, 14. their requests at scale.
   if (phases.has('remote')) results.remote = await measureRemote(bench);
+  // 15. Prune over a million objects.
+  if (phases.has('prune')) results.prune = await measurePrune(bench);
   return results;
 }
 
 async function report(bench: Bench, results: Results): Promise<void> {
   const { MESSAGES } = bench.settings;
-  const { mail, restores, kinds, source, churn, search, dumps, dav, remote } = results;
+  const { mail, restores, kinds, source, churn, search, dumps, dav, remote, prune } = results;
   if (mail) {
     reportFirstBackup(bench, mail.main, mail.first, mail.fetchCeiling, {
       restic: mail.files.restic.bytes,
@@ -262,6 +269,7 @@ async function report(bench: Bench, results: Results): Promise<void> {
   if (dumps) reportDumps(bench, dumps);
   if (dav) reportDav(bench, dav);
   if (remote) reportRemote(bench, remote);
+  if (prune) reportPrune(bench, prune);
   bench.details.runs = runDetails(results);
 }
 
