@@ -174,24 +174,33 @@ export class Repository {
    * index file is passed over (its packs' headers still say what they hold) and reported.
    */
   async loadIndex(): Promise<{ damaged: Array<{ name: string; error: string }> }> {
-    const contents: Array<[string, IndexContent]> = [];
     const damaged: Array<{ name: string; error: string }> = [];
-    for await (const name of this.storage.names('index')) {
+    const names: string[] = [];
+    for await (const name of this.storage.names('index')) names.push(name);
+    // File by file into the compact index, so that no more than one file's entries are ever
+    // held as objects (tens of millions of objects would otherwise take gigabytes first). A
+    // superseded file must not count: when one was among them (after a prune or a repair), the
+    // index is made again from the others.
+    const superseded = new Set<string>();
+    const readable: string[] = [];
+    const addFile = (content: IndexContent): void => {
+      for (const pack of content.packs)
+        for (const entry of pack.entries) this.index.add(entry.id, { pack: pack.id, ...entry });
+    };
+    for (const name of names) {
       try {
-        contents.push([name, await this.readIndexFile(name)]);
+        const content = await this.readIndexFile(name);
+        for (const old of content.superseded) superseded.add(old);
+        readable.push(name);
+        addFile(content);
       } catch (error) {
-        damaged.push({
-          name,
-          error: error instanceof Error ? error.message : String(error),
-        });
+        damaged.push({ name, error: error instanceof Error ? error.message : String(error) });
       }
     }
-    const superseded = new Set(contents.flatMap(([, content]) => content.superseded));
-    for (const [name, content] of contents) {
-      if (superseded.has(name)) continue;
-      for (const pack of content.packs) {
-        for (const entry of pack.entries) this.index.add(entry.id, { pack: pack.id, ...entry });
-      }
+    if (readable.some((name) => superseded.has(name))) {
+      this.index.clear();
+      for (const name of readable)
+        if (!superseded.has(name)) addFile(await this.readIndexFile(name));
     }
     await this.loadCondemned(damaged);
     return { damaged };

@@ -104,4 +104,20 @@ describe('ObjectIndex', () => {
     expect(() => index.add(Buffer.alloc(31), locationOf(1))).toThrow(/32 bytes/);
     expect(index.size).toBe(0);
   });
+
+  it('numbers its entries, moves one to a new place, and forgets all when cleared', () => {
+    const index = new ObjectIndex();
+    for (let n = 0; n < 100; n++) index.add(idOf(n), locationOf(n));
+    expect(index.entryNumber(idOf(42))).toBe(42);
+    expect(index.entryNumber(idOf(1000))).toBe(-1);
+    index.relocate(idOf(42), locationOf(4242));
+    expect(index.get(idOf(42))).toEqual(locationOf(4242));
+    index.clear();
+    expect(index.size).toBe(0);
+    expect(index.has(idOf(42))).toBe(false);
+    expect(index.packs()).toEqual([]);
+    expect(index.add(idOf(7), locationOf(8))).toBe(true);
+    expect(index.get(idOf(7))).toEqual(locationOf(8));
+    expect(index.entryNumber(idOf(7))).toBe(0);
+  });
 });

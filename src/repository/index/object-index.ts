@@ -80,6 +80,14 @@ export class ObjectIndex {
     this.types[entry] = typeCode(location.type);
   }
 
+  /** Forgets every object (the index is being loaded again). */
+  clear(): void {
+    this.count = 0;
+    this.slots.fill(0);
+    this.packNames.length = 0;
+    this.packNumberByName.clear();
+  }
+
   packs(): readonly string[] {
     return this.packNames;
   }
