@@ -179,10 +179,8 @@ export class CliContext {
     if (this.openedRepository) return this.openedRepository;
     this.loading ??= this.unlockedRepository().then(async (repository) => {
       const { damaged } = await repository.loadIndex();
-      for (const file of damaged)
-        this.output.warn(
-          `index ${file.name} is unreadable and was passed over (${file.error}); run mailvault check`,
-        );
+      const { unreadableFileWarning } = await import('../repository/repository.js');
+      for (const file of damaged) this.output.warn(unreadableFileWarning(file));
       this.openedRepository = repository;
       return repository;
     });

@@ -5,7 +5,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { MasterKey } from '../repository/crypto/master-key.js';
-import { Repository } from '../repository/repository.js';
+import { Repository, type UnreadableFile } from '../repository/repository.js';
 import type { Storage } from '../storage/storage.js';
 
 /** A destination that cannot take copies from this source: bad usage, nothing was written. */
@@ -21,7 +21,7 @@ export interface Destination {
   /** True when this run created it. */
   created: boolean;
   /** Index files of the destination that could not be read (their objects are sent again). */
-  damagedIndexes: Array<{ name: string; error: string }>;
+  damagedIndexes: UnreadableFile[];
 }
 
 /**

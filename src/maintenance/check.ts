@@ -4,7 +4,6 @@ import { readAccountTree } from '../mailbox/account-tree.js';
 import { readListing } from '../mailbox/folder-listing.js';
 import { messageObjects, readManifest } from '../mailbox/message-store.js';
 import { parseKeyFile } from '../repository/crypto/key-file.js';
-import type { IndexContent } from '../repository/index/index-file.js';
 import { decodePackHeader, type PackEntry } from '../repository/pack/pack-format.js';
 import type { Repository } from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
@@ -19,8 +18,11 @@ import {
 export interface CheckOptions {
   /** Read every pack and authenticate every object. */
   readData: boolean;
-  /** With readData: read only these packs (check --read-data-subset). */
-  readPacks?: ReadonlySet<string>;
+  /**
+   * With readData: which of the repository's packs to read (check --read-data-subset), given
+   * the names the check lists anyway.
+   */
+  readPacks?: (packs: readonly string[]) => ReadonlySet<string>;
   log: Logger;
   onProgress?: (phase: string, done: number, total: number) => void;
 }
@@ -87,27 +89,27 @@ export async function checkRepository(
     }
   }
 
-  // Indexes: which pack holds what. The repository's in-memory index is rebuilt from the readable ones.
+  // Indexes: which pack holds what, loaded as every command loads them (superseded files left
+  // out, condemned packs noted); an unreadable index file is an error, a condemned file a warning.
+  const loaded = await repository.loadIndex();
+  report.stats.indexes = loaded.files;
+  for (const file of loaded.damaged) {
+    if (file.kind === 'index') error(`index ${file.name}: ${file.error}`);
+    else report.warnings.push(`condemned file ${file.name}: ${file.error}`);
+  }
   const packsInIndex = new Map<string, PackEntry[]>();
-  for await (const name of storage.names('index')) {
-    report.stats.indexes++;
-    let content: IndexContent;
-    try {
-      content = await repository.readIndexFile(name);
-    } catch (failure) {
-      error(`index ${name}: ${(failure as Error).message}`);
-      continue;
-    }
-    for (const pack of content.packs) {
-      packsInIndex.set(pack.id, [...(packsInIndex.get(pack.id) ?? []), ...pack.entries]);
-      for (const entry of pack.entries) repository.index.add(entry.id, { pack: pack.id, ...entry });
-    }
+  for (const [id, location] of repository.index.entries()) {
+    const { pack, type, offset, length, rawLength } = location;
+    let entries = packsInIndex.get(pack);
+    if (!entries) packsInIndex.set(pack, (entries = []));
+    entries.push({ id, type, offset, length, rawLength });
   }
   report.stats.objects = repository.index.size;
 
   const packSizes = new Map<string, number>();
   for await (const file of storage.list('data')) packSizes.set(file.name, file.size);
   report.stats.packs = packSizes.size;
+  const toRead = options.readPacks?.([...packSizes.keys()]);
   const damaged = new Set<string>();
   let done = 0;
   for (const [pack, entries] of packsInIndex) {
@@ -149,7 +151,7 @@ export async function checkRepository(
     done = 0;
     for (const [pack, entries] of packsInIndex) {
       options.onProgress?.('reading data', ++done, packsInIndex.size);
-      if (!packSizes.has(pack) || (options.readPacks && !options.readPacks.has(pack))) continue;
+      if (!packSizes.has(pack) || (toRead && !toRead.has(pack))) continue;
       let bytes: Buffer;
       try {
         bytes = await storage.load({ kind: 'data', name: pack });

@@ -9,7 +9,7 @@
  * The mark is a bitset over the index's entries: a bit an object, so the memory it takes is an
  * eighth of a byte per object (the walk's own set of trees aside).
  */
-import type { IndexedPack } from '../repository/index/index-file.js';
+import { rewriteIndex } from '../repository/index/rewrite-index.js';
 import type { Repository } from '../repository/repository.js';
 import { SnapshotWalker } from './snapshot-walk.js';
 
@@ -105,13 +105,10 @@ export async function planPrune(
   return plan;
 }
 
-/** Packs an index file lists at most, as a backup writes them (and so a file stays small). */
-const PACKS_PER_INDEX = 32;
-
 /**
  * Carries the plan out, in an order a crash at any moment leaves valid: the index without the
- * packs to delete (new files, the last one superseding the old), the old index files, the packs,
- * then the new list of condemned packs, then the old lists.
+ * packs to delete (rewriteIndex), the packs, then the new list of condemned packs, then the old
+ * lists.
  */
 export async function applyPrune(repository: Repository, plan: PrunePlan): Promise<PruneOutcome> {
   const outcome: PruneOutcome = {
@@ -122,35 +119,9 @@ export async function applyPrune(repository: Repository, plan: PrunePlan): Promi
   };
   const removed = new Set(plan.remove.map((entry) => entry.pack));
   if (plan.remove.some((entry) => entry.indexed)) {
-    const names: string[] = [];
-    for await (const name of repository.storage.names('index')) names.push(name);
-    const contents = [];
-    for (const name of names)
-      contents.push({ name, content: await repository.readIndexFile(name) });
-    const superseded = new Set(contents.flatMap(({ content }) => content.superseded));
-    const live = contents.filter(({ name }) => !superseded.has(name));
-    const packs: IndexedPack[] = live
-      .flatMap(({ content }) => content.packs)
-      .filter((pack) => !removed.has(pack.id));
-    const replaced = live.map(({ name }) => name);
-    for (let at = 0; at < packs.length || at === 0; at += PACKS_PER_INDEX) {
-      const last = at + PACKS_PER_INDEX >= packs.length;
-      // The superseded list goes in the last file: until it is written, the old files hold.
-      await repository.saveIndex({
-        superseded: last ? replaced : [],
-        packs: packs.slice(at, at + PACKS_PER_INDEX),
-      });
-      outcome.indexFilesWritten++;
-      if (last) break;
-    }
-    for (const name of [...superseded, ...replaced]) {
-      try {
-        await repository.storage.remove({ kind: 'index', name });
-        outcome.indexFilesRemoved++;
-      } catch (error) {
-        if (!repository.storage.isNotFound(error)) throw error;
-      }
-    }
+    const rewrite = await rewriteIndex(repository, (_id, location) => removed.has(location.pack));
+    outcome.indexFilesWritten = rewrite.filesWritten;
+    outcome.indexFilesRemoved = rewrite.filesRemoved;
   }
   for (const entry of plan.remove) {
     try {

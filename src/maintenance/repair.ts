@@ -12,7 +12,7 @@
 import type { Kysely } from 'kysely';
 import type { CatalogSchema } from '../catalog/schema.js';
 import { readMetaValue, writeMetaValue } from '../catalog/meta-values.js';
-import type { IndexedPack } from '../repository/index/index-file.js';
+import { rewriteIndex } from '../repository/index/rewrite-index.js';
 import type { Repository } from '../repository/repository.js';
 
 export interface IndexRepair {
@@ -20,43 +20,15 @@ export interface IndexRepair {
   objectsDropped: number;
 }
 
-/** Writes the index again without the damaged objects; returns what changed. */
+/** Writes the index again without the damaged objects (the index must be loaded). */
 export async function dropFromIndex(
   repository: Repository,
   damaged: ReadonlySet<string>,
 ): Promise<IndexRepair> {
-  const affected: string[] = [];
-  const kept: IndexedPack[] = [];
-  let dropped = 0;
-  const names: string[] = [];
-  for await (const name of repository.storage.names('index')) names.push(name);
-  const contents = [];
-  for (const name of names) {
-    try {
-      contents.push({ name, content: await repository.readIndexFile(name) });
-    } catch {
-      // A damaged index file is passed over by every reader already (check reports it).
-    }
-  }
-  const superseded = new Set(contents.flatMap(({ content }) => content.superseded));
-  for (const { name, content } of contents) {
-    if (superseded.has(name)) continue;
-    const hit = content.packs.some((pack) =>
-      pack.entries.some((entry) => damaged.has(entry.id.toString('hex'))),
-    );
-    if (!hit) continue;
-    affected.push(name);
-    for (const pack of content.packs) {
-      const entries = pack.entries.filter((entry) => !damaged.has(entry.id.toString('hex')));
-      dropped += pack.entries.length - entries.length;
-      if (entries.length > 0) kept.push({ id: pack.id, entries });
-    }
-  }
-  if (affected.length === 0) return { indexFilesSuperseded: 0, objectsDropped: 0 };
-  await repository.saveIndex({ superseded: affected, packs: kept });
-  // Readers pass superseded files over; removing them only saves space.
-  for (const name of affected) await repository.storage.remove({ kind: 'index', name });
-  return { indexFilesSuperseded: affected.length, objectsDropped: dropped };
+  const indexed = [...damaged].some((hex) => repository.index.has(Buffer.from(hex, 'hex')));
+  if (!indexed) return { indexFilesSuperseded: 0, objectsDropped: 0 };
+  const rewrite = await rewriteIndex(repository, (id) => damaged.has(id.toString('hex')));
+  return { indexFilesSuperseded: rewrite.filesRemoved, objectsDropped: rewrite.objectsDropped };
 }
 
 /** One folder of one account, as the repair list names it. */

@@ -563,7 +563,7 @@ describe('loadIndex', () => {
   it('reports nothing damaged in a sound repository', async () => {
     await twoIndexes();
     const opened = await Repository.open(new LocalStorage(path), PASSPHRASE);
-    expect(await opened.loadIndex()).toEqual({ damaged: [] });
+    expect(await opened.loadIndex()).toEqual({ damaged: [], files: 2 });
     expect(opened.index.size).toBe(2);
   });
 
@@ -574,6 +574,7 @@ describe('loadIndex', () => {
     const { damaged } = await opened.loadIndex();
     expect(damaged).toEqual([
       {
+        kind: 'index',
         name: firstIndex,
         error: `index ${firstIndex}: its content does not match its name (damaged)`,
       },
@@ -613,7 +614,7 @@ describe('loadIndex', () => {
     await writeFile(join(path, 'index', '.tmp-0123456789abcdef'), 'half an index');
     await writeFile(join(path, 'index', 'AB'.repeat(32)), 'upper case is not a name');
     const opened = await Repository.open(new LocalStorage(path), PASSPHRASE);
-    expect(await opened.loadIndex()).toEqual({ damaged: [] });
+    expect(await opened.loadIndex()).toEqual({ damaged: [], files: 2 });
     expect(opened.index.has(first)).toBe(true);
     expect(opened.index.has(second)).toBe(true);
   });

@@ -66,6 +66,19 @@ export class DamagedObjectError extends Error {
   }
 }
 
+/** An index or condemned file that could not be read, and was passed over. */
+export interface UnreadableFile {
+  kind: 'index' | 'condemned';
+  name: string;
+  error: string;
+}
+
+/** The warning every command gives for an unreadable file its index loading passed over. */
+export function unreadableFileWarning(file: UnreadableFile): string {
+  const what = file.kind === 'index' ? 'index' : 'condemned file';
+  return `${what} ${file.name} is unreadable and was passed over (${file.error}); run mailvault check`;
+}
+
 /** Packs read whole are kept up to this many bytes (see PackCache). */
 const PACK_CACHE_BYTES = 64 * 1024 * 1024;
 
@@ -76,6 +89,11 @@ export class Repository {
    * writer deduplicates against their objects (format section 8.1).
    */
   readonly condemned = new Map<string, Date>();
+  /**
+   * The index files loadIndex read: `live` ones make up the in-memory index, `superseded` ones
+   * were replaced (format section 8). An index written again from memory replaces them all.
+   */
+  indexFiles: { live: string[]; superseded: string[] } = { live: [], superseded: [] };
   private chunkerInstance: Chunker | undefined;
   private readonly packs = new PackCache(PACK_CACHE_BYTES, {
     whole: (name) => this.storage.load({ kind: 'data', name }),
@@ -173,8 +191,8 @@ export class Repository {
    * Loads every index file into memory; needed before reading objects or deduplicating. A damaged
    * index file is passed over (its packs' headers still say what they hold) and reported.
    */
-  async loadIndex(): Promise<{ damaged: Array<{ name: string; error: string }> }> {
-    const damaged: Array<{ name: string; error: string }> = [];
+  async loadIndex(): Promise<{ damaged: UnreadableFile[]; files: number }> {
+    const damaged: UnreadableFile[] = [];
     const names: string[] = [];
     for await (const name of this.storage.names('index')) names.push(name);
     // File by file into the compact index, so that no more than one file's entries are ever
@@ -194,20 +212,21 @@ export class Repository {
         readable.push(name);
         addFile(content);
       } catch (error) {
-        damaged.push({ name, error: error instanceof Error ? error.message : String(error) });
+        damaged.push({ kind: 'index', name, error: errorText(error) });
       }
     }
-    if (readable.some((name) => superseded.has(name))) {
+    const live = readable.filter((name) => !superseded.has(name));
+    if (live.length < readable.length) {
       this.index.clear();
-      for (const name of readable)
-        if (!superseded.has(name)) addFile(await this.readIndexFile(name));
+      for (const name of live) addFile(await this.readIndexFile(name));
     }
+    this.indexFiles = { live, superseded: readable.filter((name) => superseded.has(name)) };
     await this.loadCondemned(damaged);
-    return { damaged };
+    return { damaged, files: names.length };
   }
 
   /** Every condemned file, the earliest time kept for a pack named in several. */
-  private async loadCondemned(damaged: Array<{ name: string; error: string }>): Promise<void> {
+  private async loadCondemned(damaged: UnreadableFile[]): Promise<void> {
     this.condemned.clear();
     for await (const name of this.storage.names('condemned')) {
       let file: CondemnedFile;
@@ -215,7 +234,7 @@ export class Repository {
         file = await this.loadCondemnedFile(name);
       } catch (error) {
         // Unreadable: its packs are taken for live, which wastes space and loses nothing.
-        damaged.push({ name, error: error instanceof Error ? error.message : String(error) });
+        damaged.push({ kind: 'condemned', name, error: errorText(error) });
         continue;
       }
       for (const { pack, since } of file.packs) {
@@ -420,4 +439,8 @@ function checkName(bytes: Buffer, name: string, what: string): void {
   if (createHash('sha256').update(bytes).digest('hex') !== name) {
     throw new Error(`${what} ${name}: its content does not match its name (damaged)`);
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

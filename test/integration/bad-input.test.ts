@@ -15,11 +15,8 @@ import {
   withImapEndpoint,
   type CliResult,
   type Workspace,
+  shown,
 } from '../support/workspace.js';
-
-function shown(result: CliResult): string {
-  return `exit ${result.code}\nstdout:\n${result.stdout.slice(0, 3000)}\nstderr:\n${result.stderr.slice(0, 3000)}`;
-}
 
 /** The single line a failed command must print on stderr (and no stack trace). */
 function oneLine(result: CliResult): string {

@@ -6,10 +6,10 @@ import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
-import { fillMailbox, readAccount, type AccountState } from '../support/imap-fixture.js';
+import { fillMailbox, readAccount, mailOf } from '../support/imap-fixture.js';
 import { generateMessages } from '../support/mail-generator.js';
 import { contentPacks } from '../support/repository-files.js';
-import { createWorkspace, type CliResult, type Workspace } from '../support/workspace.js';
+import { createWorkspace, type Workspace, shown } from '../support/workspace.js';
 
 interface CheckJson {
   ok: boolean;
@@ -20,15 +20,6 @@ interface CheckJson {
     folders: Array<{ account: string; folder: string }>;
   } | null;
 }
-
-const shown = (result: CliResult): string =>
-  `exit ${result.code}\nstdout:\n${result.stdout.slice(0, 3000)}\nstderr:\n${result.stderr.slice(0, 3000)}`;
-
-const mailOf = (state: AccountState): unknown =>
-  state.folders.map((folder) => ({
-    path: folder.path,
-    messages: folder.messages.map((m) => ({ ...m, size: -1 })),
-  }));
 
 describe.skipIf(!haveDovecot)('check --repair', () => {
   let server: DovecotServer;

@@ -8,16 +8,13 @@ import { haveDovecot, startDovecot, type DovecotServer } from '../support/doveco
 import { fillMailbox } from '../support/imap-fixture.js';
 import { generateMessages } from '../support/mail-generator.js';
 import { contentPacks } from '../support/repository-files.js';
-import { createWorkspace, type CliResult, type Workspace } from '../support/workspace.js';
+import { createWorkspace, type Workspace, shown } from '../support/workspace.js';
 
 interface CheckJson {
   ok: boolean;
   stats: { packsRead: number };
   subset?: { percent: number; packs: number; of: number };
 }
-
-const shown = (result: CliResult): string =>
-  `exit ${result.code}\nstdout:\n${result.stdout.slice(0, 3000)}\nstderr:\n${result.stderr.slice(0, 3000)}`;
 
 async function packFiles(repository: string): Promise<string[]> {
   const found: string[] = [];

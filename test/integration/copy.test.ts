@@ -6,7 +6,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
-import { fillMailbox, readAccount, type AccountState } from '../support/imap-fixture.js';
+import { fillMailbox, readAccount, type AccountState, mailOf } from '../support/imap-fixture.js';
 import { generateMessages } from '../support/mail-generator.js';
 import { haveS3rver, startS3rver, type S3rverServer } from '../support/s3.js';
 import {
@@ -15,6 +15,7 @@ import {
   runCli,
   type CliResult,
   type Workspace,
+  shown,
 } from '../support/workspace.js';
 
 interface CopyJson {
@@ -26,16 +27,6 @@ interface CopyJson {
   wholePacks: number;
   seconds: number;
 }
-
-const shown = (result: CliResult): string =>
-  `exit ${result.code}\nstdout:\n${result.stdout.slice(0, 3000)}\nstderr:\n${result.stderr.slice(0, 3000)}`;
-
-/** What a restore into another account should give: the same folders and messages. */
-const mailOf = (state: AccountState): unknown =>
-  state.folders.map((folder) => ({
-    path: folder.path,
-    messages: folder.messages.map((m) => ({ ...m, size: -1 })),
-  }));
 
 describe.skipIf(!haveDovecot || !haveS3rver)('copy to another repository', () => {
   let server: DovecotServer;

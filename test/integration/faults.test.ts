@@ -15,12 +15,7 @@ import {
 } from '../support/repository-files.js';
 import { sleep } from '../support/servers.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
-import {
-  createWorkspace,
-  withImapEndpoint,
-  type CliResult,
-  type Workspace,
-} from '../support/workspace.js';
+import { createWorkspace, withImapEndpoint, type Workspace, shown } from '../support/workspace.js';
 
 interface Finished {
   code: number | null;
@@ -58,10 +53,6 @@ function startCli(ws: Workspace, args: string[]): Running {
     },
     finished,
   };
-}
-
-function shown(result: CliResult | Finished): string {
-  return `exit ${result.code}\nstdout:\n${result.stdout.slice(0, 4000)}\nstderr:\n${result.stderr.slice(0, 4000)}`;
 }
 
 interface SnapshotRow {

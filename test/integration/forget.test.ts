@@ -14,7 +14,7 @@ import { LocalStorage } from '../../src/storage/local/local-storage.js';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { fillMailbox, readAccount } from '../support/imap-fixture.js';
 import { generateMessages } from '../support/mail-generator.js';
-import { createWorkspace, type CliResult, type Workspace } from '../support/workspace.js';
+import { createWorkspace, type Workspace, shown } from '../support/workspace.js';
 
 interface ForgetJson {
   dryRun: boolean;
@@ -24,9 +24,6 @@ interface ForgetJson {
     decisions: Array<{ id: string; time: string; keep: boolean; reasons: string[] }>;
   }>;
 }
-
-const shown = (result: CliResult): string =>
-  `exit ${result.code}\nstdout:\n${result.stdout.slice(0, 3000)}\nstderr:\n${result.stderr.slice(0, 3000)}`;
 
 const DAY = 86_400_000;
 /** Days are UTC days: the CLI runs with TZ=UTC. */

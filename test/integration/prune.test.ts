@@ -8,10 +8,10 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
-import { fillMailbox, readAccount, withImap, type AccountState } from '../support/imap-fixture.js';
+import { fillMailbox, readAccount, withImap, mailOf } from '../support/imap-fixture.js';
 import { generateMessages } from '../support/mail-generator.js';
 import { watchRepository } from '../support/repository-files.js';
-import { createWorkspace, type CliResult, type Workspace } from '../support/workspace.js';
+import { createWorkspace, type Workspace, shown } from '../support/workspace.js';
 
 interface PruneJson {
   condemn: Array<{ pack: string; reason: string }>;
@@ -20,15 +20,6 @@ interface PruneJson {
   waiting: Array<{ pack: string }>;
   outcome: { packsRemoved: number; bytesRemoved: number } | null;
 }
-
-const shown = (result: CliResult): string =>
-  `exit ${result.code}\nstdout:\n${result.stdout.slice(0, 3000)}\nstderr:\n${result.stderr.slice(0, 3000)}`;
-
-const mailOf = (state: AccountState): unknown =>
-  state.folders.map((folder) => ({
-    path: folder.path,
-    messages: folder.messages.map((m) => ({ ...m, size: -1 })),
-  }));
 
 /** Snapshot and run files: what a backup writes last (read off the disk, not the catalog). */
 async function snapshotFiles(repository: string): Promise<number> {

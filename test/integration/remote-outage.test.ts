@@ -11,11 +11,17 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
-import { fillMailbox, readAccount, type AccountState } from '../support/imap-fixture.js';
+import { fillMailbox, readAccount, type AccountState, mailOf } from '../support/imap-fixture.js';
 import { generateMessages } from '../support/mail-generator.js';
 import { REMOTE_KINDS, type RemoteStore } from '../support/remote-stores.js';
 import { sleep } from '../support/servers.js';
-import { createWorkspace, runCli, type CliResult, type Workspace } from '../support/workspace.js';
+import {
+  createWorkspace,
+  runCli,
+  type CliResult,
+  type Workspace,
+  shown,
+} from '../support/workspace.js';
 
 interface Finished {
   code: number | null;
@@ -58,10 +64,6 @@ function startCli(ws: Workspace, args: string[]): Running {
   return running;
 }
 
-function shown(result: CliResult | Finished): string {
-  return `exit ${result.code}\nstdout:\n${result.stdout.slice(0, 4000)}\nstderr:\n${result.stderr.slice(0, 4000)}`;
-}
-
 /** Polls until `condition` holds (every 10 ms: a remote's first pack is a short moment to catch). */
 async function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {
   const started = Date.now();
@@ -82,13 +84,6 @@ interface SnapshotRow {
   account: string;
   items: number;
 }
-
-/** What a restore into another account should give: the same folders and messages. */
-const mailOf = (state: AccountState): unknown =>
-  state.folders.map((folder) => ({
-    path: folder.path,
-    messages: folder.messages.map((m) => ({ ...m, size: -1 })),
-  }));
 
 const totalOf = (state: AccountState): number =>
   state.folders.reduce((sum, folder) => sum + folder.messages.length, 0);

@@ -6,7 +6,7 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
-import { fillMailbox, readAccount, type AccountState } from '../support/imap-fixture.js';
+import { fillMailbox, readAccount, type AccountState, mailOf } from '../support/imap-fixture.js';
 import { generateMessages } from '../support/mail-generator.js';
 import { haveS3rver, startS3rver, type S3rverServer } from '../support/s3.js';
 import { haveSshd, startSshd, type SshdServer } from '../support/sshd.js';
@@ -68,13 +68,6 @@ interface BackupJson {
   totals: { items: number; newItems: number };
   storageRequests: { save: number; load: number; stat: number; list: number; remove: number };
 }
-
-/** What a restore into another account should give: the same folders and messages. */
-const mailOf = (state: AccountState): unknown =>
-  state.folders.map((folder) => ({
-    path: folder.path,
-    messages: folder.messages.map((m) => ({ ...m, size: -1 })),
-  }));
 
 for (const remote of REMOTES) {
   describe.skipIf(!haveDovecot || !remote.available)(`a repository on ${remote.name}`, () => {

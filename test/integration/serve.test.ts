@@ -11,10 +11,7 @@ import { fillMailbox } from '../support/imap-fixture.js';
 import { generateMessages } from '../support/mail-generator.js';
 import { freePort, sleep } from '../support/servers.js';
 import { parseMail, startSmtpReceiver, type SmtpReceiver } from '../support/smtp-receiver.js';
-import { createWorkspace, type CliResult, type Workspace } from '../support/workspace.js';
-
-const shown = (result: CliResult): string =>
-  `exit ${result.code}\nstdout:\n${result.stdout.slice(0, 3000)}\nstderr:\n${result.stderr.slice(0, 3000)}`;
+import { createWorkspace, type Workspace, shown } from '../support/workspace.js';
 
 interface LogLine {
   msg: string;

@@ -7,14 +7,20 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
-import { fillMailbox, readAccount, withImap, type AccountState } from '../support/imap-fixture.js';
+import {
+  fillMailbox,
+  readAccount,
+  withImap,
+  type AccountState,
+  mailOf,
+} from '../support/imap-fixture.js';
 import { generateMessages } from '../support/mail-generator.js';
 import {
   configYaml,
   createWorkspace,
   runCli,
-  type CliResult,
   type Workspace,
+  shown,
 } from '../support/workspace.js';
 import { writeFile } from 'node:fs/promises';
 
@@ -34,15 +40,6 @@ interface SearchHit {
   subject: string;
   lastSeen: string;
 }
-
-const shown = (result: CliResult): string =>
-  `exit ${result.code}\nstdout:\n${result.stdout.slice(0, 3000)}\nstderr:\n${result.stderr.slice(0, 3000)}`;
-
-const mailOf = (state: AccountState): unknown =>
-  state.folders.map((folder) => ({
-    path: folder.path,
-    messages: folder.messages.map((m) => ({ ...m, size: -1 })),
-  }));
 
 async function filesIn(repository: string, folder: string): Promise<string[]> {
   return (await readdir(join(repository, folder))).filter((name) => /^[0-9a-f]{64}$/.test(name));

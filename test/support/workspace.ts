@@ -163,3 +163,8 @@ export function withImapEndpoint(
   if (changed === yaml) throw new Error('no IMAP endpoint found in the configuration');
   return changed;
 }
+
+/** A CLI run as an assertion's message shows it: its exit code, then the start of each output. */
+export function shown(result: { code: number | null; stdout: string; stderr: string }): string {
+  return `exit ${result.code}\nstdout:\n${result.stdout.slice(0, 4000)}\nstderr:\n${result.stderr.slice(0, 4000)}`;
+}

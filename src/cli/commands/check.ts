@@ -3,6 +3,7 @@ import type { CheckReport } from '../../maintenance/check.js';
 import type { IndexRepair, RepairFolder } from '../../maintenance/repair.js';
 import type { Repository } from '../../repository/repository.js';
 import type { CliContext } from '../context.js';
+import { recordRun } from '../record-run.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes } from '../output/format.js';
@@ -56,53 +57,40 @@ export function registerCheck(program: Command, run: CommandRunner): void {
           // Where the last subset stopped is kept in the catalog, so the next run goes on from there.
           let slice: { chosen: string[]; cursor: string | null; of: number } | undefined;
           const cursorKey = 'check.readDataSubset.cursor';
-          if (percent !== undefined) {
-            const { readMetaValue } = await import('../../catalog/meta-values.js');
-            const catalog = await context.catalog({ sync: false });
-            const packs: string[] = [];
-            for await (const name of storage.names('data')) packs.push(name);
-            slice = {
-              ...nextSlice(packs, percent, await readMetaValue(catalog.db, cursorKey)),
-              of: packs.length,
-            };
-          }
+          const { readMetaValue, writeMetaValue } = await import('../../catalog/meta-values.js');
+          const cursor =
+            percent === undefined
+              ? null
+              : await readMetaValue((await context.catalog({ sync: false })).db, cursorKey);
           const progress = context.output.progress('check');
           const started = new Date();
           const report = await checkRepository(repository, {
-            readData: Boolean(options.readData) || slice !== undefined,
-            ...(slice ? { readPacks: new Set(slice.chosen) } : {}),
+            readData: Boolean(options.readData) || percent !== undefined,
+            ...(percent === undefined
+              ? {}
+              : {
+                  readPacks: (packs: readonly string[]) => {
+                    slice = { ...nextSlice(packs, percent, cursor), of: packs.length };
+                    return new Set(slice.chosen);
+                  },
+                }),
             log: context.log,
             onProgress: (phase, done, total) => progress.setDetail(`${phase} ${done}/${total}`),
           });
           progress.finish();
-          // In the history, so that `status` and the daemon see when the repository last checked
-          // out; a catalog that cannot take it costs a warning, not the check's verdict.
-          try {
-            const { newRunId } = await import('../../catalog/run-history.js');
-            await (
-              await context.catalog({ sync: false })
-            ).runs.record({
-              id: newRunId(started),
-              kind: 'check',
-              started,
-              finished: new Date(),
-              outcome: report.ok ? 'ok' : 'failed',
-              counts: {
-                errors: report.errors.length,
-                damagedObjects: report.damagedObjects.length,
-                packsRead: report.stats.packsRead,
-                bytesRead: report.stats.bytesRead,
-              },
-              error: report.errors[0] ?? null,
-              hook: null,
-            });
-          } catch (error) {
-            context.output.warn(
-              `the check could not be recorded in the catalog: ${error instanceof Error ? error.message : String(error)}`,
-            );
-          }
+          await recordRun(context, {
+            kind: 'check',
+            started,
+            outcome: report.ok ? 'ok' : 'failed',
+            counts: {
+              errors: report.errors.length,
+              damagedObjects: report.damagedObjects.length,
+              packsRead: report.stats.packsRead,
+              bytesRead: report.stats.bytesRead,
+            },
+            error: report.errors[0] ?? null,
+          });
           if (slice?.cursor) {
-            const { writeMetaValue } = await import('../../catalog/meta-values.js');
             await writeMetaValue(
               (await context.catalog({ sync: false })).db,
               cursorKey,

@@ -104,10 +104,8 @@ async function openSource(context: CliContext): Promise<OpenedSource> {
     throw error;
   });
   const { damaged } = await repository.loadIndex();
-  for (const file of damaged)
-    context.output.warn(
-      `index ${file.name} is unreadable and was passed over (${file.error}); run mailvault check`,
-    );
+  const { unreadableFileWarning } = await import('../../repository/repository.js');
+  for (const file of damaged) context.output.warn(unreadableFileWarning(file));
   context.useRepository(repository);
   return { repository, passphrase };
 }

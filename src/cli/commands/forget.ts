@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatTime } from '../output/format.js';
+import { recordRun } from '../record-run.js';
 
 export function registerForget(program: Command, run: CommandRunner): void {
   program
@@ -20,34 +21,26 @@ export function registerForget(program: Command, run: CommandRunner): void {
         const { planForget, applyForget } = await import('../../maintenance/forget.js');
         const { retentionPolicy } = await import('../../retention/policy-from-config.js');
         const now = new Date();
-        const started = new Date();
         const repository = await context.repository();
         const plan = await planForget(repository, retentionPolicy(config.retention, now), {
           now,
         });
         const outcome = options.dryRun ? null : await applyForget(repository, plan);
-        // The catalog follows: the accounts that lost snapshots have their history replayed.
+        const forgotten = plan.groups.flatMap((group) => group.decisions.filter((d) => !d.keep));
         if (outcome) {
-          const catalog = await context.catalog({ sync: false });
-          await catalog.sync(repository);
-          const { newRunId } = await import('../../catalog/run-history.js');
-          const gone = plan.groups.flatMap((group) => group.decisions.filter((d) => !d.keep));
-          await catalog.runs.record({
-            id: newRunId(started),
+          // The catalog follows: the accounts that lost snapshots have their history replayed.
+          await (await context.catalog({ sync: false })).sync(repository);
+          await recordRun(context, {
             kind: 'forget',
-            started,
-            finished: new Date(),
+            started: now,
             outcome: plan.unreadable.length > 0 ? 'partial' : 'ok',
-            counts: { forgotten: gone.length, unreadable: plan.unreadable.length, ...outcome },
+            counts: { forgotten: forgotten.length, unreadable: plan.unreadable.length, ...outcome },
             error:
               plan.unreadable.length > 0
                 ? `${plan.unreadable.length} unreadable file(s) left alone`
                 : null,
-            hook: null,
           });
         }
-
-        const forgotten = plan.groups.flatMap((group) => group.decisions.filter((d) => !d.keep));
         context.output.result({
           dryRun: Boolean(options.dryRun),
           groups: plan.groups,

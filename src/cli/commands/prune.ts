@@ -3,6 +3,7 @@ import { parseDurationMs } from '../../config/duration.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes, formatCount, formatTime } from '../output/format.js';
+import { recordRun } from '../record-run.js';
 
 /** The default grace period: longer than a night's backup of a large server. */
 const DEFAULT_GRACE = '24h';
@@ -39,34 +40,19 @@ export function registerPrune(program: Command, run: CommandRunner): void {
         }
         const outcome = options.dryRun ? null : await applyPrune(repository, plan);
         const bytes = (list: Array<{ bytes: number }>) => list.reduce((sum, e) => sum + e.bytes, 0);
-        // In the history for `status`; a catalog that cannot take it (a backup holding it) costs
-        // a warning, never the prune's outcome.
-        if (outcome) {
-          try {
-            const { newRunId } = await import('../../catalog/run-history.js');
-            await (
-              await context.catalog({ sync: false })
-            ).runs.record({
-              id: newRunId(started),
-              kind: 'prune',
-              started,
-              finished: new Date(),
-              outcome: 'ok',
-              counts: {
-                condemned: plan.condemn.length,
-                pardoned: plan.pardon.length,
-                waiting: plan.waiting.length,
-                ...outcome,
-              },
-              error: null,
-              hook: null,
-            });
-          } catch (error) {
-            context.output.warn(
-              `the prune could not be recorded in the catalog: ${error instanceof Error ? error.message : String(error)}`,
-            );
-          }
-        }
+        if (outcome)
+          await recordRun(context, {
+            kind: 'prune',
+            started,
+            outcome: 'ok',
+            counts: {
+              condemned: plan.condemn.length,
+              pardoned: plan.pardon.length,
+              waiting: plan.waiting.length,
+              ...outcome,
+            },
+            error: null,
+          });
         context.output.result({ dryRun: Boolean(options.dryRun), graceMs, ...plan, outcome });
         const verb = options.dryRun ? 'would be' : 'were';
         context.output.line(

@@ -1,0 +1,62 @@
+/**
+ * Writes the repository's index again from memory, without the objects `drop` names, in place
+ * of the index files it was loaded from (Repository.indexFiles): what `prune` does when it
+ * deletes packs and `check --repair` when it forgets damaged objects. One mechanism for both, so
+ * the crash-safe order lives in one place: the new files first, the last of them naming the old
+ * ones in its `superseded` list (until it is written the old files hold), then the old files go.
+ *
+ * The entries are read from the compact in-memory index a pack at a time, so no more than a
+ * file's worth is ever held as objects. An index file a backup writes meanwhile is not among the
+ * replaced ones and stays. The in-memory index still holds the dropped objects afterwards: the
+ * commands that call this end there.
+ */
+import type { ObjectLocation } from './object-index.js';
+import type { IndexedPack } from './index-file.js';
+import type { Repository } from '../repository.js';
+
+/** Packs an index file lists at most, as a backup writes them. */
+const PACKS_PER_FILE = 32;
+
+export interface IndexRewrite {
+  filesWritten: number;
+  filesRemoved: number;
+  objectsDropped: number;
+}
+
+export async function rewriteIndex(
+  repository: Repository,
+  drop: (id: Buffer, location: ObjectLocation) => boolean,
+): Promise<IndexRewrite> {
+  const outcome: IndexRewrite = { filesWritten: 0, filesRemoved: 0, objectsDropped: 0 };
+  const replaced = [...repository.indexFiles.live];
+  let batch: IndexedPack[] = [];
+  const save = async (last: boolean): Promise<void> => {
+    await repository.saveIndex({ superseded: last ? replaced : [], packs: batch });
+    outcome.filesWritten++;
+    batch = [];
+  };
+  for (const [id, location] of repository.index.entries()) {
+    if (drop(id, location)) {
+      outcome.objectsDropped++;
+      continue;
+    }
+    let current = batch.at(-1);
+    if (current?.id !== location.pack) {
+      if (batch.length === PACKS_PER_FILE) await save(false);
+      current = { id: location.pack, entries: [] };
+      batch.push(current);
+    }
+    const { type, offset, length, rawLength } = location;
+    current.entries.push({ id, type, offset, length, rawLength });
+  }
+  await save(true);
+  for (const name of [...repository.indexFiles.superseded, ...replaced]) {
+    try {
+      await repository.storage.remove({ kind: 'index', name });
+      outcome.filesRemoved++;
+    } catch (error) {
+      if (!repository.storage.isNotFound(error)) throw error;
+    }
+  }
+  return outcome;
+}
