@@ -187,12 +187,13 @@ describe.skipIf(!haveS3rver)('S3 storage against s3rver', () => {
 
     it('names a missing bucket, as a permanent failure that is no missing file', async () => {
       const storage = use(open('vault', keyFiles, 'no-such-bucket'));
+      // One at a time: each is started only when awaited, so no rejection waits unobserved.
       for (const attempt of [
-        storage.create(),
-        storage.load({ kind: 'config', name: '' }),
-        storage.save({ kind: 'keys', name: hexName('key') }, Buffer.from('key')),
+        () => storage.create(),
+        () => storage.load({ kind: 'config', name: '' }),
+        () => storage.save({ kind: 'keys', name: hexName('key') }, Buffer.from('key')),
       ]) {
-        const error = await failure(attempt);
+        const error = await failure(attempt());
         expect(error.message).toMatch(/bucket no-such-bucket does not exist/);
         expect(storage.isNotFound(error)).toBe(false);
         expect(storage.isPermanent(error)).toBe(true);
@@ -203,8 +204,11 @@ describe.skipIf(!haveS3rver)('S3 storage against s3rver', () => {
       // s3rver checks the key id of a SigV4 request but not its signature: a wrong secret passes.
       await writeFile(join(base, 'wrong-id'), 'AKIDUNKNOWN\n');
       const storage = use(open('vault', { ...keyFiles, accessKeyIdFile: 'wrong-id' }));
-      for (const attempt of [storage.stat({ kind: 'config', name: '' }), storage.create()]) {
-        const error = await failure(attempt);
+      for (const attempt of [
+        () => storage.stat({ kind: 'config', name: '' }),
+        () => storage.create(),
+      ]) {
+        const error = await failure(attempt());
         expect(error.code).toBe('denied');
         expect(storage.isPermanent(error)).toBe(true);
       }
