@@ -171,6 +171,28 @@ export async function replayAccount(
     const tree = await readAccountTree(repository, snapshot.tree);
     await applyTree({ ...context, time: Number(snapshot.time) }, tree);
   }
+  // Items no remaining snapshot holds (forgotten with their snapshots, or left out of a snapshot
+  // written again under retention.deletedItems) cannot be restored: they leave the catalog.
+  await db
+    .deleteFrom('items')
+    .where('account_id', '=', accountId)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('item_states').select('id').whereRef('item_id', '=', 'items.id'))),
+    )
+    .execute();
+  await db
+    .deleteFrom('collection_items')
+    .where('account_id', '=', accountId)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('collection_item_states')
+            .select('id')
+            .whereRef('item_id', '=', 'collection_items.id'),
+        ),
+      ),
+    )
+    .execute();
 }
 
 async function applyTree(context: Context, tree: AccountTree): Promise<void> {

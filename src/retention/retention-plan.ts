@@ -248,7 +248,10 @@ function compareText(a: string, b: string): number {
 // ---------------------------------------------------------------------------------------------
 // Legal hold
 
-function compileLegalHold(patterns: readonly string[]): (name: string) => string | undefined {
+/** The legal-hold reason for an account name, or undefined when no pattern matches it. */
+export function compileLegalHold(
+  patterns: readonly string[],
+): (name: string) => string | undefined {
   const matchers = patterns.map((pattern) => ({
     pattern,
     pieces: pattern.toLowerCase().split('*'),

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
-import { formatTime } from '../output/format.js';
+import { formatBytes, formatTime } from '../output/format.js';
 import { recordRun } from '../record-run.js';
 
 export function registerForget(program: Command, run: CommandRunner): void {
@@ -18,15 +18,31 @@ export function registerForget(program: Command, run: CommandRunner): void {
           throw new UsageError(
             'no retention policy in the configuration: add `retention:` (keepWithin, keepDaily, keepWeekly, keepMonthly, keepYearly, legalHold)',
           );
-        const { planForget, applyForget } = await import('../../maintenance/forget.js');
-        const { retentionPolicy } = await import('../../retention/policy-from-config.js');
+        const { planForget, planDeletedItems, applyForget } =
+          await import('../../maintenance/forget.js');
+        const { ageCutoff, retentionPolicy } =
+          await import('../../retention/policy-from-config.js');
         const now = new Date();
         const repository = await context.repository();
         const plan = await planForget(repository, retentionPolicy(config.retention, now), {
           now,
         });
-        const outcome = options.dryRun ? null : await applyForget(repository, plan);
+        const deletedBefore =
+          config.retention.deletedItems === undefined
+            ? null
+            : ageCutoff(config.retention.deletedItems, now);
+        const purges = deletedBefore
+          ? await planDeletedItems(repository, plan, deletedBefore, {
+              legalHold: config.retention.legalHold,
+              dryRun: Boolean(options.dryRun),
+            })
+          : [];
+        const outcome = options.dryRun ? null : await applyForget(repository, plan, purges);
         const forgotten = plan.groups.flatMap((group) => group.decisions.filter((d) => !d.keep));
+        const purgedItems = purges.reduce(
+          (sum, account) => sum + account.snapshots.reduce((n, s) => n + s.items, 0),
+          0,
+        );
         if (outcome) {
           // The catalog follows: the accounts that lost snapshots have their history replayed.
           await (await context.catalog({ sync: false })).sync(repository);
@@ -34,7 +50,12 @@ export function registerForget(program: Command, run: CommandRunner): void {
             kind: 'forget',
             started: now,
             outcome: plan.unreadable.length > 0 ? 'partial' : 'ok',
-            counts: { forgotten: forgotten.length, unreadable: plan.unreadable.length, ...outcome },
+            counts: {
+              forgotten: forgotten.length,
+              deletedItemsLeftOut: purgedItems,
+              unreadable: plan.unreadable.length,
+              ...outcome,
+            },
             error:
               plan.unreadable.length > 0
                 ? `${plan.unreadable.length} unreadable file(s) left alone`
@@ -48,6 +69,20 @@ export function registerForget(program: Command, run: CommandRunner): void {
           kept:
             plan.groups.reduce((sum, group) => sum + group.decisions.length, 0) - forgotten.length,
           unreadable: plan.unreadable,
+          deletedItems: deletedBefore && {
+            deletedBefore: deletedBefore.toISOString(),
+            items: purgedItems,
+            accounts: purges.map(({ source, name, snapshots }) => ({
+              source,
+              name,
+              snapshots: snapshots.map(({ id, time, items, bytes }) => ({
+                id,
+                time,
+                items,
+                bytes,
+              })),
+            })),
+          },
           ...(outcome ?? {}),
         });
         for (const group of plan.groups) {
@@ -61,11 +96,16 @@ export function registerForget(program: Command, run: CommandRunner): void {
             );
           }
         }
-        // Said on every run rather than ignored: an administrator who set it relies on it.
-        if (config.retention.deletedItems !== undefined)
-          context.output.warn(
-            'retention.deletedItems is not applied yet: items deleted from the server stay restorable from the snapshots kept',
+        if (deletedBefore) {
+          context.output.line(
+            `deleted items: ${purgedItems} item(s) gone from the server before ${formatTime(deletedBefore)} ${options.dryRun ? 'would leave' : 'left'} ${purges.reduce((n, a) => n + a.snapshots.length, 0)} kept snapshot(s)`,
           );
+          for (const account of purges)
+            for (const purge of account.snapshots)
+              context.output.line(
+                `  ${account.source}/${account.name}  ${formatTime(new Date(purge.time))}  ${purge.id.slice(0, 8)}  ${purge.items} item(s), ${formatBytes(purge.bytes)} left out`,
+              );
+        }
         for (const file of plan.unreadable)
           context.output.warn(`${file.file} cannot be read and was left alone: ${file.error}`);
         context.output.note(

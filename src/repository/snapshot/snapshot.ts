@@ -24,6 +24,20 @@ export interface Snapshot {
   program: string;
   /** Counts for listings without reading the tree (items, bytes, newItems, bytesAdded...). */
   summary: Record<string, number>;
+  /** Present when this snapshot was written again in place of another (format section 9.2). */
+  rewritten?: RewriteNote;
+}
+
+/** What a snapshot written again without items deleted long ago says of it. */
+export interface RewriteNote {
+  /** The id of the snapshot it replaces. */
+  from: string;
+  reason: 'deletedItems';
+  /** Items gone from the server before this moment were left out. */
+  deletedBefore: string;
+  /** Messages, calendar and contact items left out, and their bytes. */
+  items: number;
+  bytes: number;
 }
 
 export function encodeSnapshot(snapshot: Snapshot): Buffer {
