@@ -4,6 +4,10 @@
  * decompressed, re-compressed or re-encrypted. A source pack whose every object is wanted is
  * copied whole under its own name; otherwise the wanted objects are read by ranges and packed
  * anew. Index files follow the packs they list, as a backup writes them (format section 12).
+ *
+ * A repository may be its own destination (`prune` repacking sparse packs): the packs the objects
+ * are copied out of must then be condemned in memory first, so that the destination's index
+ * moves each object to its new pack (Repository.recordStored), and no pack is copied whole.
  */
 import { createHash } from 'node:crypto';
 import { AuthenticationError, open } from '../repository/crypto/aead.js';
@@ -26,6 +30,8 @@ export interface CopyStats {
   objects: number;
   /** Bytes of the packs written to the destination. */
   bytes: number;
+  /** Bytes read from the source's packs (ranges may take in the gaps between wanted objects). */
+  bytesRead: number;
   packs: number;
   /** Of those, packs copied whole from the source. */
   wholePacks: number;
@@ -37,9 +43,11 @@ interface Wanted {
 }
 
 export class PackCopier {
-  readonly stats: CopyStats = { objects: 0, bytes: 0, packs: 0, wholePacks: 0 };
+  readonly stats: CopyStats = { objects: 0, bytes: 0, bytesRead: 0, packs: 0, wholePacks: 0 };
   /** Ids of objects found damaged in the source since the last flush: they were not copied. */
   readonly damaged: string[] = [];
+  /** The index files written to the destination, in order. */
+  readonly indexFiles: string[] = [];
   private queued = new ObjectIndex();
   private readonly open = new Map<ObjectType, PackBuilder>();
   private readonly uploads = new Set<Promise<void>>();
@@ -74,7 +82,8 @@ export class PackCopier {
     const byPack = this.groupByPack();
     this.queued = new ObjectIndex();
     for (const [pack, wanted] of byPack) {
-      if (wanted.length === this.countInPack(pack)) await this.copyWholePack(pack, wanted);
+      const whole = this.source !== this.destination && wanted.length === this.countInPack(pack);
+      if (whole) await this.copyWholePack(pack, wanted);
       else await this.copyObjects(pack, wanted);
     }
     for (const [type, builder] of this.open) {
@@ -112,6 +121,7 @@ export class PackCopier {
    */
   private async copyWholePack(pack: string, wanted: Wanted[]): Promise<void> {
     const bytes = await this.source.storage.load({ kind: 'data', name: pack });
+    this.stats.bytesRead += bytes.length;
     if (createHash('sha256').update(bytes).digest('hex') !== pack)
       return this.packObjects(wanted, (location) =>
         bytes.subarray(location.offset, location.offset + location.length),
@@ -144,6 +154,7 @@ export class PackCopier {
         { kind: 'data', name: pack },
         { offset: base, length: reach - base },
       );
+      this.stats.bytesRead += span.length;
       await this.packObjects(wanted.slice(start, end), (location) =>
         span.subarray(location.offset - base, location.offset - base + location.length),
       );
@@ -220,10 +231,11 @@ export class PackCopier {
     if (this.unindexed.length === 0) return;
     const packs = this.unindexed;
     this.unindexed = [];
-    await this.destination.saveIndex({ superseded: [], packs });
+    this.indexFiles.push(await this.destination.saveIndex({ superseded: [], packs }));
+    // recordStored: an object the destination knew in a condemned pack lives in the new one now.
     for (const pack of packs)
       for (const entry of pack.entries)
-        this.destination.index.add(entry.id, { pack: pack.id, ...entry });
+        this.destination.recordStored(entry.id, { pack: pack.id, ...entry });
   }
 
   private throwIfFailed(): void {

@@ -5,12 +5,15 @@
  * stop deduplicating against it. A later prune, once the grace period has passed, deletes it if
  * it is still unneeded, or *pardons* it if a snapshot written meanwhile needs it. Packs in no
  * index (a crash, a pack whose index is being written right now) are condemned the same way.
+ * A pack still needed but mostly unneeded is repacked (its needed objects copied into new packs)
+ * and condemned the same way (src/maintenance/repack.ts).
  *
  * The mark is a bitset over the index's entries: a bit an object, so the memory it takes is an
  * eighth of a byte per object (the walk's own set of trees aside).
  */
 import { rewriteIndex } from '../repository/index/rewrite-index.js';
 import type { Repository } from '../repository/repository.js';
+import { isSparse, repackPacks } from './repack.js';
 import { SnapshotWalker } from './snapshot-walk.js';
 
 export interface PrunePlan {
@@ -22,6 +25,12 @@ export interface PrunePlan {
   pardon: string[];
   /** Condemned packs whose grace period has not passed. */
   waiting: Array<{ pack: string; bytes: number; since: Date }>;
+  /**
+   * Packs a snapshot needs, more than `--max-unused` of whose bytes (`unusedBytes`, from the
+   * index's lengths) none does: their needed objects are copied into new packs, and they are
+   * condemned.
+   */
+  repack: Array<{ pack: string; bytes: number; unusedBytes: number }>;
   stats: { snapshots: number; packs: number; objects: number; usedObjects: number };
 }
 
@@ -30,7 +39,19 @@ export interface PruneOutcome {
   bytesRemoved: number;
   indexFilesWritten: number;
   indexFilesRemoved: number;
+  /** Packs repacked, and condemned (those with a damaged object among the needed ones are not). */
+  packsRepacked: number;
+  /** Objects copied by the repacking, the bytes it read and wrote, and the new packs. */
+  objectsRepacked: number;
+  repackBytesRead: number;
+  repackBytesWritten: number;
+  packsWritten: number;
+  /** Sparse packs left as they are: a needed object in them failed authentication. */
+  repackDamaged: string[];
 }
+
+/** What each object's mark was, for applyPrune's repacking (kept out of the plan's JSON). */
+const marks = new WeakMap<PrunePlan, (entry: number) => boolean>();
 
 /** Refused: what a snapshot needs cannot be known, so nothing may be called unneeded. */
 export class PruneRefusedError extends Error {
@@ -43,7 +64,12 @@ export class PruneRefusedError extends Error {
 /** Marks what every snapshot needs and decides the fate of each pack; changes nothing. */
 export async function planPrune(
   repository: Repository,
-  options: { graceMs: number; now: Date },
+  options: {
+    graceMs: number;
+    now: Date;
+    /** The unneeded share (0 to 1) above which a pack is repacked; null: never. */
+    maxUnused?: number | null;
+  },
 ): Promise<PrunePlan> {
   const { index } = repository;
   const used = new Uint8Array(Math.ceil(index.size / 8));
@@ -67,14 +93,20 @@ export async function planPrune(
       `prune refused: ${unreadable.length} snapshot file(s) or tree(s) cannot be read, so what they need is unknown (${unreadable.slice(0, 3).join('; ')}); run mailvault check`,
     );
 
+  const isUsed = (entry: number): boolean => ((used[entry >> 3] ?? 0) & (1 << (entry & 7))) !== 0;
   const usedInPack = new Map<string, number>();
+  const unusedBytesInPack = new Map<string, number>();
   let entry = 0;
   let usedObjects = 0;
   for (const [, location] of index.entries()) {
-    const isUsed = ((used[entry >> 3] ?? 0) & (1 << (entry & 7))) !== 0;
-    entry++;
-    if (isUsed) usedObjects++;
-    usedInPack.set(location.pack, (usedInPack.get(location.pack) ?? 0) + (isUsed ? 1 : 0));
+    const needed = isUsed(entry++);
+    if (needed) usedObjects++;
+    else
+      unusedBytesInPack.set(
+        location.pack,
+        (unusedBytesInPack.get(location.pack) ?? 0) + location.length,
+      );
+    usedInPack.set(location.pack, (usedInPack.get(location.pack) ?? 0) + (needed ? 1 : 0));
   }
   const sizes = new Map<string, number>();
   for await (const file of repository.storage.list('data')) sizes.set(file.name, file.size);
@@ -84,14 +116,22 @@ export async function planPrune(
     remove: [],
     pardon: [],
     waiting: [],
+    repack: [],
     stats: { snapshots, packs: sizes.size, objects: index.size, usedObjects },
   };
+  marks.set(plan, isUsed);
   const due = options.now.getTime() - options.graceMs;
   for (const [pack, bytes] of sizes) {
     const count = usedInPack.get(pack);
     const since = repository.condemned.get(pack);
     if (count !== undefined && count > 0) {
+      // A condemned pack taken back is left whole: the next prune may repack it.
       if (since) plan.pardon.push(pack);
+      else {
+        const unusedBytes = unusedBytesInPack.get(pack) ?? 0;
+        if (isSparse({ bytes, unusedBytes }, options.maxUnused ?? null))
+          plan.repack.push({ pack, bytes, unusedBytes });
+      }
       continue;
     }
     if (!since) {
@@ -106,23 +146,66 @@ export async function planPrune(
 }
 
 /**
- * Carries the plan out, in an order a crash at any moment leaves valid: the index without the
- * packs to delete (rewriteIndex), the packs, then the new list of condemned packs, then the old
- * lists.
+ * Carries the plan out, in an order a crash at any moment leaves valid: the needed objects of
+ * sparse packs copied into new packs (with index files of their own); the index written again
+ * from memory, without the packs to delete and with the copied objects in their new packs only
+ * (rewriteIndex); the packs deleted; then the new list of condemned packs (with the repacked
+ * ones), then the old lists. Until the index is rewritten, a copied object is indexed twice and
+ * its old pack is not condemned; until the list is saved, the next prune finds the old pack
+ * holding unneeded objects alone and condemns it.
+ *
+ * `assertLocked` is called before each step that changes what is there (RepositoryLock).
  */
-export async function applyPrune(repository: Repository, plan: PrunePlan): Promise<PruneOutcome> {
+export async function applyPrune(
+  repository: Repository,
+  plan: PrunePlan,
+  options: { assertLocked?: () => void } = {},
+): Promise<PruneOutcome> {
+  const assertLocked = options.assertLocked ?? (() => undefined);
   const outcome: PruneOutcome = {
     packsRemoved: 0,
     bytesRemoved: 0,
     indexFilesWritten: 0,
     indexFilesRemoved: 0,
+    packsRepacked: 0,
+    objectsRepacked: 0,
+    repackBytesRead: 0,
+    repackBytesWritten: 0,
+    packsWritten: 0,
+    repackDamaged: [],
   };
+  const now = new Date();
+  let repacked: string[] = [];
+  if (plan.repack.length > 0) {
+    const isUsed = marks.get(plan);
+    if (!isUsed) throw new Error('applyPrune: the plan was not made by planPrune');
+    assertLocked();
+    const repack = await repackPacks(
+      repository,
+      new Set(plan.repack.map((entry) => entry.pack)),
+      isUsed,
+      now,
+    );
+    repacked = repack.packs;
+    Object.assign(outcome, {
+      packsRepacked: repack.packs.length,
+      objectsRepacked: repack.objects,
+      repackBytesRead: repack.bytesRead,
+      repackBytesWritten: repack.bytesWritten,
+      packsWritten: repack.packsWritten,
+      repackDamaged: repack.leftDamaged,
+    });
+    // The rewrite lists the copied objects itself: the copy's own index files go with the rest.
+    repository.indexFiles.live.push(...repack.indexFiles);
+  }
   const removed = new Set(plan.remove.map((entry) => entry.pack));
-  if (plan.remove.some((entry) => entry.indexed)) {
+  if (plan.remove.some((entry) => entry.indexed) || repacked.length > 0) {
+    assertLocked();
     const rewrite = await rewriteIndex(repository, (_id, location) => removed.has(location.pack));
     outcome.indexFilesWritten = rewrite.filesWritten;
     outcome.indexFilesRemoved = rewrite.filesRemoved;
   }
+  if (plan.remove.length > 0) assertLocked();
   for (const entry of plan.remove) {
     try {
       await repository.storage.remove({ kind: 'data', name: entry.pack });
@@ -136,10 +219,11 @@ export async function applyPrune(repository: Repository, plan: PrunePlan): Promi
   const oldLists: string[] = [];
   for await (const name of repository.storage.names('condemned')) oldLists.push(name);
   const pardoned = new Set(plan.pardon);
-  const now = new Date().toISOString();
+  const since = now.toISOString();
   const list = [
     ...plan.waiting.map(({ pack, since }) => ({ pack, since: since.toISOString() })),
-    ...plan.condemn.map(({ pack }) => ({ pack, since: now })),
+    ...plan.condemn.map(({ pack }) => ({ pack, since })),
+    ...repacked.map((pack) => ({ pack, since })),
   ].filter(({ pack }) => !pardoned.has(pack) && !removed.has(pack));
   if (list.length > 0) await repository.saveCondemned({ version: 1, packs: list });
   for (const name of oldLists) await repository.storage.remove({ kind: 'condemned', name });
