@@ -54,88 +54,102 @@ export function registerCheck(program: Command, run: CommandRunner): void {
             : await context.storageWithoutCache();
           // Not context.repository(): that loads the index, and a damaged index is what check must report.
           const repository = await context.openRepository(storage);
-          // Where the last subset stopped is kept in the catalog, so the next run goes on from there.
-          let slice: { chosen: string[]; cursor: string | null; of: number } | undefined;
-          const cursorKey = 'check.readDataSubset.cursor';
-          const { readMetaValue, writeMetaValue } = await import('../../catalog/meta-values.js');
-          const cursor =
-            percent === undefined
-              ? null
-              : await readMetaValue((await context.catalog({ sync: false })).db, cursorKey);
-          const progress = context.output.progress('check');
-          const started = new Date();
-          const report = await checkRepository(repository, {
-            readData: Boolean(options.readData) || percent !== undefined,
-            ...(percent === undefined
-              ? {}
-              : {
-                  readPacks: (packs: readonly string[]) => {
-                    slice = { ...nextSlice(packs, percent, cursor), of: packs.length };
-                    return new Set(slice.chosen);
-                  },
-                }),
-            log: context.log,
-            onProgress: (phase, done, total) => progress.setDetail(`${phase} ${done}/${total}`),
-          });
-          progress.finish();
-          await recordRun(context, {
-            kind: 'check',
-            started,
-            outcome: report.ok ? 'ok' : 'failed',
-            counts: {
-              errors: report.errors.length,
-              damagedObjects: report.damagedObjects.length,
-              packsRead: report.stats.packsRead,
-              bytesRead: report.stats.bytesRead,
-            },
-            error: report.errors[0] ?? null,
-          });
-          if (slice?.cursor) {
-            await writeMetaValue(
-              (await context.catalog({ sync: false })).db,
-              cursorKey,
-              slice.cursor,
-            );
-          }
-          const repair =
-            options.repair && report.damagedObjects.length > 0
-              ? await repairDamage(context, repository, report)
-              : null;
-          context.output.result({
-            ...report,
-            ...(slice
-              ? {
-                  subset: {
-                    percent,
-                    packs: slice.chosen.length,
-                    of: slice.of,
-                    first: slice.chosen[0] ?? null,
-                    last: slice.chosen.at(-1) ?? null,
-                  },
-                }
-              : {}),
-            ...(options.repair ? { repair } : {}),
-          });
-          for (const warning of report.warnings) context.output.warn(warning);
-          for (const error of report.errors) context.output.line(`error: ${error}`);
-          for (const item of report.damagedItems) {
+          // A repair writes the index again from the one this check loads: no prune (or other
+          // repair) may change it meanwhile. A check that only reads takes no lock.
+          const { acquireLock } = await import('../../repository/lock/repository-lock.js');
+          const lock = options.repair
+            ? await acquireLock(repository, {
+                command: 'check --repair',
+                warn: (message) => context.output.warn(message),
+              })
+            : null;
+          try {
+            // Where the last subset stopped is kept in the catalog, so the next run goes on from there.
+            let slice: { chosen: string[]; cursor: string | null; of: number } | undefined;
+            const cursorKey = 'check.readDataSubset.cursor';
+            const { readMetaValue, writeMetaValue } = await import('../../catalog/meta-values.js');
+            const cursor =
+              percent === undefined
+                ? null
+                : await readMetaValue((await context.catalog({ sync: false })).db, cursorKey);
+            const progress = context.output.progress('check');
+            const started = new Date();
+            const report = await checkRepository(repository, {
+              readData: Boolean(options.readData) || percent !== undefined,
+              ...(percent === undefined
+                ? {}
+                : {
+                    readPacks: (packs: readonly string[]) => {
+                      slice = { ...nextSlice(packs, percent, cursor), of: packs.length };
+                      return new Set(slice.chosen);
+                    },
+                  }),
+              log: context.log,
+              onProgress: (phase, done, total) => progress.setDetail(`${phase} ${done}/${total}`),
+            });
+            progress.finish();
+            await recordRun(context, {
+              kind: 'check',
+              started,
+              outcome: report.ok ? 'ok' : 'failed',
+              counts: {
+                errors: report.errors.length,
+                damagedObjects: report.damagedObjects.length,
+                packsRead: report.stats.packsRead,
+                bytesRead: report.stats.bytesRead,
+              },
+              error: report.errors[0] ?? null,
+            });
+            if (slice?.cursor) {
+              await writeMetaValue(
+                (await context.catalog({ sync: false })).db,
+                cursorKey,
+                slice.cursor,
+              );
+            }
+            lock?.assertHeld();
+            const repair =
+              options.repair && report.damagedObjects.length > 0
+                ? await repairDamage(context, repository, report)
+                : null;
+            context.output.result({
+              ...report,
+              ...(slice
+                ? {
+                    subset: {
+                      percent,
+                      packs: slice.chosen.length,
+                      of: slice.of,
+                      first: slice.chosen[0] ?? null,
+                      last: slice.chosen.at(-1) ?? null,
+                    },
+                  }
+                : {}),
+              ...(options.repair ? { repair } : {}),
+            });
+            for (const warning of report.warnings) context.output.warn(warning);
+            for (const error of report.errors) context.output.line(`error: ${error}`);
+            for (const item of report.damagedItems) {
+              context.output.line(
+                `damaged item: ${item.source}/${item.account} ${item.uid === null ? item.folder : `folder ${item.folder} UID ${item.uid} (${item.date ?? ''})`} "${item.subject ?? '?'}" in ${item.snapshots.length} snapshot(s)`,
+              );
+            }
+            if (repair)
+              context.output.line(
+                `repair: ${repair.objectsDropped} damaged object(s) dropped from the index (${repair.indexFilesSuperseded} index file(s) written again); the next backup reads ${repair.folders.length} folder(s) whole and stores again what the server still has: ${repair.folders.map((f) => `${f.source}/${f.account} ${f.folder}`).join(', ')}`,
+              );
+            const { stats } = report;
             context.output.line(
-              `damaged item: ${item.source}/${item.account} ${item.uid === null ? item.folder : `folder ${item.folder} UID ${item.uid} (${item.date ?? ''})`} "${item.subject ?? '?'}" in ${item.snapshots.length} snapshot(s)`,
+              `${report.ok ? 'no errors' : `${report.errors.length} error(s)`}: ${stats.snapshots} snapshots, ${stats.objects} objects in ${stats.packs} packs, ` +
+                `${stats.indexes} index files, ${stats.keys} keys${options.readData || slice ? `; read ${formatBytes(stats.bytesRead)}` : ''}` +
+                (slice
+                  ? ` (${stats.packsRead} of ${slice.of} packs; the next run goes on from there)`
+                  : ''),
             );
+            return report.ok ? ExitCode.Ok : ExitCode.Failed;
+          } finally {
+            await lock?.release();
           }
-          if (repair)
-            context.output.line(
-              `repair: ${repair.objectsDropped} damaged object(s) dropped from the index (${repair.indexFilesSuperseded} index file(s) written again); the next backup reads ${repair.folders.length} folder(s) whole and stores again what the server still has: ${repair.folders.map((f) => `${f.source}/${f.account} ${f.folder}`).join(', ')}`,
-            );
-          const { stats } = report;
-          context.output.line(
-            `${report.ok ? 'no errors' : `${report.errors.length} error(s)`}: ${stats.snapshots} snapshots, ${stats.objects} objects in ${stats.packs} packs, ` +
-              `${stats.indexes} index files, ${stats.keys} keys${options.readData || slice ? `; read ${formatBytes(stats.bytesRead)}` : ''}` +
-              (slice
-                ? ` (${stats.packsRead} of ${slice.of} packs; the next run goes on from there)`
-                : ''),
-          );
-          return report.ok ? ExitCode.Ok : ExitCode.Failed;
         }),
     );
 }

@@ -7,40 +7,74 @@ import { recordRun } from '../record-run.js';
 
 /** The default grace period: longer than a night's backup of a large server. */
 const DEFAULT_GRACE = '24h';
+/** A tenth of a pack unneeded is left for later: repacking rewrites the rest. */
+const DEFAULT_MAX_UNUSED = '10%';
 
 export function registerPrune(program: Command, run: CommandRunner): void {
   program
     .command('prune')
     .description(
-      'free the space of packs no snapshot needs: they are condemned first, and deleted by a later prune once the grace period has passed (backups running meanwhile stay whole)',
+      'free the space of packs no snapshot needs: they are condemned first, and deleted by a later prune once the grace period has passed (backups running meanwhile stay whole); packs mostly unneeded are repacked',
     )
-    .option('--dry-run', 'say what would be condemned, deleted and taken back; change nothing')
+    .option(
+      '--dry-run',
+      'say what would be condemned, repacked, deleted and taken back; change nothing',
+    )
     .option(
       '--grace <duration>',
       `how long a condemned pack waits before it is deleted; longer than the longest backup (default ${DEFAULT_GRACE})`,
       DEFAULT_GRACE,
     )
-    .action(async (options: { dryRun?: boolean; grace: string }) =>
+    .option(
+      '--max-unused <percent>',
+      `repack a pack still needed when more than this share of its bytes is unneeded (such as 10%, or unlimited: never) (default ${DEFAULT_MAX_UNUSED})`,
+      DEFAULT_MAX_UNUSED,
+    )
+    .action(async (options: { dryRun?: boolean; grace: string; maxUnused: string }) =>
       run(async (context) => {
         const graceMs = parseDurationMs(options.grace);
         if (graceMs === null)
           throw new UsageError(
             `--grace ${JSON.stringify(options.grace)}: give a duration such as 24h`,
           );
+        const { parseMaxUnused } = await import('../../maintenance/repack.js');
+        let maxUnused: number | null;
+        try {
+          maxUnused = parseMaxUnused(options.maxUnused);
+        } catch (error) {
+          throw new UsageError((error as Error).message);
+        }
         const { planPrune, applyPrune, PruneRefusedError } =
           await import('../../maintenance/prune.js');
         const started = new Date();
-        const repository = await context.repository();
+        // Taken before the index is loaded: another prune (or a repair) finishing meanwhile
+        // would leave this one's index out of date. A dry run only reads, and takes none.
+        const { acquireLock } = await import('../../repository/lock/repository-lock.js');
+        const lock = options.dryRun
+          ? null
+          : await acquireLock(
+              { storage: await context.storage() },
+              { command: 'prune', warn: (message) => context.output.warn(message) },
+            );
         let plan;
+        let outcome;
         try {
-          plan = await planPrune(repository, { graceMs, now: started });
-        } catch (error) {
-          if (error instanceof PruneRefusedError) throw new UsageError(error.message);
-          throw error;
+          const repository = await context.repository();
+          try {
+            plan = await planPrune(repository, { graceMs, now: started, maxUnused });
+          } catch (error) {
+            if (error instanceof PruneRefusedError) throw new UsageError(error.message);
+            throw error;
+          }
+          outcome = lock
+            ? await applyPrune(repository, plan, { assertLocked: () => lock.assertHeld() })
+            : null;
+        } finally {
+          await lock?.release();
         }
-        const outcome = options.dryRun ? null : await applyPrune(repository, plan);
         const bytes = (list: Array<{ bytes: number }>) => list.reduce((sum, e) => sum + e.bytes, 0);
-        if (outcome)
+        if (outcome) {
+          const { repackDamaged, ...counts } = outcome;
           await recordRun(context, {
             kind: 'prune',
             started,
@@ -49,11 +83,19 @@ export function registerPrune(program: Command, run: CommandRunner): void {
               condemned: plan.condemn.length,
               pardoned: plan.pardon.length,
               waiting: plan.waiting.length,
-              ...outcome,
+              ...counts,
+              repackDamaged: repackDamaged.length,
             },
             error: null,
           });
-        context.output.result({ dryRun: Boolean(options.dryRun), graceMs, ...plan, outcome });
+        }
+        context.output.result({
+          dryRun: Boolean(options.dryRun),
+          graceMs,
+          maxUnused,
+          ...plan,
+          outcome,
+        });
         const verb = options.dryRun ? 'would be' : 'were';
         context.output.line(
           `${formatCount(plan.stats.objects)} objects in ${formatCount(plan.stats.packs)} packs, ${formatCount(plan.stats.usedObjects)} needed by ${formatCount(plan.stats.snapshots)} snapshots`,
@@ -64,6 +106,19 @@ export function registerPrune(program: Command, run: CommandRunner): void {
         context.output.line(
           `deleted: ${plan.remove.length} pack(s) ${verb} deleted, ${formatBytes(bytes(plan.remove))} freed`,
         );
+        if (plan.repack.length > 0 || maxUnused !== null) {
+          const unused = plan.repack.reduce((sum, e) => sum + e.unusedBytes, 0);
+          context.output.line(
+            `repacked: ${plan.repack.length} sparse pack(s) ${verb} repacked, ${formatBytes(bytes(plan.repack))} of which ${formatBytes(unused)} unneeded` +
+              (outcome && outcome.packsRepacked + outcome.repackDamaged.length > 0
+                ? `; ${formatCount(outcome.objectsRepacked)} objects copied (read ${formatBytes(outcome.repackBytesRead)}, wrote ${formatBytes(outcome.repackBytesWritten)} in ${formatCount(outcome.packsWritten)} new pack(s)); the old packs are condemned`
+                : ''),
+          );
+        }
+        for (const pack of outcome?.repackDamaged ?? [])
+          context.output.warn(
+            `pack ${pack} was not repacked: an object a snapshot needs in it is damaged; run mailvault check --read-data`,
+          );
         if (plan.pardon.length > 0)
           context.output.line(
             `taken back: ${plan.pardon.length} condemned pack(s) a snapshot needs again`,
