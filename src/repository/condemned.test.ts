@@ -38,7 +38,19 @@ describe('condemned packs', () => {
     expect(repository.isStored(id)).toBe(true);
     expect(repository.locate(id).pack).not.toBe(pack);
     expect(await repository.readObject(id)).toEqual(content);
+    const stored = repository.locate(id).pack;
     await storage.close();
+
+    // Loaded again, the object is at its new pack whichever index file is read first.
+    for (let i = 0; i < 3; i++) {
+      const later = new LocalStorage(dir);
+      const reopened = await Repository.open(later, 'pass');
+      await reopened.loadIndex();
+      expect(reopened.indexFiles.live).toHaveLength(2);
+      expect(reopened.locate(id).pack).toBe(stored);
+      expect(reopened.isStored(id)).toBe(true);
+      await later.close();
+    }
   });
 
   it('are refused, named, when their file is not a list of packs', async () => {

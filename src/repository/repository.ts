@@ -201,9 +201,12 @@ export class Repository {
     // index is made again from the others.
     const superseded = new Set<string>();
     const readable: string[] = [];
+    // Condemned packs first: an object stored again while its pack was condemned is listed by
+    // two index files, and must load at its new pack whichever file is read first.
+    await this.loadCondemned(damaged);
     const addFile = (content: IndexContent): void => {
       for (const pack of content.packs)
-        for (const entry of pack.entries) this.index.add(entry.id, { pack: pack.id, ...entry });
+        for (const entry of pack.entries) this.recordStored(entry.id, { pack: pack.id, ...entry });
     };
     for (const name of names) {
       try {
@@ -221,7 +224,6 @@ export class Repository {
       for (const name of live) addFile(await this.readIndexFile(name));
     }
     this.indexFiles = { live, superseded: readable.filter((name) => superseded.has(name)) };
-    await this.loadCondemned(damaged);
     return { damaged, files: names.length };
   }
 

@@ -5,7 +5,7 @@
 // snapshots again without the first message, prune frees its bytes, and the second one, the
 // moved one and everything of bob (under legal hold) stay restorable.
 import { createHash } from 'node:crypto';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAccountTree } from '../../src/mailbox/account-tree.js';
@@ -204,8 +204,31 @@ describe.skipIf(!haveDovecot)('retention.deletedItems', () => {
     }
     expect(goneObjects.length).toBeGreaterThanOrEqual(3);
 
+    // A prune elsewhere holds the repository's lock: forget refuses, naming it, and writes nothing.
+    const lock = Buffer.from(
+      JSON.stringify({
+        version: 1,
+        id: 'elsewhere-1',
+        command: 'prune',
+        host: 'backup2.example.com',
+        pid: 4242,
+        since: new Date().toISOString(),
+        time: new Date().toISOString(),
+      }),
+    );
+    const lockName = createHash('sha256').update(lock).digest('hex');
+    await mkdir(join(ws.repository, 'locks'), { recursive: true });
+    await writeFile(join(ws.repository, 'locks', lockName), lock);
+    const snapshotsBefore = (await readdir(join(ws.repository, 'snapshots'))).sort();
+    const refused = await ws.run(['forget']);
+    expect(refused.code, shown(refused)).toBe(1);
+    expect(refused.stderr).toMatch(/locked by prune on backup2\.example\.com \(pid 4242\)/);
+    expect((await readdir(join(ws.repository, 'snapshots'))).sort()).toEqual(snapshotsBefore);
+    await rm(join(ws.repository, 'locks', lockName));
+
     const result = await ws.run(['forget', '--json']);
     expect(result.code, shown(result)).toBe(0);
+    expect(await readdir(join(ws.repository, 'locks'))).toEqual([]);
     const outcome = result.json<ForgetJson>();
     expect(outcome.deletedItems?.items).toBe(2);
     expect(outcome.snapshotFilesRewritten).toBe(2);

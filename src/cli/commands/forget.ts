@@ -23,21 +23,37 @@ export function registerForget(program: Command, run: CommandRunner): void {
         const { ageCutoff, retentionPolicy } =
           await import('../../retention/policy-from-config.js');
         const now = new Date();
-        const repository = await context.repository();
-        const plan = await planForget(repository, retentionPolicy(config.retention, now), {
-          now,
-        });
         const deletedBefore =
           config.retention.deletedItems === undefined
             ? null
             : ageCutoff(config.retention.deletedItems, now);
-        const purges = deletedBefore
-          ? await planDeletedItems(repository, plan, deletedBefore, {
-              legalHold: config.retention.legalHold,
-              dryRun: Boolean(options.dryRun),
-            })
-          : [];
-        const outcome = options.dryRun ? null : await applyForget(repository, plan, purges);
+        // Two forgets at once would both write the same rewrites and run files; a prune
+        // meanwhile would not see the rewritten snapshots. A dry run only reads, and takes none.
+        const { acquireLock } = await import('../../repository/lock/repository-lock.js');
+        const lock = options.dryRun
+          ? null
+          : await acquireLock(
+              { storage: await context.storage() },
+              { command: 'forget', warn: (message) => context.output.warn(message) },
+            );
+        let plan;
+        let purges;
+        let outcome;
+        let repository;
+        try {
+          repository = await context.repository();
+          plan = await planForget(repository, retentionPolicy(config.retention, now), { now });
+          purges = deletedBefore
+            ? await planDeletedItems(repository, plan, deletedBefore, {
+                legalHold: config.retention.legalHold,
+                dryRun: Boolean(options.dryRun),
+              })
+            : [];
+          lock?.assertHeld();
+          outcome = lock ? await applyForget(repository, plan, purges) : null;
+        } finally {
+          await lock?.release();
+        }
         const forgotten = plan.groups.flatMap((group) => group.decisions.filter((d) => !d.keep));
         const purgedItems = purges.reduce(
           (sum, account) => sum + account.snapshots.reduce((n, s) => n + s.items, 0),
