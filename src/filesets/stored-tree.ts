@@ -93,6 +93,12 @@ export async function findStoredEntry(
   return entry;
 }
 
+/** Trees a walk has read (a Set of hex ids will do; the snapshot walker keeps a bitset). */
+export interface SeenTrees {
+  has(id: string): boolean;
+  add(id: string): void;
+}
+
 /**
  * Every object a 'files' snapshot needs, for `check`: the root and directory trees ('tree') and
  * the content chunks ('data'). Trees already in `walked` (shared with another snapshot) are not
@@ -103,7 +109,7 @@ export async function visitFileSetObjects(
   rootId: string,
   visit: (id: string, type: 'tree' | 'data', path: string) => void,
   unreadable: (id: string, path: string, error: Error) => void,
-  walked: Set<string> = new Set(),
+  walked: SeenTrees = new Set<string>(),
 ): Promise<void> {
   visit(rootId, 'tree', '/');
   let root: FilesRoot;

@@ -5,6 +5,7 @@ import { readListing } from '../mailbox/folder-listing.js';
 import { messageObjects, readManifest } from '../mailbox/message-store.js';
 import { parseKeyFile } from '../repository/crypto/key-file.js';
 import { decodePackHeader, type PackEntry } from '../repository/pack/pack-format.js';
+import type { ObjectIndex } from '../repository/index/object-index.js';
 import type { Repository } from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import { SnapshotWalker } from './snapshot-walk.js';
@@ -97,50 +98,44 @@ export async function checkRepository(
     if (file.kind === 'index') error(`index ${file.name}: ${file.error}`);
     else report.warnings.push(`condemned file ${file.name}: ${file.error}`);
   }
-  const packsInIndex = new Map<string, PackEntry[]>();
-  for (const [id, location] of repository.index.entries()) {
-    const { pack, type, offset, length, rawLength } = location;
-    let entries = packsInIndex.get(pack);
-    if (!entries) packsInIndex.set(pack, (entries = []));
-    entries.push({ id, type, offset, length, rawLength });
-  }
-  report.stats.objects = repository.index.size;
+  // A pack at a time, by entry number: an object per indexed object would take hundreds of
+  // megabytes at a million objects, gigabytes at tens of millions.
+  const { index } = repository;
+  const packsInIndex = index.packGroups();
+  report.stats.objects = index.size;
+  const damaged = new Set<string>();
+  const damageAll = (entries: Uint32Array): void => {
+    for (const entry of entries) damaged.add(index.idAt(entry).toString('hex'));
+  };
 
   const packSizes = new Map<string, number>();
   for await (const file of storage.list('data')) packSizes.set(file.name, file.size);
   report.stats.packs = packSizes.size;
   const toRead = options.readPacks?.([...packSizes.keys()]);
-  const damaged = new Set<string>();
   let done = 0;
-  for (const [pack, entries] of packsInIndex) {
-    options.onProgress?.('pack headers', ++done, packsInIndex.size);
+  for (const { pack, entries } of packsInIndex) {
+    options.onProgress?.('pack headers', ++done, packsInIndex.length);
     const size = packSizes.get(pack);
     if (size === undefined) {
       error(`pack ${pack} is listed in an index but missing`);
-      for (const entry of entries) damaged.add(entry.id.toString('hex'));
+      damageAll(entries);
       continue;
     }
+    let header: PackEntry[];
     try {
-      const header = await readPackHeader(repository, pack, size);
-      const byId = new Map(header.map((entry) => [entry.id.toString('hex'), entry]));
-      for (const entry of entries) {
-        const found = byId.get(entry.id.toString('hex'));
-        if (
-          !found ||
-          found.offset !== entry.offset ||
-          found.length !== entry.length ||
-          found.type !== entry.type
-        ) {
-          error(`pack ${pack}: object ${entry.id.toString('hex')} is not where the index says`);
-          damaged.add(entry.id.toString('hex'));
-        }
-      }
+      header = await readPackHeader(repository, pack, size);
     } catch (failure) {
       error(`pack ${pack}: header unreadable: ${(failure as Error).message}`);
-      for (const entry of entries) damaged.add(entry.id.toString('hex'));
+      damageAll(entries);
+      continue;
+    }
+    for (const id of misplacedObjects(index, entries, header)) {
+      error(`pack ${pack}: object ${id} is not where the index says`);
+      damaged.add(id);
     }
   }
-  const unindexed = [...packSizes.keys()].filter((pack) => !packsInIndex.has(pack));
+  const indexed = new Set(packsInIndex.map((group) => group.pack));
+  const unindexed = [...packSizes.keys()].filter((pack) => !indexed.has(pack));
   if (unindexed.length > 0) {
     report.warnings.push(
       `${unindexed.length} pack(s) are in no index (left by an interrupted backup; harmless, prune removes them)`,
@@ -149,15 +144,15 @@ export async function checkRepository(
 
   if (options.readData) {
     done = 0;
-    for (const [pack, entries] of packsInIndex) {
-      options.onProgress?.('reading data', ++done, packsInIndex.size);
+    for (const { pack, entries } of packsInIndex) {
+      options.onProgress?.('reading data', ++done, packsInIndex.length);
       if (!packSizes.has(pack) || (toRead && !toRead.has(pack))) continue;
       let bytes: Buffer;
       try {
         bytes = await storage.load({ kind: 'data', name: pack });
       } catch (failure) {
         error(`pack ${pack}: cannot read: ${(failure as Error).message}`);
-        for (const entry of entries) damaged.add(entry.id.toString('hex'));
+        damageAll(entries);
         continue;
       }
       report.stats.packsRead++;
@@ -165,16 +160,17 @@ export async function checkRepository(
       if (createHash('sha256').update(bytes).digest('hex') !== pack)
         error(`pack ${pack}: its content does not match its name (damaged)`);
       for (const entry of entries) {
-        const location = { pack, ...entry };
+        const id = index.idAt(entry);
+        const location = index.locationAt(entry);
         try {
           repository.openObject(
-            entry.id,
+            id,
             location,
-            bytes.subarray(entry.offset, entry.offset + entry.length),
+            bytes.subarray(location.offset, location.offset + location.length),
             true,
           );
         } catch (failure) {
-          damaged.add(entry.id.toString('hex'));
+          damaged.add(id.toString('hex'));
           error((failure as Error).message);
         }
       }
@@ -212,6 +208,24 @@ export async function checkRepository(
   if (bad.size > 0) report.damagedItems = await damagedItems(repository, snapshots, bad);
   report.ok = report.errors.length === 0;
   return report;
+}
+
+/** The ids (hex) of a pack's indexed objects that its header puts elsewhere or not at all. */
+function misplacedObjects(
+  index: ObjectIndex,
+  entries: Uint32Array,
+  header: readonly PackEntry[],
+): string[] {
+  const byId = new Map(header.map((entry) => [entry.id.toString('hex'), entry]));
+  const misplaced: string[] = [];
+  for (const entry of entries) {
+    const id = index.idAt(entry).toString('hex');
+    const { offset, length, type } = index.locationAt(entry);
+    const found = byId.get(id);
+    if (!found || found.offset !== offset || found.length !== length || found.type !== type)
+      misplaced.push(id);
+  }
+  return misplaced;
 }
 
 async function readPackHeader(

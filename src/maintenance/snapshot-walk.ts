@@ -4,7 +4,7 @@ import {
 } from '../collections/collection-tree.js';
 import { readAccountTree } from '../mailbox/account-tree.js';
 import { commandTreeObjects, readCommandTree } from '../command-output/command-tree.js';
-import { visitFileSetObjects } from '../filesets/stored-tree.js';
+import { visitFileSetObjects, type SeenTrees } from '../filesets/stored-tree.js';
 import { readListingPage, readListingRoot, type MessageEntry } from '../mailbox/folder-listing.js';
 import { readBody, readManifest } from '../mailbox/message-store.js';
 import type { Repository } from '../repository/repository.js';
@@ -32,12 +32,14 @@ export interface WalkVisitor {
  * snapshot or folder) are visited once per walk, with the first use that reached them.
  */
 export class SnapshotWalker {
-  private readonly walked = new Set<string>();
+  private readonly walked: WalkedTrees;
 
   constructor(
     private readonly repository: Repository,
     private readonly visitor: WalkVisitor,
-  ) {}
+  ) {
+    this.walked = new WalkedTrees(repository);
+  }
 
   async walk(snapshot: Snapshot): Promise<void> {
     if (snapshot.kind === 'files') return this.walkFiles(snapshot);
@@ -144,5 +146,64 @@ export class SnapshotWalker {
       this.visitor.unreadable(id, use, error as Error);
       return null;
     }
+  }
+}
+
+/**
+ * The trees a walk has read: a bit per index entry (an eighth of a byte an object, where a set
+ * of hex ids held ~40 bytes a tree at a million, and grows with the trees walked). A tree
+ * the index does not know (a missing object: rare) goes into a set instead. The bitset grows
+ * when the index does (a writer walking while it stores) and starts afresh when the index is
+ * cleared and loaded again, since entry numbers then name other objects: the trees walked so
+ * far are then read again once, never taken for walked when they are not.
+ */
+export class WalkedTrees implements SeenTrees {
+  private bits = new Uint8Array(0);
+  private epoch: number;
+  private readonly outside = new Set<string>();
+
+  constructor(private readonly repository: Repository) {
+    this.epoch = repository.index.epoch;
+  }
+
+  has(id: string): boolean {
+    const entry = this.entryOf(id);
+    if (
+      entry >= 0 &&
+      entry < this.bits.length * 8 &&
+      ((this.bits[entry >> 3] ?? 0) & (1 << (entry & 7))) !== 0
+    )
+      return true;
+    return this.outside.size > 0 && this.outside.has(id);
+  }
+
+  add(id: string): void {
+    const entry = this.entryOf(id);
+    if (entry < 0) {
+      this.outside.add(id);
+      return;
+    }
+    if (entry >= this.bits.length * 8) this.grow(entry);
+    this.bits[entry >> 3] = (this.bits[entry >> 3] ?? 0) | (1 << (entry & 7));
+  }
+
+  /** The id's entry number, or -1 when it is not indexed (or not an id at all). */
+  private entryOf(id: string): number {
+    const { index } = this.repository;
+    if (index.epoch !== this.epoch) {
+      this.epoch = index.epoch;
+      this.bits = new Uint8Array(0);
+    }
+    const bytes = Buffer.from(id, 'hex');
+    // Buffer.from stops at the first character that is not hex: only a whole id may match.
+    if (id.length !== 64 || bytes.length !== 32) return -1;
+    return index.entryNumber(bytes);
+  }
+
+  private grow(entry: number): void {
+    const wanted = Math.max(entry + 1, this.repository.index.size, this.bits.length * 16);
+    const bits = new Uint8Array(Math.ceil(wanted / 8));
+    bits.set(this.bits);
+    this.bits = bits;
   }
 }

@@ -48,6 +48,13 @@ describe('ObjectIndex', () => {
     for (let n = count; n < count + 1000; n++) expect(index.has(idOf(n))).toBe(false);
   });
 
+  it('works with an initial capacity that is not a power of two', () => {
+    const index = new ObjectIndex(1000);
+    for (let n = 0; n < 3000; n++) index.add(idOf(n), locationOf(n));
+    for (let n = 0; n < 3000; n++) expect(index.entryNumber(idOf(n))).toBe(n);
+    expect(index.has(idOf(3000))).toBe(false);
+  });
+
   it('tells apart ids that share their first bytes (the bytes it hashes on)', () => {
     const index = new ObjectIndex(16);
     const ids = Array.from({ length: 200 }, (_, n) => {
@@ -119,5 +126,64 @@ describe('ObjectIndex', () => {
     expect(index.add(idOf(7), locationOf(8))).toBe(true);
     expect(index.get(idOf(7))).toEqual(locationOf(8));
     expect(index.entryNumber(idOf(7))).toBe(0);
+  });
+
+  it('groups entry numbers by pack, in the order of each pack first entry, as entries() lists them', () => {
+    const index = new ObjectIndex(16);
+    const count = 5000;
+    for (let n = 0; n < count; n++) index.add(idOf(n), locationOf(n));
+    // Moved to a pack named after the others, but holding an earlier entry than some of them.
+    const late = { ...locationOf(3), pack: packName(99) };
+    index.relocate(idOf(3), late);
+    const want = new Map<string, string[]>();
+    for (const [id, location] of index.entries()) {
+      const ids = want.get(location.pack) ?? [];
+      ids.push(id.toString('hex'));
+      want.set(location.pack, ids);
+    }
+    const groups = index.packGroups();
+    expect(groups.map((group) => group.pack)).toEqual([...want.keys()]);
+    for (const { pack, entries } of groups) {
+      expect([...entries].map((entry) => index.idAt(entry).toString('hex'))).toEqual(
+        want.get(pack),
+      );
+      for (const entry of entries) expect(index.locationAt(entry).pack).toBe(pack);
+    }
+    expect(groups.reduce((sum, group) => sum + group.entries.length, 0)).toBe(count);
+    expect(index.locationAt(3)).toEqual(late);
+    expect(index.locationAt(10)).toEqual(locationOf(10));
+  });
+
+  it('leaves out packs whose objects were all moved away, and has no groups when empty', () => {
+    const index = new ObjectIndex();
+    expect(index.packGroups()).toEqual([]);
+    index.add(idOf(1), { ...locationOf(1), pack: packName(1) });
+    index.add(idOf(2), { ...locationOf(2), pack: packName(2) });
+    index.relocate(idOf(1), { ...locationOf(1), pack: packName(2) });
+    const groups = index.packGroups();
+    expect(groups.map(({ pack, entries }) => [pack, [...entries]])).toEqual([
+      [packName(2), [0, 1]],
+    ]);
+  });
+
+  it('refuses entry numbers outside the index, also after a clear', () => {
+    const index = new ObjectIndex();
+    index.add(idOf(1), locationOf(1));
+    expect(index.idAt(0)).toEqual(idOf(1));
+    for (const wrong of [-1, 1, 0.5]) {
+      expect(() => index.idAt(wrong)).toThrow(RangeError);
+      expect(() => index.locationAt(wrong)).toThrow(RangeError);
+    }
+    const before = index.epoch;
+    index.clear();
+    expect(index.epoch).not.toBe(before);
+    expect(() => index.idAt(0)).toThrow(RangeError);
+  });
+
+  it('hands out copies of ids by entry number too', () => {
+    const index = new ObjectIndex();
+    index.add(idOf(1), locationOf(1));
+    index.idAt(0).fill(0);
+    expect(index.has(idOf(1))).toBe(true);
   });
 });

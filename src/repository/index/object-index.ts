@@ -9,6 +9,12 @@ export interface ObjectLocation {
   rawLength: number;
 }
 
+/** One pack's objects, as entry numbers into the index (ascending: the order of adding). */
+export interface PackGroup {
+  pack: string;
+  entries: Uint32Array;
+}
+
 const ID_LENGTH = 32;
 
 /**
@@ -30,13 +36,26 @@ export class ObjectIndex {
   private slots = new Int32Array(0);
   private readonly packNames: string[] = [];
   private readonly packNumberByName = new Map<string, number>();
+  private cleared = 0;
 
   constructor(initialCapacity = 1024) {
-    this.grow(Math.max(16, initialCapacity));
+    // A power of two: slots are found by masking the hash, so any other size would leave some
+    // slots unreachable and make probe chains long (or endless).
+    let capacity = 16;
+    while (capacity < initialCapacity) capacity *= 2;
+    this.grow(capacity);
   }
 
   get size(): number {
     return this.count;
+  }
+
+  /**
+   * Changes whenever entry numbers stop naming the objects they named (clear): whoever keeps a
+   * bitset over entries starts it afresh then.
+   */
+  get epoch(): number {
+    return this.cleared;
   }
 
   has(id: Uint8Array): boolean {
@@ -83,6 +102,7 @@ export class ObjectIndex {
   /** Forgets every object (the index is being loaded again). */
   clear(): void {
     this.count = 0;
+    this.cleared++;
     this.slots.fill(0);
     this.packNames.length = 0;
     this.packNumberByName.clear();
@@ -99,6 +119,56 @@ export class ObjectIndex {
         this.location(entry),
       ];
     }
+  }
+
+  /** The id of entry number `entry` (a copy). */
+  idAt(entry: number): Buffer {
+    this.checkEntry(entry);
+    return Buffer.from(this.ids.subarray(entry * ID_LENGTH, (entry + 1) * ID_LENGTH));
+  }
+
+  /** The location of entry number `entry`. */
+  locationAt(entry: number): ObjectLocation {
+    this.checkEntry(entry);
+    return this.location(entry);
+  }
+
+  /**
+   * Every pack that holds an object, in the order of its first entry, with its objects' entry
+   * numbers: a pack at a time without an object per entry (check at tens of millions of
+   * objects). A counting sort over the pack numbers: 4 bytes an object, shared by the groups.
+   * A pack left with no object (all relocated away) is not listed.
+   */
+  packGroups(): PackGroup[] {
+    const packCount = this.packNames.length;
+    const starts = new Uint32Array(packCount + 1);
+    for (let entry = 0; entry < this.count; entry++) {
+      const slot = (this.packNumbers[entry] ?? 0) + 1;
+      starts[slot] = (starts[slot] ?? 0) + 1;
+    }
+    for (let pack = 0; pack < packCount; pack++)
+      starts[pack + 1] = (starts[pack + 1] ?? 0) + (starts[pack] ?? 0);
+    const order = new Uint32Array(this.count);
+    const next = starts.slice(0, packCount);
+    for (let entry = 0; entry < this.count; entry++) {
+      const pack = this.packNumbers[entry] ?? 0;
+      const at = next[pack] ?? 0;
+      order[at] = entry;
+      next[pack] = at + 1;
+    }
+    const groups: PackGroup[] = [];
+    for (let pack = 0; pack < packCount; pack++) {
+      const entries = order.subarray(starts[pack], starts[pack + 1]);
+      if (entries.length > 0) groups.push({ pack: this.packNames[pack] ?? '', entries });
+    }
+    // Pack numbers follow the first add naming a pack, which is not its first entry when a
+    // relocation named it; each group's entries ascend, so its first is the pack's first entry.
+    return groups.sort((a, b) => (a.entries[0] ?? 0) - (b.entries[0] ?? 0));
+  }
+
+  private checkEntry(entry: number): void {
+    if (!Number.isInteger(entry) || entry < 0 || entry >= this.count)
+      throw new RangeError(`entry ${entry} is not in the index (size ${this.count})`);
   }
 
   private location(entry: number): ObjectLocation {
