@@ -3,7 +3,9 @@
 // BENCH_PRUNE_CHUNKS_PER_SNAPSHOT chunks each; a tenth of the snapshots are then forgotten (their
 // files removed), so their objects are unneeded. Measured: `mailvault prune` that condemns (the
 // mark over every snapshot, a bit per object), then `prune --grace 0s` that deletes, each with
-// its wall time and peak RSS, and the `check` after.
+// its wall time and peak RSS, and the `check` after. Packs hold objects of several snapshots, so
+// the first prune also repacks those more than a tenth unneeded (--max-unused's default); the
+// writer is flushed every BENCH_PRUNE_FLUSH_EVERY snapshots (10).
 //
 // Standalone: `npx tsx bench/phases/prune.ts` (after `npm run build`).
 import { createHash, randomBytes } from 'node:crypto';
@@ -26,7 +28,12 @@ export interface PruneResult {
   snapshots: number;
   forgotten: number;
   buildSeconds: number;
-  condemn: Timed & { condemned: number };
+  condemn: Timed & {
+    condemned: number;
+    repacked: number;
+    objectsRepacked: number;
+    bytesWritten: number;
+  };
   remove: Timed & { removed: number };
   check: Timed;
 }
@@ -37,7 +44,12 @@ function envNumber(name: string, fallback: number): number {
 }
 
 /** A repository of `objects` chunks in snapshots of `perSnapshot` chunks each. */
-async function buildRepository(dir: string, objects: number, perSnapshot: number) {
+export async function buildRepository(
+  dir: string,
+  objects: number,
+  perSnapshot: number,
+  flushEvery: number,
+) {
   const repository = await Repository.init(new LocalStorage(dir), PASSPHRASE, { scryptCost: 10 });
   const writer = repository.writer();
   const snapshots: string[] = [];
@@ -60,7 +72,8 @@ async function buildRepository(dir: string, objects: number, perSnapshot: number
       stream: { size, sha256: hash.digest('hex'), chunks },
     };
     const treeId = (await writer.save('tree', Buffer.from(JSON.stringify(tree)))).id;
-    await writer.flush();
+    // Packs span several snapshots, as a backup run's do: forgetting one leaves them sparse.
+    if ((snapshots.length + 1) % flushEvery === 0) await writer.flush();
     const snapshot: Snapshot = {
       version: 1,
       kind: 'command',
@@ -77,6 +90,7 @@ async function buildRepository(dir: string, objects: number, perSnapshot: number
     snapshots.push(await repository.saveSnapshot(snapshot));
     if (snapshots.length % 10 === 0) progress(`prune bench: ${fmtCount(done + count)} objects`);
   }
+  await writer.flush();
   await writer.close();
   await repository.storage.close();
   return snapshots;
@@ -88,7 +102,8 @@ export async function measurePrune(bench: Pick<Bench, 'work'>): Promise<PruneRes
   const dir = join(bench.work, 'prune');
   const repo = join(dir, 'repo');
   const started = performance.now();
-  const snapshots = await buildRepository(repo, objects, perSnapshot);
+  const flushEvery = envNumber('BENCH_PRUNE_FLUSH_EVERY', 10);
+  const snapshots = await buildRepository(repo, objects, perSnapshot, flushEvery);
   const buildSeconds = (performance.now() - started) / 1000;
   // A tenth of the snapshots forgotten: their objects are what prune frees.
   const { rm } = await import('node:fs/promises');
@@ -104,7 +119,12 @@ export async function measurePrune(bench: Pick<Bench, 'work'>): Promise<PruneRes
     timed(process.execPath, [MAILVAULT_BIN, '--config', config, '--no-progress', ...args]);
   progress('prune bench: prune (condemns)');
   const condemn = await cli(['--json', 'prune']);
-  const condemned = (JSON.parse(condemn.stdout) as { condemn: unknown[] }).condemn.length;
+  const first = JSON.parse(condemn.stdout) as {
+    condemn: unknown[];
+    repack: unknown[];
+    outcome: { objectsRepacked: number; repackBytesWritten: number } | null;
+  };
+  const condemned = first.condemn.length;
   progress('prune bench: prune --grace 0s (deletes)');
   const remove = await cli(['--json', 'prune', '--grace', '0s']);
   const removed = (JSON.parse(remove.stdout) as { remove: unknown[] }).remove.length;
@@ -114,7 +134,13 @@ export async function measurePrune(bench: Pick<Bench, 'work'>): Promise<PruneRes
     snapshots: snapshots.length,
     forgotten: forgotten.length,
     buildSeconds,
-    condemn: { ...condemn, condemned },
+    condemn: {
+      ...condemn,
+      condemned,
+      repacked: first.repack.length,
+      objectsRepacked: first.outcome?.objectsRepacked ?? 0,
+      bytesWritten: first.outcome?.repackBytesWritten ?? 0,
+    },
     remove: { ...remove, removed },
     check,
   };
@@ -127,10 +153,11 @@ export function reportPrune(bench: Pick<Bench, 'report' | 'details'>, result: Pr
   report.add({
     id: 'prune.condemn',
     section: S,
-    label: 'prune: mark every snapshot and condemn the unneeded packs (wall, peak RSS)',
+    label:
+      'prune: mark every snapshot, condemn the unneeded packs, repack the sparse ones (wall, peak RSS)',
     value: result.condemn.seconds,
     unit: 's',
-    display: `${fmtSeconds(result.condemn.seconds)}, ${fmtMiB(result.condemn.maxRssKb)} peak RSS; ${result.condemn.condemned} packs condemned`,
+    display: `${fmtSeconds(result.condemn.seconds)}, ${fmtMiB(result.condemn.maxRssKb)} peak RSS; ${result.condemn.condemned} packs condemned, ${result.condemn.repacked} repacked (${fmtCount(result.condemn.objectsRepacked)} objects, ${fmtMiB(result.condemn.bytesWritten / 1024)} written)`,
     target: '',
   });
   report.add({

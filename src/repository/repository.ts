@@ -22,7 +22,7 @@ import {
 } from './crypto/key-file.js';
 import { generateMasterKey, objectId, type MasterKey } from './crypto/master-key.js';
 import { decodeCondemned, encodeCondemned, type CondemnedFile } from './index/condemned-file.js';
-import { decodeIndex, encodeIndex, type IndexContent } from './index/index-file.js';
+import { decodeIndex, encodeIndex, visitIndex, type IndexContent } from './index/index-file.js';
 import { ObjectIndex, type ObjectLocation } from './index/object-index.js';
 import { ObjectWriter } from './object-writer.js';
 import { openSealedObject } from './open-sealed.js';
@@ -195,25 +195,25 @@ export class Repository {
     const damaged: UnreadableFile[] = [];
     const names: string[] = [];
     for await (const name of this.storage.names('index')) names.push(name);
-    // File by file into the compact index, so that no more than one file's entries are ever
-    // held as objects (tens of millions of objects would otherwise take gigabytes first). A
-    // superseded file must not count: when one was among them (after a prune or a repair), the
-    // index is made again from the others.
+    // Entry by entry into the compact index, so that no file's entries are ever held as objects
+    // (tens of millions of objects would otherwise take gigabytes first). A superseded file must
+    // not count: when one was among them (after a prune or a repair), the index is made again
+    // from the others.
     const superseded = new Set<string>();
     const readable: string[] = [];
     // Condemned packs first: an object stored again while its pack was condemned is listed by
     // two index files, and must load at its new pack whichever file is read first.
     await this.loadCondemned(damaged);
-    const addFile = (content: IndexContent): void => {
-      for (const pack of content.packs)
-        for (const entry of pack.entries) this.recordStored(entry.id, { pack: pack.id, ...entry });
-    };
+    const addFile = async (name: string, onSuperseded?: (id: string) => void): Promise<void> =>
+      visitIndex(await this.openIndexFile(name), name, {
+        superseded: (id) => onSuperseded?.(id),
+        pack: () => undefined,
+        entry: (pack, entry) => this.recordStored(entry.id, { pack, ...entry }),
+      });
     for (const name of names) {
       try {
-        const content = await this.readIndexFile(name);
-        for (const old of content.superseded) superseded.add(old);
+        await addFile(name, (old) => superseded.add(old));
         readable.push(name);
-        addFile(content);
       } catch (error) {
         damaged.push({ kind: 'index', name, error: errorText(error) });
       }
@@ -221,7 +221,7 @@ export class Repository {
     const live = readable.filter((name) => !superseded.has(name));
     if (live.length < readable.length) {
       this.index.clear();
-      for (const name of live) addFile(await this.readIndexFile(name));
+      for (const name of live) await addFile(name);
     }
     this.indexFiles = { live, superseded: readable.filter((name) => superseded.has(name)) };
     return { damaged, files: names.length };
@@ -274,9 +274,14 @@ export class Repository {
   }
 
   async readIndexFile(name: string): Promise<IndexContent> {
+    return decodeIndex(await this.openIndexFile(name), name);
+  }
+
+  /** An index file's plaintext, checked against its name and authenticated. */
+  private async openIndexFile(name: string): Promise<Buffer> {
     const sealed = await this.storage.load({ kind: 'index', name });
     checkName(sealed, name, 'index');
-    return decodeIndex(openFile(this.key.encryption, 'index', sealed, `index ${name}`), name);
+    return openFile(this.key.encryption, 'index', sealed, `index ${name}`);
   }
 
   async saveIndex(content: IndexContent): Promise<string> {

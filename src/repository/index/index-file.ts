@@ -55,6 +55,58 @@ export function encodeIndex(content: IndexContent): Buffer {
 }
 
 export function decodeIndex(bytes: Buffer, name: string): IndexContent {
+  const superseded: string[] = [];
+  const packs: IndexedPack[] = [];
+  visitIndex(bytes, name, {
+    superseded: (id) => superseded.push(id),
+    pack: (id) => packs.push({ id, entries: [] }),
+    entry: (_pack, entry) => packs.at(-1)?.entries.push(entry),
+  });
+  return { superseded, packs };
+}
+
+export interface IndexVisitor {
+  superseded(id: string): void;
+  pack(id: string, count: number): void;
+  /** One object; `entry.id` is a copy, the visitor may keep it. */
+  entry(pack: string, entry: PackEntry): void;
+}
+
+/**
+ * Reads an index file entry by entry, holding nothing: loading the index of a repository of
+ * tens of millions of objects must not hold a large file's entries as objects first. The whole
+ * file is checked for structure before the first entry is given, so a truncated or malformed
+ * file is refused before anything of it is used.
+ */
+export function visitIndex(bytes: Buffer, name: string, visitor: IndexVisitor): void {
+  const packsAt = checkStructure(bytes, name);
+  let at = 5;
+  const supersededCount = bytes.readUInt32LE(at);
+  at += 4;
+  for (let i = 0; i < supersededCount; i++, at += 32)
+    visitor.superseded(bytes.toString('hex', at, at + 32));
+  at = packsAt;
+  const packCount = bytes.readUInt32LE(at);
+  at += 4;
+  for (let p = 0; p < packCount; p++) {
+    const id = bytes.toString('hex', at, at + 32);
+    const count = bytes.readUInt32LE(at + 32);
+    at += 36;
+    visitor.pack(id, count);
+    for (let i = 0; i < count; i++, at += ENTRY_LENGTH) {
+      visitor.entry(id, {
+        type: typeFromCode(bytes[at] ?? 255),
+        offset: bytes.readUInt32LE(at + 1),
+        length: bytes.readUInt32LE(at + 5),
+        rawLength: bytes.readUInt32LE(at + 9),
+        id: Buffer.from(bytes.subarray(at + 13, at + 45)),
+      });
+    }
+  }
+}
+
+/** Checks the layout (magic, version, counts against the length); returns where packs start. */
+function checkStructure(bytes: Buffer, name: string): number {
   const fail = (why: string): never => {
     throw new Error(`index ${name}: ${why}`);
   };
@@ -67,36 +119,21 @@ export function decodeIndex(bytes: Buffer, name: string): IndexContent {
   need(4);
   const supersededCount = bytes.readUInt32LE(at);
   at += 4;
-  const superseded: string[] = [];
-  for (let i = 0; i < supersededCount; i++) {
-    need(32);
-    superseded.push(bytes.toString('hex', at, at + 32));
-    at += 32;
-  }
+  need(supersededCount * 32);
+  at += supersededCount * 32;
+  const packsAt = at;
   need(4);
   const packCount = bytes.readUInt32LE(at);
   at += 4;
-  const packs: IndexedPack[] = [];
   for (let p = 0; p < packCount; p++) {
     need(36);
-    const id = bytes.toString('hex', at, at + 32);
     const count = bytes.readUInt32LE(at + 32);
     at += 36;
     need(count * ENTRY_LENGTH);
-    const entries: PackEntry[] = [];
-    for (let i = 0; i < count; i++, at += ENTRY_LENGTH) {
-      entries.push({
-        type: typeFromCode(bytes[at] ?? 255),
-        offset: bytes.readUInt32LE(at + 1),
-        length: bytes.readUInt32LE(at + 5),
-        rawLength: bytes.readUInt32LE(at + 9),
-        id: Buffer.from(bytes.subarray(at + 13, at + 45)),
-      });
-    }
-    packs.push({ id, entries });
+    at += count * ENTRY_LENGTH;
   }
   if (at !== bytes.length) fail('trailing bytes');
-  return { superseded, packs };
+  return packsAt;
 }
 
 function hexInto(out: Buffer, at: number, hex: string): number {

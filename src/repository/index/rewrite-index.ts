@@ -5,17 +5,24 @@
  * the crash-safe order lives in one place: the new files first, the last of them naming the old
  * ones in its `superseded` list (until it is written the old files hold), then the old files go.
  *
- * The entries are read from the compact in-memory index a pack at a time, so no more than a
- * file's worth is ever held as objects. An index file a backup writes meanwhile is not among the
- * replaced ones and stays. The in-memory index still holds the dropped objects afterwards: the
- * commands that call this end there.
+ * The entries are read from the compact in-memory index a pack at a time (its groups of entry
+ * numbers, so objects relocated to a new pack are listed with it), and a file holds at most
+ * ENTRIES_PER_FILE of them: no more than that is ever held as objects, however many objects the
+ * repository has. An index file a backup writes meanwhile is not among the replaced ones and
+ * stays. The in-memory index still holds the dropped objects afterwards: the commands that call
+ * this end there.
  */
 import type { ObjectLocation } from './object-index.js';
 import type { IndexedPack } from './index-file.js';
 import type { Repository } from '../repository.js';
 
-/** Packs an index file lists at most, as a backup writes them. */
+/** Packs an index file lists at most, as a backup writes them... */
 const PACKS_PER_FILE = 32;
+/**
+ * ...and objects: packs of small objects hold tens of thousands each. A pack with more is listed
+ * in parts, in consecutive files (readers add entries, whichever file names them).
+ */
+const ENTRIES_PER_FILE = 65_536;
 
 export interface IndexRewrite {
   filesWritten: number;
@@ -30,24 +37,33 @@ export async function rewriteIndex(
   const outcome: IndexRewrite = { filesWritten: 0, filesRemoved: 0, objectsDropped: 0 };
   const replaced = [...repository.indexFiles.live];
   let batch: IndexedPack[] = [];
+  let entriesInBatch = 0;
   const save = async (last: boolean): Promise<void> => {
     await repository.saveIndex({ superseded: last ? replaced : [], packs: batch });
     outcome.filesWritten++;
     batch = [];
+    entriesInBatch = 0;
   };
-  for (const [id, location] of repository.index.entries()) {
-    if (drop(id, location)) {
-      outcome.objectsDropped++;
-      continue;
+  const { index } = repository;
+  for (const group of index.packGroups()) {
+    let current: IndexedPack | undefined;
+    for (const entry of group.entries) {
+      const id = index.idAt(entry);
+      const location = index.locationAt(entry);
+      if (drop(id, location)) {
+        outcome.objectsDropped++;
+        continue;
+      }
+      if (!current || entriesInBatch === ENTRIES_PER_FILE) {
+        if (batch.length === PACKS_PER_FILE || entriesInBatch === ENTRIES_PER_FILE)
+          await save(false);
+        current = { id: group.pack, entries: [] };
+        batch.push(current);
+      }
+      const { type, offset, length, rawLength } = location;
+      current.entries.push({ id, type, offset, length, rawLength });
+      entriesInBatch++;
     }
-    let current = batch.at(-1);
-    if (current?.id !== location.pack) {
-      if (batch.length === PACKS_PER_FILE) await save(false);
-      current = { id: location.pack, entries: [] };
-      batch.push(current);
-    }
-    const { type, offset, length, rawLength } = location;
-    current.entries.push({ id, type, offset, length, rawLength });
   }
   await save(true);
   for (const name of [...repository.indexFiles.superseded, ...replaced]) {
