@@ -194,7 +194,14 @@ export class Repository {
   async loadIndex(): Promise<{ damaged: UnreadableFile[]; files: number }> {
     const damaged: UnreadableFile[] = [];
     const names: string[] = [];
-    for await (const name of this.storage.names('index')) names.push(name);
+    let bytes = 0;
+    for await (const file of this.storage.list('index')) {
+      names.push(file.name);
+      bytes += file.size;
+    }
+    // An entry takes at least its 32-byte id of an index file, however well the rest of it
+    // compresses (format section 8): room for that many, a little more than needed, at once.
+    this.index.reserve(this.index.size + bytes / 32);
     // Entry by entry into the compact index, so that no file's entries are ever held as objects
     // (tens of millions of objects would otherwise take gigabytes first). A superseded file must
     // not count: when one was among them (after a prune or a repair), the index is made again

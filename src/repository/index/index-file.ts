@@ -60,7 +60,7 @@ export function decodeIndex(bytes: Buffer, name: string): IndexContent {
   visitIndex(bytes, name, {
     superseded: (id) => superseded.push(id),
     pack: (id) => packs.push({ id, entries: [] }),
-    entry: (_pack, entry) => packs.at(-1)?.entries.push(entry),
+    entry: (_pack, entry) => packs.at(-1)?.entries.push({ ...entry, id: Buffer.from(entry.id) }),
   });
   return { superseded, packs };
 }
@@ -68,7 +68,7 @@ export function decodeIndex(bytes: Buffer, name: string): IndexContent {
 export interface IndexVisitor {
   superseded(id: string): void;
   pack(id: string, count: number): void;
-  /** One object; `entry.id` is a copy, the visitor may keep it. */
+  /** One object; `entry.id` is a view of the file's bytes: copy it to keep it. */
   entry(pack: string, entry: PackEntry): void;
 }
 
@@ -99,7 +99,7 @@ export function visitIndex(bytes: Buffer, name: string, visitor: IndexVisitor): 
         offset: bytes.readUInt32LE(at + 1),
         length: bytes.readUInt32LE(at + 5),
         rawLength: bytes.readUInt32LE(at + 9),
-        id: Buffer.from(bytes.subarray(at + 13, at + 45)),
+        id: bytes.subarray(at + 13, at + 45),
       });
     }
   }

@@ -55,6 +55,16 @@ describe('ObjectIndex', () => {
     expect(index.has(idOf(3000))).toBe(false);
   });
 
+  it('keeps every entry when room is reserved for a number that is not a power of two, and grows past it', () => {
+    const index = new ObjectIndex();
+    index.add(idOf(0), locationOf(0));
+    index.reserve(3_001);
+    for (let n = 1; n < 7_000; n++) expect(index.add(idOf(n), locationOf(n))).toBe(true);
+    expect(index.size).toBe(7_000);
+    for (let n = 0; n < 7_000; n++) expect(index.get(idOf(n))).toEqual(locationOf(n));
+    expect(index.has(idOf(7_000))).toBe(false);
+  });
+
   it('tells apart ids that share their first bytes (the bytes it hashes on)', () => {
     const index = new ObjectIndex(16);
     const ids = Array.from({ length: 200 }, (_, n) => {

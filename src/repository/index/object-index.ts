@@ -39,11 +39,15 @@ export class ObjectIndex {
   private cleared = 0;
 
   constructor(initialCapacity = 1024) {
-    // A power of two: slots are found by masking the hash, so any other size would leave some
-    // slots unreachable and make probe chains long (or endless).
-    let capacity = 16;
-    while (capacity < initialCapacity) capacity *= 2;
-    this.grow(capacity);
+    this.grow(Math.max(16, initialCapacity));
+  }
+
+  /**
+   * Makes room for `objects` in all, at once: loading a large index by doubling would hold the
+   * old arrays and the new ones together at each step, and leave up to half of the last unused.
+   */
+  reserve(objects: number): void {
+    if (objects > this.capacity) this.grow(Math.ceil(objects));
   }
 
   get size(): number {
@@ -233,7 +237,11 @@ export class ObjectIndex {
     this.rawLengths = copy(this.rawLengths, (n) => new Uint32Array(n));
     this.types = copy(this.types, (n) => new Uint8Array(n));
     this.capacity = capacity;
-    this.slots = new Int32Array(capacity * 2);
+    // A power of two at least twice the entries: slots are found by masking the hash (any other
+    // size would leave some unreachable), and half empty keeps probe chains short.
+    let slots = 32;
+    while (slots < capacity * 2) slots *= 2;
+    this.slots = new Int32Array(slots);
     for (let entry = 0; entry < this.count; entry++) this.insertSlot(entry);
   }
 }
