@@ -107,9 +107,9 @@ export function registerServe(program: Command, run: CommandRunner): void {
           { config: configFile, jobs: daemon.state().next, health: health?.port ?? null },
           'mailvault serve started',
         );
-        await daemon.start();
-
-        await new Promise<void>((resolve) => {
+        // The handlers go in before the daemon starts: its first job (a missed run) may start
+        // at once, and a SIGTERM then must stop it, not kill the daemon outright.
+        const stopped = new Promise<void>((resolve) => {
           const reload = (): void => {
             loadConfig(configFile)
               .then((fresh) => daemon.reload(planFor(fresh)))
@@ -137,6 +137,8 @@ export function registerServe(program: Command, run: CommandRunner): void {
           process.once('SIGTERM', stop);
           process.once('SIGINT', stop);
         });
+        await daemon.start();
+        await stopped;
         log.info('mailvault serve stopped');
         await new Promise<void>((done) => log.flush(() => done()));
         return ExitCode.Ok;
