@@ -5,6 +5,7 @@ import { parseTimeoutMs } from '../config/duration.js';
 import { configPath, DEFAULT_CONFIG_PATH, type LoadedConfig } from '../config/loaded-config.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Catalog } from '../catalog/catalog.js';
+import type { RepositoryLock } from '../repository/lock/repository-lock.js';
 import type { Repository } from '../repository/repository.js';
 import { parseByteSize } from '../storage/cache/byte-size.js';
 import {
@@ -102,6 +103,18 @@ export class CliContext {
       },
     });
     return this.openedStorage;
+  }
+
+  /**
+   * The repository's exclusive lock, for commands that rewrite what others read (prune, forget,
+   * check --repair), its warnings (a stale lock taken over) shown. The caller releases it.
+   */
+  async lock(command: string, storage?: Storage): Promise<RepositoryLock> {
+    const { acquireLock } = await import('../repository/lock/repository-lock.js');
+    return acquireLock(
+      { storage: storage ?? (await this.storage()) },
+      { command, warn: (message) => this.output.warn(message) },
+    );
   }
 
   /**

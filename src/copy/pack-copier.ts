@@ -46,8 +46,6 @@ export class PackCopier {
   readonly stats: CopyStats = { objects: 0, bytes: 0, bytesRead: 0, packs: 0, wholePacks: 0 };
   /** Ids of objects found damaged in the source since the last flush: they were not copied. */
   readonly damaged: string[] = [];
-  /** The index files written to the destination, in order. */
-  readonly indexFiles: string[] = [];
   private queued = new ObjectIndex();
   private readonly open = new Map<ObjectType, PackBuilder>();
   private readonly uploads = new Set<Promise<void>>();
@@ -231,7 +229,7 @@ export class PackCopier {
     if (this.unindexed.length === 0) return;
     const packs = this.unindexed;
     this.unindexed = [];
-    this.indexFiles.push(await this.destination.saveIndex({ superseded: [], packs }));
+    await this.destination.saveIndex({ superseded: [], packs });
     // recordStored: an object the destination knew in a condemned pack lives in the new one now.
     for (const pack of packs)
       for (const entry of pack.entries)

@@ -11,6 +11,7 @@
  * The mark is a bitset over the index's entries: a bit an object, so the memory it takes is an
  * eighth of a byte per object (the walk's own set of trees aside).
  */
+import { EntryBits } from '../repository/index/entry-bits.js';
 import { rewriteIndex } from '../repository/index/rewrite-index.js';
 import type { Repository } from '../repository/repository.js';
 import { isSparse, repackPacks } from './repack.js';
@@ -32,6 +33,8 @@ export interface PrunePlan {
    */
   repack: Array<{ pack: string; bytes: number; unusedBytes: number }>;
   stats: { snapshots: number; packs: number; objects: number; usedObjects: number };
+  /** The mark, by index entry number, for the repacking (a function: left out of JSON). */
+  isNeeded: (entry: number) => boolean;
 }
 
 export interface PruneOutcome {
@@ -49,9 +52,6 @@ export interface PruneOutcome {
   /** Sparse packs left as they are: a needed object in them failed authentication. */
   repackDamaged: string[];
 }
-
-/** What each object's mark was, for applyPrune's repacking (kept out of the plan's JSON). */
-const marks = new WeakMap<PrunePlan, (entry: number) => boolean>();
 
 /** Refused: what a snapshot needs cannot be known, so nothing may be called unneeded. */
 export class PruneRefusedError extends Error {
@@ -72,14 +72,11 @@ export async function planPrune(
   },
 ): Promise<PrunePlan> {
   const { index } = repository;
-  const used = new Uint8Array(Math.ceil(index.size / 8));
+  const needed = new EntryBits(index.size);
   const unreadable: string[] = [];
   let snapshots = 0;
   const walker = new SnapshotWalker(repository, {
-    object: (id) => {
-      const entry = index.entryNumber(Buffer.from(id, 'hex'));
-      if (entry >= 0) used[entry >> 3] = (used[entry >> 3] ?? 0) | (1 << (entry & 7));
-    },
+    object: (id) => needed.add(index.entryNumber(Buffer.from(id, 'hex'))),
     unreadable: (id, _use, error) => unreadable.push(`tree ${id}: ${error.message}`),
   });
   for await (const { snapshot } of repository.snapshots((file, error) =>
@@ -93,20 +90,18 @@ export async function planPrune(
       `prune refused: ${unreadable.length} snapshot file(s) or tree(s) cannot be read, so what they need is unknown (${unreadable.slice(0, 3).join('; ')}); run mailvault check`,
     );
 
-  const isUsed = (entry: number): boolean => ((used[entry >> 3] ?? 0) & (1 << (entry & 7))) !== 0;
-  const usedInPack = new Map<string, number>();
-  const unusedBytesInPack = new Map<string, number>();
-  let entry = 0;
+  const isNeeded = (entry: number): boolean => needed.has(entry);
+  const usedInPack = new Map<string, { objects: number; unusedBytes: number }>();
   let usedObjects = 0;
-  for (const [, location] of index.entries()) {
-    const needed = isUsed(entry++);
-    if (needed) usedObjects++;
-    else
-      unusedBytesInPack.set(
-        location.pack,
-        (unusedBytesInPack.get(location.pack) ?? 0) + location.length,
-      );
-    usedInPack.set(location.pack, (usedInPack.get(location.pack) ?? 0) + (needed ? 1 : 0));
+  for (const { pack, entries } of index.packGroups()) {
+    let objects = 0;
+    let unusedBytes = 0;
+    for (const entry of entries) {
+      if (isNeeded(entry)) objects++;
+      else unusedBytes += index.locationAt(entry).length;
+    }
+    usedObjects += objects;
+    usedInPack.set(pack, { objects, unusedBytes });
   }
   const sizes = new Map<string, number>();
   for await (const file of repository.storage.list('data')) sizes.set(file.name, file.size);
@@ -118,26 +113,23 @@ export async function planPrune(
     waiting: [],
     repack: [],
     stats: { snapshots, packs: sizes.size, objects: index.size, usedObjects },
+    isNeeded,
   };
-  marks.set(plan, isUsed);
   const due = options.now.getTime() - options.graceMs;
   for (const [pack, bytes] of sizes) {
-    const count = usedInPack.get(pack);
+    const use = usedInPack.get(pack);
     const since = repository.condemned.get(pack);
-    if (count !== undefined && count > 0) {
+    if (use !== undefined && use.objects > 0) {
       // A condemned pack taken back is left whole: the next prune may repack it.
       if (since) plan.pardon.push(pack);
-      else {
-        const unusedBytes = unusedBytesInPack.get(pack) ?? 0;
-        if (isSparse({ bytes, unusedBytes }, options.maxUnused ?? null))
-          plan.repack.push({ pack, bytes, unusedBytes });
-      }
+      else if (isSparse({ bytes, unusedBytes: use.unusedBytes }, options.maxUnused ?? null))
+        plan.repack.push({ pack, bytes, unusedBytes: use.unusedBytes });
       continue;
     }
     if (!since) {
-      plan.condemn.push({ pack, bytes, reason: count === undefined ? 'unindexed' : 'unused' });
+      plan.condemn.push({ pack, bytes, reason: use === undefined ? 'unindexed' : 'unused' });
     } else if (since.getTime() <= due) {
-      plan.remove.push({ pack, bytes, since, indexed: count !== undefined });
+      plan.remove.push({ pack, bytes, since, indexed: use !== undefined });
     } else {
       plan.waiting.push({ pack, bytes, since });
     }
@@ -177,13 +169,11 @@ export async function applyPrune(
   const now = new Date();
   let repacked: string[] = [];
   if (plan.repack.length > 0) {
-    const isUsed = marks.get(plan);
-    if (!isUsed) throw new Error('applyPrune: the plan was not made by planPrune');
     assertLocked();
     const repack = await repackPacks(
       repository,
       new Set(plan.repack.map((entry) => entry.pack)),
-      isUsed,
+      plan.isNeeded,
       now,
     );
     repacked = repack.packs;
@@ -195,8 +185,6 @@ export async function applyPrune(
       packsWritten: repack.packsWritten,
       repackDamaged: repack.leftDamaged,
     });
-    // The rewrite lists the copied objects itself: the copy's own index files go with the rest.
-    repository.indexFiles.live.push(...repack.indexFiles);
   }
   const removed = new Set(plan.remove.map((entry) => entry.pack));
   if (plan.remove.some((entry) => entry.indexed) || repacked.length > 0) {

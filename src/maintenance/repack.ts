@@ -47,8 +47,6 @@ export interface RepackOutcome {
   bytesRead: number;
   bytesWritten: number;
   packsWritten: number;
-  /** The index files the copy wrote: the caller's index rewrite supersedes them. */
-  indexFiles: string[];
 }
 
 /**
@@ -72,13 +70,14 @@ export async function repackPacks(
     await copier.flush();
     damaged.push(...copier.damaged.splice(0));
   };
-  let entry = 0;
-  for (const [id, location] of repository.index.entries()) {
-    if (packs.has(location.pack) && isUsed(entry)) {
-      copier.queue(id, location);
+  const { index } = repository;
+  for (const group of index.packGroups()) {
+    if (!packs.has(group.pack)) continue;
+    for (const entry of group.entries) {
+      if (!isUsed(entry)) continue;
+      copier.queue(index.idAt(entry), index.locationAt(entry));
       if (copier.queuedObjects >= BATCH_OBJECTS) await flush();
     }
-    entry++;
   }
   await flush();
 
@@ -95,6 +94,5 @@ export async function repackPacks(
     bytesRead: copier.stats.bytesRead,
     bytesWritten: copier.stats.bytes,
     packsWritten: copier.stats.packs,
-    indexFiles: copier.indexFiles,
   };
 }

@@ -7,6 +7,7 @@ import { commandTreeObjects, readCommandTree } from '../command-output/command-t
 import { visitFileSetObjects, type SeenTrees } from '../filesets/stored-tree.js';
 import { readListingPage, readListingRoot, type MessageEntry } from '../mailbox/folder-listing.js';
 import { readBody, readManifest } from '../mailbox/message-store.js';
+import { EntryBits } from '../repository/index/entry-bits.js';
 import type { Repository } from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 
@@ -158,7 +159,7 @@ export class SnapshotWalker {
  * far are then read again once, never taken for walked when they are not.
  */
 export class WalkedTrees implements SeenTrees {
-  private bits = new Uint8Array(0);
+  private readonly bits = new EntryBits();
   private epoch: number;
   private readonly outside = new Set<string>();
 
@@ -167,24 +168,14 @@ export class WalkedTrees implements SeenTrees {
   }
 
   has(id: string): boolean {
-    const entry = this.entryOf(id);
-    if (
-      entry >= 0 &&
-      entry < this.bits.length * 8 &&
-      ((this.bits[entry >> 3] ?? 0) & (1 << (entry & 7))) !== 0
-    )
-      return true;
+    if (this.bits.has(this.entryOf(id))) return true;
     return this.outside.size > 0 && this.outside.has(id);
   }
 
   add(id: string): void {
     const entry = this.entryOf(id);
-    if (entry < 0) {
-      this.outside.add(id);
-      return;
-    }
-    if (entry >= this.bits.length * 8) this.grow(entry);
-    this.bits[entry >> 3] = (this.bits[entry >> 3] ?? 0) | (1 << (entry & 7));
+    if (entry < 0) this.outside.add(id);
+    else this.bits.add(entry);
   }
 
   /** The id's entry number, or -1 when it is not indexed (or not an id at all). */
@@ -192,18 +183,11 @@ export class WalkedTrees implements SeenTrees {
     const { index } = this.repository;
     if (index.epoch !== this.epoch) {
       this.epoch = index.epoch;
-      this.bits = new Uint8Array(0);
+      this.bits.clear();
     }
     const bytes = Buffer.from(id, 'hex');
     // Buffer.from stops at the first character that is not hex: only a whole id may match.
     if (id.length !== 64 || bytes.length !== 32) return -1;
     return index.entryNumber(bytes);
-  }
-
-  private grow(entry: number): void {
-    const wanted = Math.max(entry + 1, this.repository.index.size, this.bits.length * 16);
-    const bits = new Uint8Array(Math.ceil(wanted / 8));
-    bits.set(this.bits);
-    this.bits = bits;
   }
 }

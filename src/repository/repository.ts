@@ -90,8 +90,9 @@ export class Repository {
    */
   readonly condemned = new Map<string, Date>();
   /**
-   * The index files loadIndex read: `live` ones make up the in-memory index, `superseded` ones
-   * were replaced (format section 8). An index written again from memory replaces them all.
+   * The index files behind the in-memory index: `live` ones, read by loadIndex or saved since
+   * (their entries are all in memory), and `superseded` ones loadIndex found replaced (format
+   * section 8). An index written again from memory (rewriteIndex) replaces them all.
    */
   indexFiles: { live: string[]; superseded: string[] } = { live: [], superseded: [] };
   private chunkerInstance: Chunker | undefined;
@@ -292,7 +293,9 @@ export class Repository {
   }
 
   async saveIndex(content: IndexContent): Promise<string> {
-    return this.saveSealed('index', encodeIndex(content));
+    const name = await this.saveSealed('index', encodeIndex(content));
+    this.indexFiles.live.push(name);
+    return name;
   }
 
   locate(id: Uint8Array): ObjectLocation {

@@ -56,13 +56,7 @@ export function registerCheck(program: Command, run: CommandRunner): void {
           const repository = await context.openRepository(storage);
           // A repair writes the index again from the one this check loads: no prune (or other
           // repair) may change it meanwhile. A check that only reads takes no lock.
-          const { acquireLock } = await import('../../repository/lock/repository-lock.js');
-          const lock = options.repair
-            ? await acquireLock(repository, {
-                command: 'check --repair',
-                warn: (message) => context.output.warn(message),
-              })
-            : null;
+          const lock = options.repair ? await context.lock('check --repair', storage) : null;
           try {
             // Where the last subset stopped is kept in the catalog, so the next run goes on from there.
             let slice: { chosen: string[]; cursor: string | null; of: number } | undefined;

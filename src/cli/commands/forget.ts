@@ -29,13 +29,7 @@ export function registerForget(program: Command, run: CommandRunner): void {
             : ageCutoff(config.retention.deletedItems, now);
         // Two forgets at once would both write the same rewrites and run files; a prune
         // meanwhile would not see the rewritten snapshots. A dry run only reads, and takes none.
-        const { acquireLock } = await import('../../repository/lock/repository-lock.js');
-        const lock = options.dryRun
-          ? null
-          : await acquireLock(
-              { storage: await context.storage() },
-              { command: 'forget', warn: (message) => context.output.warn(message) },
-            );
+        const lock = options.dryRun ? null : await context.lock('forget');
         let plan;
         let purges;
         let outcome;

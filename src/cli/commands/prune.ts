@@ -49,13 +49,7 @@ export function registerPrune(program: Command, run: CommandRunner): void {
         const started = new Date();
         // Taken before the index is loaded: another prune (or a repair) finishing meanwhile
         // would leave this one's index out of date. A dry run only reads, and takes none.
-        const { acquireLock } = await import('../../repository/lock/repository-lock.js');
-        const lock = options.dryRun
-          ? null
-          : await acquireLock(
-              { storage: await context.storage() },
-              { command: 'prune', warn: (message) => context.output.warn(message) },
-            );
+        const lock = options.dryRun ? null : await context.lock('prune');
         let plan;
         let outcome;
         try {

@@ -66,7 +66,12 @@ export async function rewriteIndex(
     }
   }
   await save(true);
-  for (const name of [...repository.indexFiles.superseded, ...replaced]) {
+  const gone = [...repository.indexFiles.superseded, ...replaced];
+  repository.indexFiles = {
+    live: repository.indexFiles.live.filter((name) => !replaced.includes(name)),
+    superseded: [],
+  };
+  for (const name of gone) {
     try {
       await repository.storage.remove({ kind: 'index', name });
       outcome.filesRemoved++;

@@ -101,15 +101,17 @@ export async function acquireLock(
 
   const id = randomBytes(16).toString('hex');
   const since = now().toISOString();
-  let file = await writeLock(storage, {
+  /** This holder's lock file as of `time` (the first, and each refresh). */
+  const lockAt = (time: string): LockFile => ({
     version: 1,
     id,
     command: options.command,
     host: me.host,
     pid: me.pid,
     since,
-    time: since,
+    time,
   });
+  let file = await writeLock(storage, lockAt(since));
   let lastWritten = now().getTime();
 
   // A second look settles a race with another that listed before we wrote.
@@ -126,15 +128,7 @@ export async function acquireLock(
     try {
       const old = file;
       const time = now();
-      file = await writeLock(storage, {
-        version: 1,
-        id,
-        command: options.command,
-        host: me.host,
-        pid: me.pid,
-        since,
-        time: time.toISOString(),
-      });
+      file = await writeLock(storage, lockAt(time.toISOString()));
       lastWritten = time.getTime();
       await removeIfThere(storage, old);
     } catch (error) {
