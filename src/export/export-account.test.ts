@@ -120,13 +120,32 @@ describe('export', () => {
     expect(readdirSync(dir).sort()).toEqual(['out']);
     expect(readdirSync(output).sort()).toEqual(['.mailvault-export', 'Archive', 'INBOX.mbox']);
     const inbox = readMbox(readFileSync(join(output, 'INBOX.mbox')));
-    expect(inbox.map(String)).toEqual([MESSAGES.INBOX?.[0], `${MESSAGES.INBOX?.[1]}\n`]);
+    // A new UIDVALIDITY: the moment the file was made.
+    const uidValidity = Number(/X-IMAPbase: (\d+) /.exec(String(inbox[0]))?.[1]);
+    expect(Math.abs(uidValidity - Date.now() / 1000)).toBeLessThan(60);
+    // Each message with its flags as header fields at the end of its header; the first declares
+    // the file's keywords for Dovecot.
+    const flagged = (text: string | undefined, fields: string): string =>
+      (text ?? '').replace('\r\n\r\n', `\r\n${fields}\r\n`);
+    expect(inbox.map(String)).toEqual([
+      flagged(
+        MESSAGES.INBOX?.[0],
+        `Status: RO\r\nX-IMAPbase: ${uidValidity} 0000000000 $Forwarded NonJunk\r\nX-Keywords: $Forwarded NonJunk\r\n`,
+      ),
+      `${flagged(MESSAGES.INBOX?.[1], 'Status: O\r\n')}\n`,
+    ]);
     expect(readFileSync(join(output, 'INBOX.mbox'), 'latin1')).toMatch(
       /^From alice@example\.com Wed Jan {2}1 12:00:00 2020\n/,
     );
-    expect(readMbox(readFileSync(join(output, 'Archive', '2023.mbox'))).map(String)).toEqual(
-      MESSAGES['Archive/2023'],
-    );
+    const archive = readMbox(readFileSync(join(output, 'Archive', '2023.mbox')));
+    const archiveValidity = Number(/X-IMAPbase: (\d+) /.exec(String(archive[0]))?.[1]);
+    expect(Math.abs(archiveValidity - uidValidity)).toBeLessThan(60);
+    expect(archive.map(String)).toEqual([
+      flagged(
+        MESSAGES['Archive/2023']?.[0],
+        `Status: RO\r\nX-IMAPbase: ${archiveValidity} 0000000000 $Forwarded NonJunk\r\nX-Keywords: $Forwarded NonJunk\r\n`,
+      ),
+    ]);
   });
 
   it('refuses an existing output unless --force, and --force replaces only an earlier export', async () => {

@@ -124,7 +124,10 @@ async function writeAll(
     options.onFolder?.(folder.path);
     const report: FolderExport = { folder: folder.path, messages: 0, bytes: 0, failed: 0 };
     outcome.folders.push(report);
-    await writer.openFolder(folder);
+    await writer.openFolder(
+      folder,
+      writer.keywordsFirst ? await keywordsOf(options.source.messages(folder)) : undefined,
+    );
     for await (const [message, bytes] of readAhead(options.source.messages(folder), load)) {
       if (bytes instanceof Error) {
         const reason = `cannot read it from the repository: ${bytes.message}`;
@@ -149,4 +152,15 @@ async function writeAll(
     outcome.bytes += report.bytes;
   }
   return outcome;
+}
+
+/**
+ * Every keyword the messages have, in the order first met: a pass over the folder's listing
+ * (its flags, no message bytes) before it is written.
+ */
+async function keywordsOf(messages: AsyncIterable<SourceMessage>): Promise<string[]> {
+  const keywords = new Set<string>();
+  for await (const message of messages)
+    for (const flag of message.flags) if (!flag.startsWith('\\')) keywords.add(flag);
+  return [...keywords];
 }

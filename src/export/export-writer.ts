@@ -21,8 +21,13 @@ export interface ExportMessage {
 export interface ExportWriter {
   /** What the format could not keep, said once the export is done. */
   readonly warnings: string[];
+  /**
+   * Set when the format must declare a folder's keywords before its first message (mbox, for
+   * Dovecot): openFolder is then given every keyword the folder's messages have.
+   */
+  readonly keywordsFirst?: boolean;
   /** Starts a folder: the messages written until closeFolder belong to it. */
-  openFolder(folder: ExportFolder): Promise<void>;
+  openFolder(folder: ExportFolder, keywords?: readonly string[]): Promise<void>;
   /** Writes one message; returns where it went, relative to the export, for the manifest. */
   write(message: ExportMessage, bytes: Buffer): Promise<string>;
   closeFolder(): Promise<void>;

@@ -9,6 +9,7 @@ import {
   type ExportWriter,
 } from './export-writer.js';
 import { FolderPaths, safeComponent } from './folder-paths.js';
+import type { MboxBase } from './mbox-status.js';
 import { mboxEntry } from './mboxrd.js';
 import { writeAll } from './write-all.js';
 
@@ -21,7 +22,7 @@ const WRITE_BATCH = 1024 * 1024;
  * folder. Message bytes are kept as the server gave them, CRLF included: readers (Python's
  * mailbox, formail, mutt, Thunderbird) split on LF and leave a CR before it in the message, so
  * what they give back is the original message. Only the "From " lines, the blank lines between
- * messages and the quoting are added.
+ * messages, the quoting and the flags as header fields (mbox-status.ts) are added.
  */
 export class MboxWriter implements ExportWriter {
   private readonly paths = new FolderPaths(mboxComponent);
@@ -31,7 +32,10 @@ export class MboxWriter implements ExportWriter {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private folders = 0;
+  /** What the folder's first message declares for Dovecot, until it is written. */
+  private base: MboxBase | undefined;
   readonly warnings: string[] = [];
+  readonly keywordsFirst = true;
 
   /**
    * `root`: the directory of the export, or the file itself when `single` names the file as the
@@ -43,7 +47,7 @@ export class MboxWriter implements ExportWriter {
     private readonly single?: string,
   ) {}
 
-  async openFolder(folder: ExportFolder): Promise<void> {
+  async openFolder(folder: ExportFolder, keywords: readonly string[] = []): Promise<void> {
     if (this.single !== undefined && this.folders > 0)
       throw new Error('a single mbox file holds one folder');
     this.folders++;
@@ -61,10 +65,14 @@ export class MboxWriter implements ExportWriter {
     }
     this.file = await open(path, 'wx');
     this.count = 0;
+    // A new UIDVALIDITY, as Dovecot picks one for a new mailbox: the moment it is made.
+    this.base = { uidValidity: Math.floor(Date.now() / 1000), keywords };
   }
 
   async write(message: ExportMessage, bytes: Buffer): Promise<string> {
-    for (const part of mboxEntry(bytes, message.internalDate)) {
+    const base = this.base;
+    this.base = undefined;
+    for (const part of mboxEntry(bytes, message.internalDate, message.flags, base)) {
       this.pending.push(part);
       this.pendingBytes += part.length;
     }

@@ -110,13 +110,14 @@ describe('mbox separators', () => {
   it('end each message with a line end and a blank line', () => {
     const date = new Date('2026-01-02T03:04:05Z');
     const entry = (text: string): string =>
-      Buffer.concat(mboxEntry(Buffer.from(text), date)).toString();
+      Buffer.concat(mboxEntry(Buffer.from(text), date, ['\\Seen'])).toString();
     expect(entry('From: a@b\r\n\r\nhi\r\n')).toBe(
-      'From a@b Fri Jan  2 03:04:05 2026\nFrom: a@b\r\n\r\nhi\r\n\n',
+      'From a@b Fri Jan  2 03:04:05 2026\nFrom: a@b\r\nStatus: RO\r\n\r\nhi\r\n\n',
     );
     expect(entry('From: a@b\n\nno final line end')).toBe(
-      'From a@b Fri Jan  2 03:04:05 2026\nFrom: a@b\n\nno final line end\n\n',
+      'From a@b Fri Jan  2 03:04:05 2026\nFrom: a@b\nStatus: RO\n\nno final line end\n\n',
     );
+    expect(entry('From: a@b')).toBe('From a@b Fri Jan  2 03:04:05 2026\nFrom: a@b\nStatus: RO\n\n');
     expect(fromLine(Buffer.from('x'), date).toString()).toBe(
       'From MAILER-DAEMON Fri Jan  2 03:04:05 2026\n',
     );

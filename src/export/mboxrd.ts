@@ -3,6 +3,7 @@
 // /^>*From / gets one more '>', so a reader can undo exactly that and get the message back.
 import { findHeaderEnd, headerField } from '../mime/header-block.js';
 import { splitAddressList } from '../mime/header-summary.js';
+import { withStatusFields, type MboxBase } from './mbox-status.js';
 
 const LF = 0x0a;
 const GT = 0x3e;
@@ -102,12 +103,20 @@ export function fromLine(message: Uint8Array, date: Date): Buffer {
 }
 
 /**
- * Everything written for one message: the separator, the quoted bytes, a LF if the message does
- * not end with one (a reader needs the last line ended), and the blank line that ends it.
+ * Everything written for one message: the separator, the quoted bytes with its flags as header
+ * fields (see mbox-status.ts), a LF if the message does not end with one (a reader needs the
+ * last line ended), and the blank line that ends it.
  */
-export function mboxEntry(message: Uint8Array, date: Date): Buffer[] {
-  const parts = [fromLine(message, date), ...quoteFromLines(message)];
-  const ended = message.length === 0 || message[message.length - 1] === LF;
+export function mboxEntry(
+  message: Uint8Array,
+  date: Date,
+  flags: readonly string[],
+  base?: MboxBase,
+): Buffer[] {
+  const { head, fields, rest } = withStatusFields(message, flags, base);
+  const parts = [fromLine(message, date), ...quoteFromLines(head), fields, ...quoteFromLines(rest)];
+  const last = rest.length > 0 ? rest : fields;
+  const ended = last[last.length - 1] === LF;
   parts.push(Buffer.from(ended ? '\n' : '\n\n', 'latin1'));
-  return parts;
+  return parts.filter((part) => part.length > 0);
 }

@@ -58,18 +58,59 @@ function python<T>(program: string, ...args: string[]): T {
   return JSON.parse(result.stdout.toString()) as T;
 }
 
-/** Python's mailbox reads the mbox; an mboxrd reader removes one '>' from each >+From line. */
+/**
+ * Python's mailbox reads the mbox; an mboxrd reader removes one '>' from each >+From line. Each
+ * message comes back with its flag fields (Status, X-Status, X-Keywords) and its bytes without
+ * them and without the other fields of an mbox store's bookkeeping (stripBookkeeping below).
+ */
 const READ_MBOX = `
 import calendar, hashlib, json, mailbox, re, sys, time
+FIELDS = rb'(?im)^(?:status|x-status|x-keywords|x-imap|x-imapbase|x-uid)[ \\t]*:.*\\n(?:[ \\t].*\\n)*'
 box = mailbox.mbox(sys.argv[1], create=False)
 out = []
 for key in box.iterkeys():
     raw = re.sub(rb'(?m)^>(>*From )', rb'\\1', box.get_bytes(key))
+    end = re.search(rb'\\r?\\n\\r?\\n', raw)
+    cut = end.start() + (2 if raw[end.start()] == 13 else 1) if end else len(raw)
+    header = raw[:cut].decode('latin1')
+    field = lambda name: (re.search(r'(?im)^' + name + r':[ \\t]*(.*?)\\r?$', header) or [None, ''])[1]
+    flags = [field('Status'), field('X-Status'), field('X-Keywords')]
+    stripped = re.sub(FIELDS, b'', raw[:cut]) + raw[cut:]
     when = box.get_message(key).get_from().split(' ', 1)[1]
     seconds = calendar.timegm(time.strptime(when, '%a %b %d %H:%M:%S %Y'))
-    out.append([hashlib.sha256(raw).hexdigest(), seconds])
+    out.append([hashlib.sha256(stripped).hexdigest(), seconds, flags])
 print(json.dumps(out))
 `;
+
+/** A message without the header fields an mbox store keeps its bookkeeping in. */
+function stripBookkeeping(bytes: Buffer): Buffer {
+  const text = bytes.toString('latin1');
+  const blank = /\r?\n\r?\n/.exec(text);
+  const cut = blank ? blank.index + (text[blank.index] === '\r' ? 2 : 1) : text.length;
+  const header = text
+    .slice(0, cut)
+    .replace(
+      /^(?:status|x-status|x-keywords|x-imap|x-imapbase|x-uid)[ \t]*:[^\n]*\n(?:[ \t][^\n]*\n)*/gim,
+      '',
+    );
+  return Buffer.from(header + text.slice(cut), 'latin1');
+}
+
+/** The Status, X-Status and X-Keywords values mutt and Dovecot read as these flags. */
+function mboxFlagFields(flags: readonly string[]): string[] {
+  const has = (flag: string): boolean => flags.includes(flag);
+  const xStatus = [
+    ['\\Answered', 'A'],
+    ['\\Flagged', 'F'],
+    ['\\Draft', 'T'],
+    ['\\Deleted', 'D'],
+  ]
+    .filter(([flag]) => has(flag as string))
+    .map(([, letter]) => letter)
+    .join('');
+  const keywords = flags.filter((flag) => !flag.startsWith('\\'));
+  return [has('\\Seen') ? 'RO' : 'O', xStatus, keywords.join(' ')];
+}
 
 const READ_ZIP = `
 import hashlib, json, sys, zipfile
@@ -147,15 +188,21 @@ describe.skipIf(!haveDovecot || !havePython)('export', () => {
       failed: 0,
     });
     for (const folder of before.folders) {
-      const read = python<Array<[string, number]>>(READ_MBOX, join(output, `${folder.path}.mbox`));
-      // The documented transformation: a message not ending in LF gets one (mbox lines end).
+      const read = python<Array<[string, number, string[]]>>(
+        READ_MBOX,
+        join(output, `${folder.path}.mbox`),
+      );
+      // The documented transformation: a message not ending in LF gets one (mbox lines end),
+      // and its flags are fields at the end of its header.
       const expected = folder.messages.map((m) => {
-        const bytes = served.get(m.sha256) as Buffer;
+        const bytes = stripBookkeeping(served.get(m.sha256) as Buffer);
         const ended =
           bytes[bytes.length - 1] === 0x0a ? bytes : Buffer.concat([bytes, Buffer.from('\n')]);
-        return [sha256(ended), seconds(m.internalDate)];
+        return [sha256(ended), seconds(m.internalDate), mboxFlagFields(m.flags)];
       });
-      expect(read.sort(), folder.path).toEqual(expected.sort());
+      const order = (a: unknown[], b: unknown[]): number =>
+        JSON.stringify(a) < JSON.stringify(b) ? -1 : 1;
+      expect(read.sort(order), folder.path).toEqual(expected.sort(order));
     }
     expect(files(join(output, 'Projects', 'A'))).toEqual(['B.mbox']);
 

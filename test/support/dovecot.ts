@@ -67,9 +67,10 @@ export interface DovecotOptions {
   tls?: boolean;
   /**
    * Maildir layout. 'maildir++' (default, the recipe's) refuses '.' in mailbox names;
-   * 'fs' (LAYOUT=fs) accepts it, for tests of such names.
+   * 'fs' (LAYOUT=fs) accepts it, for tests of such names. 'mbox' keeps mail in mbox files
+   * instead (~/mail/NAME, INBOX in ~/mail/inbox), for tests of what Dovecot reads in them.
    */
-  layout?: 'maildir++' | 'fs';
+  layout?: 'maildir++' | 'fs' | 'mbox';
 }
 
 export interface DovecotServer {
@@ -102,7 +103,7 @@ interface Layout {
   dir: string;
   port: number;
   tlsPort: number | undefined;
-  layout: 'maildir++' | 'fs';
+  layout: 'maildir++' | 'fs' | 'mbox';
   capability: string | undefined;
 }
 
@@ -112,7 +113,11 @@ function greetingFor(layout: Layout): string {
 
 function configText(layout: Layout): string {
   const d = layout.dir;
-  const location = layout.layout === 'fs' ? 'maildir:~/Maildir:LAYOUT=fs' : 'maildir:~/Maildir';
+  const location = {
+    'maildir++': 'maildir:~/Maildir',
+    fs: 'maildir:~/Maildir:LAYOUT=fs',
+    mbox: 'mbox:~/mail:INBOX=~/mail/inbox',
+  }[layout.layout];
   const ssl =
     layout.tlsPort === undefined
       ? 'ssl = no'
