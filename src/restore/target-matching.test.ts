@@ -13,14 +13,21 @@ afterEach(() => cleanup?.());
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
 
-/** A target folder holding these messages, cutting headers as Dovecot does (at the first blank line, else whole). */
-function fakeTarget(messages: Buffer[]): { target: RestoreTarget; present: PresentMessage[] } {
+/**
+ * A target folder holding these messages (with these flags), cutting headers as Dovecot does (at
+ * the first blank line, else whole).
+ */
+function fakeTarget(
+  messages: Buffer[],
+  flags: string[][] = [],
+): { target: RestoreTarget; present: PresentMessage[] } {
   const present = messages.map((raw, i) => {
     const end = raw.indexOf('\r\n\r\n');
     const header = end >= 0 ? raw.subarray(0, end + 4) : raw;
     return {
       uid: i + 1,
       size: raw.length,
+      flags: flags[i] ?? [],
       headerSha256: sha256(header),
       headerLooseSha256: looseSha256(header),
       headerIsWhole: header.length === raw.length,
@@ -41,14 +48,18 @@ function fakeTarget(messages: Buffer[]): { target: RestoreTarget; present: Prese
   return { target, present };
 }
 
-async function entries(repository: Repository, messages: Buffer[]): Promise<MessageEntry[]> {
+async function entries(
+  repository: Repository,
+  messages: Buffer[],
+  flags: string[][] = [],
+): Promise<MessageEntry[]> {
   const writer = repository.writer();
   const result: MessageEntry[] = [];
   for (const [i, raw] of messages.entries()) {
     const stored = await storeMessage(writer, repository.chunker, raw);
     result.push({
       uid: i + 1,
-      flags: [],
+      flags: flags[i] ?? [],
       date: new Date(0).toISOString(),
       size: raw.length,
       sha256: stored.sha256,
@@ -116,5 +127,62 @@ describe('what a target folder already holds', () => {
     expect(present[0]?.headerSha256).toBe(sha256(Buffer.from('Subject: same\r\n\r\n')));
     expect(alreadyPresent).toBe(0);
     expect(missing.map((entry) => entry.uid)).toEqual([1]);
+  });
+
+  it('of two identical messages, finds missing the one whose flags no copy on the target has', async () => {
+    const { repository, remove } = await temporaryRepository();
+    cleanup = remove;
+    const backup = await entries(
+      repository,
+      [message(1), message(1)],
+      [['\\Seen'], ['$Important', '\\Flagged']],
+    );
+    const { target, present } = fakeTarget([message(1)], [['$Important', '\\Flagged']]);
+    const { missing, alreadyPresent } = await findMissing(
+      repository,
+      target,
+      'INBOX',
+      backup,
+      present,
+    );
+    expect(alreadyPresent).toBe(1);
+    expect(missing.map((entry) => entry.flags)).toEqual([['\\Seen']]);
+  });
+
+  it('still takes a copy whose flags changed since the backup for that message', async () => {
+    const { repository, remove } = await temporaryRepository();
+    cleanup = remove;
+    const backup = await entries(repository, [message(1), message(2)], [['\\Seen'], []]);
+    const { target, present } = fakeTarget(
+      [message(1), message(2)],
+      [['\\Answered', '\\Seen'], ['\\Deleted']],
+    );
+    const { missing, alreadyPresent } = await findMissing(
+      repository,
+      target,
+      'INBOX',
+      backup,
+      present,
+    );
+    expect(alreadyPresent).toBe(2);
+    expect(missing).toEqual([]);
+  });
+
+  it('recognises a copy with NUL bytes as a server without BINARY serves it (0x80 for NUL)', async () => {
+    const { repository, remove } = await temporaryRepository();
+    cleanup = remove;
+    const withNul = Buffer.from('Subject: nul\r\n\r\nbefore\0after\r\n', 'latin1');
+    const served = Buffer.from('Subject: nul\r\n\r\nbefore\x80after\r\n', 'latin1');
+    const backup = await entries(repository, [withNul]);
+    const { target, present } = fakeTarget([served]);
+    const { missing, alreadyPresent } = await findMissing(
+      repository,
+      target,
+      'INBOX',
+      backup,
+      present,
+    );
+    expect(alreadyPresent).toBe(1);
+    expect(missing).toEqual([]);
   });
 });

@@ -1,14 +1,23 @@
 import { createHash } from 'node:crypto';
+import { sameFlags } from '../imap/flags.js';
 import type { MessageEntry } from '../mailbox/folder-listing.js';
 import { loadMessage, readManifest } from '../mailbox/message-store.js';
 import type { Repository } from '../repository/repository.js';
 import { looseSha256 } from '../targets/imap/imap-target-reader.js';
-import type { PresentMessage, RestoreTarget } from './restore-target.js';
+import { servedSha256 } from '../imap/nul-bytes.js';
+import type { BodyHashes, PresentMessage, RestoreTarget } from './restore-target.js';
 
 /**
  * Which backed-up messages a target folder already holds. Each message on the target can stand
  * for one backed-up message only, so two identical copies need two on the target.
  *
+ * Copies are paired in two rounds: first a backed-up message with a target message of the same
+ * bytes and the same flags, then with one of the same bytes whatever its flags (a copy read or
+ * flagged since the backup is still that message, and is left as it is). So of two identical
+ * messages with different flags, the one missing is the one whose flags no copy on the target has,
+ * and it goes back with its own flags.
+ *
+ * In each round, "the same bytes" is decided in steps, cheapest first:
  * 1. Same size and same header block carrying a Message-ID, Date or Received field: the same
  *    message (those fields differ between any two real messages). A header without any of them
  *    proves nothing, and goes to the next step.
@@ -18,6 +27,8 @@ import type { PresentMessage, RestoreTarget } from './restore-target.js';
  *    stored the earlier copy (Dovecot drops a final bare CR); compare whole messages the same way.
  *    A message with CR-only lines has no header end for the server, whose header is then the whole
  *    message: those are compared whole, CR bytes ignored.
+ * A message holding NUL bytes is served by a server without them (Dovecot sends 0x80 in their
+ * place unless asked with BINARY): it is compared as the server serves it too.
  */
 export async function findMissing(
   repository: Repository,
@@ -27,86 +38,129 @@ export async function findMissing(
   present: readonly PresentMessage[],
 ): Promise<{ missing: MessageEntry[]; alreadyPresent: number }> {
   if (present.length === 0) return { missing: [...entries], alreadyPresent: 0 };
-  const used = new Set<number>();
-  const bySize = groupBy(present, (message) => String(message.size));
-  let alreadyPresent = 0;
-  const claim = (uid: number): void => {
-    used.add(uid);
-    alreadyPresent++;
-  };
-  const headers = new Map<string, Buffer>();
-  const headerOf = async (entry: MessageEntry): Promise<Buffer> => {
-    let header = headers.get(entry.manifest);
-    if (!header) {
-      const manifest = await readManifest(repository, entry.manifest);
-      header = await repository.readObject(Buffer.from(manifest.header, 'hex'));
-      headers.set(entry.manifest, header);
-    }
-    return header;
-  };
+  const matcher = new Matcher(repository, target, destination, present);
+  const unmatched = await matcher.match(entries, (entry, message) =>
+    sameFlags(entry.flags, message.flags),
+  );
+  const missing = await matcher.match(unmatched, () => true);
+  return { missing: missing.sort((a, b) => a.uid - b.uid), alreadyPresent: matcher.claimed };
+}
 
-  const unmatched: Array<{ entry: MessageEntry; sameSize: PresentMessage[] }> = [];
-  for (const entry of entries) {
-    const sameSize = (bySize.get(String(entry.size)) ?? []).filter(
-      (message) => !used.has(message.uid),
-    );
-    if (sameSize.length === 0) {
-      unmatched.push({ entry, sameSize });
-      continue;
-    }
-    const header = await headerOf(entry);
-    const headerSha256 = createHash('sha256').update(header).digest('hex');
-    const match = isDistinctive(header)
-      ? sameSize.find((message) => message.headerSha256 === headerSha256)
-      : undefined;
-    if (match) claim(match.uid);
-    else unmatched.push({ entry, sameSize });
+type Accepts = (entry: MessageEntry, message: PresentMessage) => boolean;
+
+/** The target folder's messages, each claimed by at most one backed-up message. */
+class Matcher {
+  claimed = 0;
+  private readonly used = new Set<number>();
+  private readonly bySize: Map<string, PresentMessage[]>;
+  private readonly byLooseHeader: Map<string, PresentMessage[]>;
+  private readonly headerless: PresentMessage[];
+  private readonly headers = new Map<string, Buffer>();
+  private readonly wholeHashes = new Map<string, { loose: string; served: string | null }>();
+  private readonly bodyHashes = new Map<number, BodyHashes>();
+
+  constructor(
+    private readonly repository: Repository,
+    private readonly target: RestoreTarget,
+    private readonly destination: string,
+    present: readonly PresentMessage[],
+  ) {
+    this.bySize = groupBy(present, (message) => String(message.size));
+    this.byLooseHeader = groupBy(present, (message) => message.headerLooseSha256);
+    this.headerless = present.filter((message) => message.headerIsWhole);
   }
 
-  const missing: MessageEntry[] = [];
-  const byLooseHeader = groupBy(present, (message) => message.headerLooseSha256);
-  const candidatesOf = async (item: {
-    entry: MessageEntry;
-    sameSize: PresentMessage[];
-  }): Promise<PresentMessage[]> => {
-    const loose = byLooseHeader.get(looseSha256(await headerOf(item.entry))) ?? [];
-    return [...new Set([...item.sameSize, ...loose])].filter((message) => !used.has(message.uid));
-  };
-  const pending: Array<{ entry: MessageEntry; candidates: PresentMessage[] }> = [];
-  const headerless = present.filter((message) => message.headerIsWhole);
-  for (const item of unmatched) {
-    const candidates = await candidatesOf(item);
-    if (candidates.length > 0) {
-      pending.push({ entry: item.entry, candidates });
-      continue;
-    }
-    const unclaimed = headerless.filter((message) => !used.has(message.uid));
-    const loose =
-      unclaimed.length > 0 ? looseSha256(await loadMessage(repository, item.entry.manifest)) : '';
-    const match = unclaimed.find((message) => message.headerLooseSha256 === loose);
-    if (match) claim(match.uid);
-    else missing.push(item.entry);
-  }
-  if (pending.length > 0) {
-    const uids = [
-      ...new Set(pending.flatMap((item) => item.candidates.map((message) => message.uid))),
-    ];
-    const hashes = await target.bodyHashes(destination, uids);
-    for (const { entry, candidates } of pending) {
-      let match = candidates.find(
-        (message) => !used.has(message.uid) && hashes.get(message.uid)?.sha256 === entry.sha256,
-      );
-      if (!match) {
-        const loose = looseSha256(await loadMessage(repository, entry.manifest));
-        match = candidates.find(
-          (message) => !used.has(message.uid) && hashes.get(message.uid)?.looseSha256 === loose,
-        );
+  /** Claims a target message for each entry it can; returns the entries left without one. */
+  async match(entries: readonly MessageEntry[], accepts: Accepts): Promise<MessageEntry[]> {
+    const free = (entry: MessageEntry) => (message: PresentMessage) =>
+      !this.used.has(message.uid) && accepts(entry, message);
+    const unmatched: Array<{ entry: MessageEntry; sameSize: PresentMessage[] }> = [];
+    for (const entry of entries) {
+      const sameSize = (this.bySize.get(String(entry.size)) ?? []).filter(free(entry));
+      if (sameSize.length === 0) {
+        unmatched.push({ entry, sameSize });
+        continue;
       }
-      if (match) claim(match.uid);
+      const header = await this.headerOf(entry);
+      const headerSha256 = createHash('sha256').update(header).digest('hex');
+      const match = isDistinctive(header)
+        ? sameSize.find((message) => message.headerSha256 === headerSha256)
+        : undefined;
+      if (match) this.claim(match);
+      else unmatched.push({ entry, sameSize });
+    }
+
+    const missing: MessageEntry[] = [];
+    const pending: Array<{ entry: MessageEntry; candidates: PresentMessage[] }> = [];
+    for (const { entry, sameSize } of unmatched) {
+      const loose = this.byLooseHeader.get(looseSha256(await this.headerOf(entry))) ?? [];
+      const candidates = [...new Set([...sameSize, ...loose])].filter(free(entry));
+      if (candidates.length > 0) {
+        pending.push({ entry, candidates });
+        continue;
+      }
+      const unclaimed = this.headerless.filter(free(entry));
+      const whole = unclaimed.length > 0 ? await this.wholeOf(entry) : null;
+      const match = unclaimed.find((message) => message.headerLooseSha256 === whole?.loose);
+      if (match) this.claim(match);
       else missing.push(entry);
     }
+    if (pending.length > 0) {
+      const hashes = await this.hashesOf(pending.flatMap((item) => item.candidates));
+      for (const { entry, candidates } of pending) {
+        const open = candidates.filter(free(entry));
+        let match = open.find((message) => hashes.get(message.uid)?.sha256 === entry.sha256);
+        if (!match && open.length > 0) {
+          const whole = await this.wholeOf(entry);
+          match = open.find(
+            (message) =>
+              hashes.get(message.uid)?.looseSha256 === whole.loose ||
+              (whole.served !== null && hashes.get(message.uid)?.sha256 === whole.served),
+          );
+        }
+        if (match) this.claim(match);
+        else missing.push(entry);
+      }
+    }
+    return missing;
   }
-  return { missing: missing.sort((a, b) => a.uid - b.uid), alreadyPresent };
+
+  private claim(message: PresentMessage): void {
+    this.used.add(message.uid);
+    this.claimed++;
+  }
+
+  private async headerOf(entry: MessageEntry): Promise<Buffer> {
+    let header = this.headers.get(entry.manifest);
+    if (!header) {
+      const manifest = await readManifest(this.repository, entry.manifest);
+      header = await this.repository.readObject(Buffer.from(manifest.header, 'hex'));
+      this.headers.set(entry.manifest, header);
+    }
+    return header;
+  }
+
+  /** Hashes of a backed-up message as a server may have rewritten it (line endings, NUL bytes). */
+  private async wholeOf(entry: MessageEntry): Promise<{ loose: string; served: string | null }> {
+    let whole = this.wholeHashes.get(entry.manifest);
+    if (!whole) {
+      const raw = await loadMessage(this.repository, entry.manifest);
+      whole = { loose: looseSha256(raw), served: servedSha256(raw) };
+      this.wholeHashes.set(entry.manifest, whole);
+    }
+    return whole;
+  }
+
+  /** Whole-message hashes of target messages, each fetched once over both rounds. */
+  private async hashesOf(messages: readonly PresentMessage[]): Promise<Map<number, BodyHashes>> {
+    const wanted = [...new Set(messages.map((message) => message.uid))].filter(
+      (uid) => !this.bodyHashes.has(uid),
+    );
+    if (wanted.length > 0)
+      for (const [uid, hashes] of await this.target.bodyHashes(this.destination, wanted))
+        this.bodyHashes.set(uid, hashes);
+    return this.bodyHashes;
+  }
 }
 
 function groupBy<T>(values: readonly T[], key: (value: T) => string): Map<string, T[]> {

@@ -2,7 +2,9 @@ import type { ImapFlow, ListResponse } from 'imapflow';
 import type { Logger } from 'pino';
 import { connectImap, closeQuietly, type ImapCounters } from '../../imap/connect.js';
 import type { ImapEndpoint, ImapLogin } from '../../imap/endpoint.js';
+import { normalizeFlags } from '../../imap/flags.js';
 import { classifyImapError } from '../../imap/imap-error.js';
+import { isSubscribed, readSubscriptions } from '../../imap/subscriptions.js';
 import { uidSetBatches } from './uid-set.js';
 
 /** A folder as the server lists it, with the status that tells whether it changed. */
@@ -57,10 +59,6 @@ const STATUS_QUERY = {
   highestModseq: true,
 } as const;
 
-export function normalizeFlags(flags: Iterable<string> | undefined): string[] {
-  return [...(flags ?? [])].filter((flag) => flag.toLowerCase() !== '\\recent').sort();
-}
-
 /**
  * Reads one account over IMAP: its folder tree in one round trip (LIST-STATUS where offered),
  * what changed in a folder since a known state (CONDSTORE/QRESYNC where offered, a UID/FLAGS
@@ -91,19 +89,23 @@ export class ImapAccountReader {
 
   async folders(): Promise<{ folders: FolderStatus[]; orphanSubscriptions: string[] }> {
     let listed: ListResponse[];
+    let subscriptions: Awaited<ReturnType<typeof readSubscriptions>>;
     try {
       listed = await this.client.list({ statusQuery: STATUS_QUERY });
+      subscriptions = await readSubscriptions(this.client);
     } catch (error) {
       throw classifyImapError(error, `${this.where}: listing folders`);
     }
+    const subscribed = (entry: ListResponse): boolean =>
+      subscriptions ? isSubscribed(subscriptions, entry) : Boolean(entry.subscribed);
     const folders: FolderStatus[] = [];
-    const orphanSubscriptions: string[] = [];
+    const orphanSubscriptions = new Set<string>();
     for (const entry of listed) {
       const attributes = [...entry.flags]
         .filter((flag) => !isSpecialUse(flag) && !isVolatile(flag))
         .sort();
       if (entry.flags.has('\\NonExistent')) {
-        if (entry.subscribed) orphanSubscriptions.push(entry.path);
+        if (subscribed(entry)) orphanSubscriptions.add(entry.path);
         continue;
       }
       const status = entry.status;
@@ -113,7 +115,7 @@ export class ImapAccountReader {
         // imapflow also guesses special-use from names; only the server's own word counts here.
         specialUse: entry.specialUseSource === 'extension' ? (entry.specialUse ?? null) : null,
         attributes,
-        subscribed: Boolean(entry.subscribed),
+        subscribed: subscribed(entry),
         selectable: !entry.flags.has('\\Noselect'),
         uidValidity: status?.uidValidity !== undefined ? String(status.uidValidity) : null,
         uidNext: status?.uidNext ?? null,
@@ -124,8 +126,13 @@ export class ImapAccountReader {
         messages: status?.messages ?? null,
       });
     }
+    // Without LIST-EXTENDED the listing holds no names of folders that are gone: those come from
+    // the subscriptions alone.
+    const listedPaths = new Set(listed.map((entry) => entry.path));
+    for (const name of subscriptions?.decoded ?? [])
+      if (!listedPaths.has(name)) orphanSubscriptions.add(name);
     folders.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return { folders, orphanSubscriptions: orphanSubscriptions.sort() };
+    return { folders, orphanSubscriptions: [...orphanSubscriptions].sort() };
   }
 
   /** What changed in a folder since `since` (everything, when since is null or UIDVALIDITY moved). */

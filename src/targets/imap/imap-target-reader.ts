@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { closeQuietly, connectImap, type ImapCounters } from '../../imap/connect.js';
 import type { ImapEndpoint, ImapLogin } from '../../imap/endpoint.js';
 import { classifyImapError } from '../../imap/imap-error.js';
+import { normalizeFlags } from '../../imap/flags.js';
+import { isSubscribed, readSubscriptions } from '../../imap/subscriptions.js';
 
 export interface TargetFolder {
   path: string;
@@ -16,6 +18,8 @@ export interface TargetFolder {
 export interface PresentMessage {
   uid: number;
   size: number;
+  /** Flags and keywords, sorted, without \\Recent: which of two identical copies is which. */
+  flags: string[];
   /** SHA-256 of the header block as the server cuts it (BODY[HEADER]). */
   headerSha256: string;
   /** The same without CR bytes: servers that rewrite line endings keep this one. */
@@ -76,12 +80,17 @@ export class ImapTargetReader {
   async folders(): Promise<TargetFolder[]> {
     try {
       const listed = await this.client.list();
+      // imapflow calls INBOX subscribed whatever the server says: ask the server itself, or a
+      // restore would never subscribe an INBOX it finds unsubscribed.
+      const subscriptions = await readSubscriptions(this.client);
       return listed
         .filter((entry) => !entry.flags.has('\\NonExistent'))
         .map((entry) => ({
           path: entry.path,
           delimiter: entry.delimiter || null,
-          subscribed: Boolean(entry.subscribed),
+          subscribed: subscriptions
+            ? isSubscribed(subscriptions, entry)
+            : Boolean(entry.subscribed),
           selectable: !entry.flags.has('\\Noselect'),
         }));
     } catch (error) {
@@ -93,13 +102,14 @@ export class ImapTargetReader {
     return this.inFolder(path, async (exists) => {
       const found: PresentMessage[] = [];
       if (exists === 0) return found;
-      const query = { uid: true, size: true, headers: true } as const;
+      const query = { uid: true, size: true, flags: true, headers: true } as const;
       for await (const message of this.client.fetch('1:*', query, { uid: true })) {
         const header = message.headers ?? Buffer.alloc(0);
         const size = message.size ?? -1;
         found.push({
           uid: message.uid,
           size,
+          flags: normalizeFlags(message.flags),
           headerSha256: sha256(header),
           headerLooseSha256: looseSha256(header),
           headerIsWhole: header.length === size,
