@@ -146,7 +146,8 @@ export async function restoreFileSet(
     count(path, outcome, true);
     options.onEntry?.(path, entry.type === 'file' ? entry.size : 0);
   }
-  for (const problem of await target.finish()) {
+  const finished = await target.finish();
+  for (const problem of finished.problems) {
     if (createdDirectories.has(problem.path)) report.restored--;
     report.failed++;
     report.items.push({ path: problem.path, outcome: 'failed', reason: problem.reason });
@@ -156,6 +157,10 @@ export async function restoreFileSet(
     report[item.outcome] += below;
     item.reason += `; ${below} entr${below === 1 ? 'y' : 'ies'} below it ${item.outcome === 'failed' ? 'failed' : 'skipped'} with it`;
   }
+  if (finished.microsecondTimes)
+    report.notes.push(
+      `the times of ${finished.microsecondTimes.entries} entr${finished.microsecondTimes.entries === 1 ? 'y are' : 'ies are'} right to the microsecond, not the nanosecond: ${finished.microsecondTimes.reason}`,
+    );
   if (!target.setsOwners)
     report.notes.push(
       'owners and groups were not restored: that needs root (the files belong to the user who ran the restore)',

@@ -3,7 +3,7 @@
 // again; the first state is restored and compared entry by entry (content, mode, mtime, owner,
 // link targets), one path alone, over existing files with and without --force, into the default
 // directory; and a support bundle is checked for what it redacts and leaves out.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import {
@@ -11,7 +11,6 @@ import {
   chown,
   lchown,
   lstat,
-  lutimes,
   mkdir,
   open,
   readdir,
@@ -21,7 +20,6 @@ import {
   rmdir,
   symlink,
   unlink,
-  utimes,
   writeFile,
 } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -36,8 +34,8 @@ const BIG = 20 * 1024 * 1024;
 interface EntryState {
   type: 'file' | 'dir' | 'symlink';
   mode: number;
-  /** Microseconds: what a restore can set (Node's utimes keeps no more). */
-  mtimeUs: bigint;
+  /** Nanoseconds, as the backup recorded them. */
+  mtimeNs: bigint;
   uid: number;
   gid: number;
   size: number;
@@ -54,7 +52,7 @@ async function snapshotOf(root: string): Promise<Map<string, EntryState>> {
     out.set(relative, {
       type,
       mode: Number(stats.mode & 0o7777n),
-      mtimeUs: stats.mtimeNs / 1000n,
+      mtimeNs: stats.mtimeNs,
       uid: Number(stats.uid),
       gid: Number(stats.gid),
       size: type === 'file' ? Number(stats.size) : 0,
@@ -203,14 +201,16 @@ describe('file sets: backup, restore and support bundle', () => {
       await chown(join(app, 'shared'), 0, 5678);
       await lchown(join(app, 'link-relative'), 1234, 1234);
     }
-    // Times with microseconds, on files, directories and links (half a microsecond more: the
-    // system call keeps whole microseconds, truncating the double).
-    const stamp = (offset: number): number => 1_700_000_000 + offset + 0.1234565;
-    await utimes(join(app, 'app.conf'), stamp(1), stamp(1));
-    await utimes(join(app, 'bin/run.sh'), stamp(2), stamp(2));
-    await lutimes(join(app, 'link-relative'), stamp(3), stamp(3));
-    await utimes(join(app, 'empty'), stamp(4), stamp(4));
-    await utimes(join(app, 'bin'), stamp(5), stamp(5));
+    // Times with nanoseconds, on files, directories and links: set by touch, as Node's utimes
+    // keeps no more than microseconds (everything else has the kernel's own nanoseconds).
+    const stamp = (path: string, offset: number): void => {
+      execFileSync('touch', ['-h', '-d', `@${1_700_000_000 + offset}.123456789`, '--', path]);
+    };
+    stamp(join(app, 'app.conf'), 1);
+    stamp(join(app, 'bin/run.sh'), 2);
+    stamp(join(app, 'link-relative'), 3);
+    stamp(join(app, 'empty'), 4);
+    stamp(join(app, 'bin'), 5);
 
     await writeFile(join(dir, 'repo.pass'), 'correct horse battery staple\n');
     config = join(dir, 'mailvault.yml');
@@ -325,7 +325,9 @@ describe('file sets: backup, restore and support bundle', () => {
     expect(restored.get('/etc/app/link-dangling')?.target).toBe('nowhere/at/all');
     expect(restored.get('/etc/app/link-absolute')?.target).toBe(join(app, 'app.conf'));
     expect(restored.get('/etc/app/nested/empty-too')?.type).toBe('dir');
-    expect(restored.get('/etc/app/app.conf')?.mtimeUs).toBe(1_700_000_001_123_456n);
+    expect(restored.get('/etc/app/app.conf')?.mtimeNs).toBe(1_700_000_001_123_456_789n);
+    expect(restored.get('/etc/app/link-relative')?.mtimeNs).toBe(1_700_000_003_123_456_789n);
+    expect(restored.get('/etc/app/bin')?.mtimeNs).toBe(1_700_000_005_123_456_789n);
     for (const name of ODD_NAMES) expect(restored.has(`/etc/app/${name}`), name).toBe(true);
     // Never a temporary file left behind.
     expect([...restored.keys()].some((path) => path.includes('.mailvault-restore-'))).toBe(false);

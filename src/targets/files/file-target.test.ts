@@ -29,16 +29,16 @@ async function* content(text: string): AsyncGenerator<Uint8Array> {
 const target = (force = false): FileTarget => new FileTarget({ root, force, owners: null });
 
 describe('restoring into a directory', () => {
-  it('writes a file with its mode and mtime (to the microsecond), below the absolute path', async () => {
+  it('writes a file with its mode and mtime (to the nanosecond), below the absolute path', async () => {
     const files = target();
     await files.directory('/etc', metadata, true);
     expect(
       await files.file('/etc/a.conf', metadata, expected('alpha'), () => content('alpha')),
     ).toEqual({ kind: 'restored' });
-    await files.finish();
+    expect((await files.finish()).microsecondTimes).toBeNull();
     const stats = await lstat(join(root, 'etc/a.conf'), { bigint: true });
     expect(Number(stats.mode & 0o7777n)).toBe(0o640);
-    expect(stats.mtimeNs / 1000n).toBe(1_700_000_000_123_456n);
+    expect(stats.mtimeNs).toBe(1_700_000_000_123_456_789n);
     expect(await readFile(join(root, 'etc/a.conf'), 'utf8')).toBe('alpha');
   });
 
@@ -102,8 +102,27 @@ describe('restoring into a directory', () => {
     const files = target();
     await files.directory('/ro', { ...metadata, mode: 0o555 }, false);
     await files.file('/ro/f', metadata, expected('f'), () => content('f'));
-    expect(await files.finish()).toEqual([]);
+    expect((await files.finish()).problems).toEqual([]);
     expect((await lstat(join(root, 'ro'))).mode & 0o7777).toBe(0o555);
+  });
+
+  it('gives links and directories their times to the nanosecond, directories after their contents', async () => {
+    const files = target();
+    const at = (ns: bigint): EntryMetadata => ({ ...metadata, mode: 0o755, mtimeNs: ns });
+    await files.directory('/d', at(1_600_000_000_000_000_001n), false);
+    await files.directory('/d/e', at(1_600_000_000_999_999_999n), false);
+    await files.file('/d/e/f', at(1_500_000_000_100_200_300n), expected('f'), () => content('f'));
+    await files.symlink('/d/link', at(1_400_000_000_000_000_007n), 'e/f');
+    // A time Node sets alone: no sub-microsecond part.
+    await files.file('/d/g', at(1_300_000_000_123_456_000n), expected('g'), () => content('g'));
+    expect(await files.finish()).toEqual({ problems: [], microsecondTimes: null });
+    const mtime = async (path: string): Promise<bigint> =>
+      (await lstat(join(root, path), { bigint: true })).mtimeNs;
+    expect(await mtime('d')).toBe(1_600_000_000_000_000_001n);
+    expect(await mtime('d/e')).toBe(1_600_000_000_999_999_999n);
+    expect(await mtime('d/e/f')).toBe(1_500_000_000_100_200_300n);
+    expect(await mtime('d/link')).toBe(1_400_000_000_000_000_007n);
+    expect(await mtime('d/g')).toBe(1_300_000_000_123_456_000n);
   });
 });
 

@@ -18,6 +18,7 @@ import {
   utimes,
 } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { setExactTimes, settableByNode } from './exact-times.js';
 
 /** What a restored entry gets besides its content. */
 export interface EntryMetadata {
@@ -50,6 +51,13 @@ export interface FileTargetOptions {
   owners: OwnerMapping | null;
 }
 
+/** What finish() says. */
+export interface FinishedTarget {
+  problems: Array<{ path: string; reason: string }>;
+  /** Entries whose times are right to the microsecond only, and why (null: all exact). */
+  microsecondTimes: { entries: number; reason: string } | null;
+}
+
 const RESTORED = { kind: 'restored' } as const;
 const PRESENT = { kind: 'present' } as const;
 
@@ -71,7 +79,8 @@ function kindOf(stats: Stats): string {
 
 /**
  * Seconds for utimes: libuv keeps microseconds (truncating), so half a microsecond is added to
- * land on the recorded microsecond despite the double's rounding. Nanoseconds are lost.
+ * land on the recorded microsecond despite the double's rounding. Nanoseconds are set apart
+ * (exact-times.ts).
  */
 export function utimeSeconds(ns: bigint): number {
   if (ns < 0n) return Number(ns) / 1e9;
@@ -98,6 +107,8 @@ const message = (error: unknown): string =>
 export class FileTarget {
   private readonly directories: Array<{ path: string; metadata: EntryMetadata }> = [];
   private readonly written = new Set<string>();
+  /** Entries whose time has nanoseconds Node could not set. */
+  private readonly times: Array<{ path: string; mtimeNs: bigint }> = [];
 
   constructor(private readonly options: FileTargetOptions) {}
 
@@ -163,6 +174,7 @@ export class FileTarget {
         (await sameContent(destination, expected.sha256))
       ) {
         if (this.options.force) await this.applyMetadata(destination, metadata, false);
+        if (this.options.force) this.timed(destination, metadata);
         return PRESENT;
       }
     } catch (error) {
@@ -191,7 +203,9 @@ export class FileTarget {
         await handle.close();
       }
       await this.applyMetadata(temporary, metadata, false);
-      return await this.commit(temporary, destination, existing !== null);
+      const outcome = await this.commit(temporary, destination, existing !== null);
+      if (outcome.kind === 'restored') this.timed(destination, metadata);
+      return outcome;
     } catch (error) {
       await rm(temporary, { force: true });
       return { kind: 'failed', reason: message(error) };
@@ -205,6 +219,7 @@ export class FileTarget {
       existing = await lstatOrNull(destination);
       if (existing?.isSymbolicLink() && (await readlink(destination)) === target) {
         if (this.options.force) await this.applyMetadata(destination, metadata, true);
+        if (this.options.force) this.timed(destination, metadata);
         return PRESENT;
       }
     } catch (error) {
@@ -234,6 +249,7 @@ export class FileTarget {
       await this.applyMetadata(temporary, metadata, true);
       if (existing) await rename(temporary, destination);
       this.written.add(dirname(destination));
+      this.timed(destination, metadata);
       return RESTORED;
     } catch (error) {
       if (existing) await rm(temporary, { force: true });
@@ -242,16 +258,19 @@ export class FileTarget {
   }
 
   /**
-   * Sets the metadata of the directories created (or, with --force, found), deepest first, and
-   * flushes the directories that received new names. Returns what could not be done, by path.
+   * Sets the metadata of the directories created (or, with --force, found), deepest first, then
+   * the nanoseconds of every time set (see exact-times.ts; setting a time changes no directory),
+   * and flushes the directories that received new names. Returns what could not be done, by
+   * path, and the entries whose times were set to the microsecond only.
    */
-  async finish(): Promise<Array<{ path: string; reason: string }>> {
+  async finish(): Promise<FinishedTarget> {
     const problems: Array<{ path: string; reason: string }> = [];
     const depth = (path: string): number => path.split('/').length;
     const directories = [...this.directories].sort((a, b) => depth(b.path) - depth(a.path));
     for (const { path, metadata } of directories) {
       try {
         await this.applyMetadata(path, metadata, false);
+        this.timed(path, metadata);
       } catch (error) {
         problems.push({
           path,
@@ -259,12 +278,21 @@ export class FileTarget {
         });
       }
     }
+    const { inexact, reason } = await setExactTimes(this.times);
     for (const directory of this.written) {
       const handle = await open(directory, 'r').catch(() => null);
       await handle?.sync().catch(() => undefined);
       await handle?.close();
     }
-    return problems;
+    return {
+      problems,
+      microsecondTimes: reason === null ? null : { entries: inexact.length, reason },
+    };
+  }
+
+  /** An entry whose time was set, by its final name, for its nanoseconds in finish(). */
+  private timed(path: string, metadata: EntryMetadata): void {
+    if (!settableByNode(metadata.mtimeNs)) this.times.push({ path, mtimeNs: metadata.mtimeNs });
   }
 
   private temporaryName(destination: string): string {
