@@ -125,3 +125,78 @@ describe('parseConfig: commands', () => {
       );
   });
 });
+
+describe('parseConfig: settings that could never work', () => {
+  const withDav = (dav: string, mode = 'authzid'): string =>
+    valid
+      .replace('mode: authzid', `mode: ${mode}`)
+      .replace('    accounts:', `    dav: ${dav}\n    accounts:`);
+
+  it('refuses a DAV source whose accounts an administrator login cannot find, naming principalPath', () => {
+    expect(
+      refused(withDav('{ url: "https://dav.example.com/", auth: { user: dav, passwordFile: p } }')),
+    ).toMatch(
+      /^mailvault\.yml: servers\[0\]\.dav\.principalPath: required to find each account's calendars and contacts with the login of dav\.auth\.user dav: .*"\{account\}\/"/,
+    );
+    expect(refused(withDav('{ url: "https://dav.example.com/" }'))).toMatch(
+      /^mailvault\.yml: servers\[0\]\.dav\.principalPath: required .* the IMAP administrator admin \(imap\.auth\.mode authzid\)/,
+    );
+    // The account's own login (master user here) finds its principal itself.
+    expect(
+      parseConfig(withDav('{ url: "https://dav.example.com/" }', 'master'), 'm.yml').servers[0]?.dav
+        ?.url,
+    ).toBe('https://dav.example.com/');
+  });
+
+  it('refuses a principalPath without {account}, and a DAV url that is not http(s)', () => {
+    expect(
+      refused(withDav('{ url: "https://dav.example.com/", principalPath: "users/admin/" }')),
+    ).toMatch(
+      /^mailvault\.yml: servers\[0\]\.dav\.principalPath: "users\/admin\/" does not hold \{account\}/,
+    );
+    expect(refused(withDav('{ url: "dav.example.com", principalPath: "{account}/" }'))).toMatch(
+      /^mailvault\.yml: servers\[0\]\.dav\.url: "dav\.example\.com" is not an http:\/\/ or https:\/\/ URL/,
+    );
+  });
+
+  it('refuses an account listed twice, an empty account list and blank commands', () => {
+    expect(
+      refused(valid.replace('[alice@example.com]', '[alice@example.com, alice@example.com]')),
+    ).toBe('mailvault.yml: servers[0].accounts.list[1]: alice@example.com is listed twice');
+    expect(refused(valid.replace('[alice@example.com]', '[]'))).toBe(
+      'mailvault.yml: servers[0].accounts.list: name at least one account',
+    );
+    expect(refused(valid.replace('list: [alice@example.com]', 'command: "  "'))).toBe(
+      'mailvault.yml: servers[0].accounts.command: must not be blank',
+    );
+    expect(refused(`${valid}commands:\n  - { name: db, backup: " " }\n`)).toBe(
+      'mailvault.yml: commands[0].backup: must not be blank',
+    );
+  });
+
+  it('refuses a file set with nothing to include, saying what to give', () => {
+    expect(refused(`${valid}files:\n  - { name: conf }\n`)).toBe(
+      'mailvault.yml: files[0].include: give the absolute paths to back up, such as [/etc/dovecot]',
+    );
+    expect(refused(`${valid}files:\n  - { name: conf, include: [] }\n`)).toBe(
+      'mailvault.yml: files[0].include: give at least one absolute path to back up, such as /etc/dovecot',
+    );
+  });
+
+  it("takes the SFTP key as identityFile (OpenSSH's word) or keyFile, not both", () => {
+    const sftp = (keys: string): string =>
+      valid.replace(
+        'passwordFile: ./repo.pass }',
+        `passwordFile: ./repo.pass, sftp: { ${keys} } }`,
+      );
+    expect(parseConfig(sftp('identityFile: ~/.ssh/id_ed25519'), 'm.yml').repository.sftp).toEqual({
+      identityFile: '~/.ssh/id_ed25519',
+    });
+    expect(parseConfig(sftp('keyFile: ./key'), 'm.yml').repository.sftp).toEqual({
+      identityFile: './key',
+    });
+    expect(refused(sftp('identityFile: ./a, keyFile: ./b'))).toBe(
+      'mailvault.yml: repository.sftp: identityFile and keyFile are two names for the same key file: give one of them, not both',
+    );
+  });
+});

@@ -3,7 +3,9 @@ import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './config-error.js';
+import { checkConfigFiles } from './file-checks.js';
 import { configSchema, type Config } from './schema.js';
+import { checkServer } from './server-checks.js';
 
 export { ConfigError };
 export { configPath, DEFAULT_CONFIG_PATH, type LoadedConfig } from './loaded-config.js';
@@ -20,7 +22,13 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
       code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(error);
     throw new ConfigError(`cannot read configuration ${absolute}: ${why}`);
   }
-  return { path: absolute, directory: dirname(absolute), config: parseConfig(text, absolute) };
+  const loaded = {
+    path: absolute,
+    directory: dirname(absolute),
+    config: parseConfig(text, absolute),
+  };
+  await checkConfigFiles(loaded);
+  return loaded;
 }
 
 export function parseConfig(text: string, where: string): Config {
@@ -46,6 +54,7 @@ export function parseConfig(text: string, where: string): Config {
       throw new ConfigError(`${where}: servers[${i}].name: duplicate server name ${server.name}`);
     names.add(server.name);
     checkAuth(server, i, where);
+    checkServer(server, i, where);
   }
   checkSetNames(config, where);
   return config;

@@ -10,6 +10,9 @@ import { parseTimeoutMs } from './duration.js';
  */
 const nonEmpty = z.string().min(1, 'must not be empty');
 
+/** A shell command line: spaces alone would run nothing, every time. */
+const commandLine = nonEmpty.refine((line) => line.trim() !== '', 'must not be blank');
+
 const accountEntry = z.union([
   nonEmpty,
   z.strictObject({ name: nonEmpty, passwordFile: nonEmpty }),
@@ -40,9 +43,9 @@ const imap = z.strictObject({
 
 const accounts = z
   .strictObject({
-    list: z.array(accountEntry).optional(),
+    list: z.array(accountEntry).min(1, 'name at least one account').optional(),
     passwdFile: nonEmpty.optional(),
-    command: nonEmpty.optional(),
+    command: commandLine.optional(),
   })
   .refine(
     (value) =>
@@ -76,7 +79,7 @@ const server = z.strictObject({
     })
     .optional(),
   accounts,
-  provisioning: z.strictObject({ command: nonEmpty }).optional(),
+  provisioning: z.strictObject({ command: commandLine }).optional(),
 });
 
 /** File sets and commands are named on the command line and in snapshot listings. */
@@ -145,11 +148,22 @@ export const configSchema = z.strictObject({
     /** For sftp:// URLs: paths are relative to the configuration file. */
     sftp: z
       .strictObject({
+        /** The private key (OpenSSH's word for it, as in ssh_config). */
+        identityFile: nonEmpty.optional(),
+        /** The older name of identityFile, still accepted. */
         keyFile: nonEmpty.optional(),
-        /** The password, or the key's passphrase when keyFile is set. */
+        /** The password, or the key's passphrase when identityFile is set. */
         passwordFile: nonEmpty.optional(),
         knownHostsFile: nonEmpty.optional(),
         acceptUnknownHostKey: z.boolean().optional(),
+      })
+      .refine((sftp) => sftp.identityFile === undefined || sftp.keyFile === undefined, {
+        message:
+          'identityFile and keyFile are two names for the same key file: give one of them, not both',
+      })
+      .transform(({ keyFile, identityFile, ...rest }) => {
+        const key = identityFile ?? keyFile;
+        return { ...rest, ...(key === undefined ? {} : { identityFile: key }) };
       })
       .optional(),
     /** For s3:// URLs (endpoint, region and path style go in the URL's query). */
@@ -208,7 +222,9 @@ export const configSchema = z.strictObject({
     .array(
       z.strictObject({
         name: setName,
-        include: z.array(includePath).min(1),
+        include: z
+          .array(includePath, 'give the absolute paths to back up, such as [/etc/dovecot]')
+          .min(1, 'give at least one absolute path to back up, such as /etc/dovecot'),
         exclude: z.array(excludePattern).default([]),
       }),
     )
@@ -217,8 +233,8 @@ export const configSchema = z.strictObject({
     .array(
       z.strictObject({
         name: setName,
-        backup: nonEmpty,
-        restore: nonEmpty.optional(),
+        backup: commandLine,
+        restore: commandLine.optional(),
         timeout: commandTimeout.default(DEFAULT_COMMAND_TIMEOUT),
       }),
     )
@@ -248,7 +264,7 @@ export const configSchema = z.strictObject({
         .optional(),
     })
     .optional(),
-  hooks: z.strictObject({ postBackup: nonEmpty.optional() }).optional(),
+  hooks: z.strictObject({ postBackup: commandLine.optional() }).optional(),
   notify: z
     .strictObject({
       smtp: z.strictObject({
