@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { UsageError } from './exit-codes.js';
 
 /**
- * The repository passphrase: from repository.passwordFile, else $MAILVAULT_PASSWORD, else a
- * prompt when stdin is a terminal. A file's trailing newline is not part of the passphrase.
+ * A repository passphrase: from a file, else an environment variable, else a prompt when stdin is
+ * a terminal. By default the repository's own: repository.passwordFile, $MAILVAULT_PASSWORD. A
+ * file's trailing newline is not part of the passphrase.
  */
 export interface Passphrase {
   value: string;
@@ -11,21 +12,36 @@ export interface Passphrase {
   source: string;
 }
 
+export interface PassphraseOptions {
+  /** What is asked for, in messages and the prompt (default: "repository passphrase"). */
+  purpose?: string;
+  confirm?: boolean;
+  /** The variable that may hold it (default MAILVAULT_PASSWORD). */
+  environment?: string;
+  /**
+   * The setting that names the file, as the user gives it: a configuration key (default
+   * repository.passwordFile) or a command-line option (starting with --). Messages name it, so
+   * that they say what would fix the problem.
+   */
+  fileSetting?: string;
+}
+
 export async function readPassphrase(
   passwordFile: string | undefined,
-  options: { purpose?: string; confirm?: boolean; environment?: string; key?: string } = {},
+  options: PassphraseOptions = {},
 ): Promise<Passphrase> {
+  const setting = options.fileSetting ?? 'repository.passwordFile';
   if (passwordFile)
     return {
-      value: await readSecretFile(passwordFile, options.key ?? 'repository.passwordFile'),
-      source: `repository.passwordFile ${passwordFile}`,
+      value: await readSecretFile(passwordFile, setting),
+      source: `${setting} ${passwordFile}`,
     };
   const environment = options.environment ?? 'MAILVAULT_PASSWORD';
   const fromEnvironment = process.env[environment];
   if (fromEnvironment !== undefined && fromEnvironment !== '')
     return { value: fromEnvironment, source: `$${environment}` };
+  const purpose = options.purpose ?? 'repository passphrase';
   if (process.stdin.isTTY && process.stderr.isTTY) {
-    const purpose = options.purpose ?? 'repository passphrase';
     const answer = await prompt(`Enter ${purpose}: `);
     if (answer === '') throw new UsageError('the passphrase must not be empty');
     // A passphrase typed once for a new repository could hold a typo nobody can ever reproduce.
@@ -34,8 +50,11 @@ export async function readPassphrase(
     }
     return { value: answer, source: 'the prompt' };
   }
+  const giveFile = setting.startsWith('--')
+    ? `give ${setting} FILE`
+    : `set ${setting} in the configuration`;
   throw new UsageError(
-    'no repository passphrase: set repository.passwordFile in the configuration, or $MAILVAULT_PASSWORD',
+    `no ${purpose}: ${giveFile}, or set $${environment}, or run on a terminal to type it`,
   );
 }
 

@@ -93,14 +93,13 @@ async function copy(context: CliContext, options: CopyOptions): Promise<ExitCode
  * without one of its own takes the same.
  */
 async function openSource(context: CliContext): Promise<OpenedSource> {
-  const loaded = await context.config();
   const storage = await context.storage();
   const { Repository } = await import('../../repository/repository.js');
   await Repository.readConfig(storage);
   const passphrase = await context.passphrase();
   const repository = await Repository.open(storage, passphrase).catch((error: unknown) => {
     if (error instanceof Error && error.name === 'WrongPassphraseError')
-      error.message += ` (passphrase from ${passphraseOrigin(loaded.config.repository.passwordFile)})`;
+      error.message += ` (passphrase from ${context.passphraseOrigin})`;
     throw error;
   });
   const { damaged } = await repository.loadIndex();
@@ -110,18 +109,13 @@ async function openSource(context: CliContext): Promise<OpenedSource> {
   return { repository, passphrase };
 }
 
-/** Where CliContext.passphrase() took the passphrase from, for a message when it is wrong. */
-function passphraseOrigin(passwordFile: string | undefined): string {
-  if (passwordFile) return `repository.passwordFile ${passwordFile}`;
-  return process.env.MAILVAULT_PASSWORD ? '$MAILVAULT_PASSWORD' : 'the prompt';
-}
-
 /** Access to a remote destination: the --to-sftp-* and --to-s3-* options (paths from here). */
 function destinationAccess(options: CopyOptions): StorageOptions {
   const sftp = {
-    keyFile: options.toSftpKeyFile,
+    identityFile: options.toSftpKeyFile,
     passwordFile: options.toSftpPasswordFile,
     knownHostsFile: options.toSftpKnownHostsFile,
+    settingNames: { keyFile: '--to-sftp-key-file', passwordFile: '--to-sftp-password-file' },
   };
   if (
     (options.toS3AccessKeyIdFile === undefined) !==

@@ -3,16 +3,23 @@ import { join, resolve } from 'node:path';
 import type { Storage } from '../storage.js';
 import type { StorageLogger } from '../wrappers/storage-logger.js';
 import { SftpConnection } from './sftp-connection.js';
-import { credentialFiles } from './sftp-credentials.js';
+import { credentialFiles, type CredentialSettingNames } from './sftp-credentials.js';
 import { SftpStorage } from './sftp-storage.js';
 import { parseSftpUrl } from './sftp-url.js';
 
 /** How to reach an SFTP repository beyond what its URL says (files are relative to the config). */
 export interface SftpOptions {
-  /** A private key file (OpenSSH format). */
+  /** A private key file (OpenSSH format): OpenSSH's IdentityFile. */
+  identityFile?: string;
+  /** The older name of identityFile (identityFile wins when both are given). */
   keyFile?: string;
-  /** A file holding the password (or the key's passphrase, with keyFile). */
+  /** A file holding the password (or the key's passphrase, with identityFile). */
   passwordFile?: string;
+  /**
+   * How the user names the two files above where they set them (`repository.sftp.identityFile`,
+   * `--to-sftp-key-file`), so that a message about one names the setting that fixes it.
+   */
+  settingNames?: Partial<CredentialSettingNames>;
   /** known_hosts file the server's host key must be in (default ~/.ssh/known_hosts). */
   knownHostsFile?: string;
   /** Accept a host key that is not in knownHostsFile (and say so in the log). */

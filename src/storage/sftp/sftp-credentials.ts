@@ -13,22 +13,42 @@ export interface SftpCredentials {
   described: string;
 }
 
+/** The settings that name the key file and the password file, as the user wrote them. */
+export interface CredentialSettingNames {
+  keyFile: string;
+  passwordFile: string;
+}
+
+const DEFAULT_SETTING_NAMES: CredentialSettingNames = {
+  keyFile: 'identityFile',
+  passwordFile: 'passwordFile',
+};
+
 export interface CredentialFiles {
   /** Absolute paths (made so from the configuration's folder). */
   keyFile?: string;
   passwordFile?: string;
+  /** For messages: what to change to fix a file. */
+  names: CredentialSettingNames;
 }
 
 /** Paths of the options resolved against the folder of the configuration. */
 export function credentialFiles(
-  options: { keyFile?: string; passwordFile?: string },
+  options: {
+    identityFile?: string;
+    keyFile?: string;
+    passwordFile?: string;
+    settingNames?: Partial<CredentialSettingNames>;
+  },
   base: string,
 ): CredentialFiles {
+  const keyFile = options.identityFile ?? options.keyFile;
   return {
-    ...(options.keyFile === undefined ? {} : { keyFile: resolve(base, options.keyFile) }),
+    ...(keyFile === undefined ? {} : { keyFile: resolve(base, keyFile) }),
     ...(options.passwordFile === undefined
       ? {}
       : { passwordFile: resolve(base, options.passwordFile) }),
+    names: { ...DEFAULT_SETTING_NAMES, ...options.settingNames },
   };
 }
 
@@ -42,9 +62,11 @@ export async function loadCredentials(
   address: SftpAddress,
 ): Promise<SftpCredentials> {
   const secret =
-    files.passwordFile === undefined ? undefined : await readSecret(files.passwordFile);
+    files.passwordFile === undefined
+      ? undefined
+      : await readSecret(files.passwordFile, files.names.passwordFile);
   if (files.keyFile !== undefined) {
-    const privateKey = await readCredentialFile(files.keyFile, 'keyFile');
+    const privateKey = await readCredentialFile(files.keyFile, files.names.keyFile);
     checkKey(privateKey, secret, files);
     return {
       privateKey,
@@ -58,8 +80,8 @@ export async function loadCredentials(
   if (address.password !== undefined)
     return { password: address.password, described: 'the password in the URL' };
   throw new StorageError(
-    `${address.location}: no way to log in: set keyFile (an OpenSSH private key) or ` +
-      `passwordFile, or put the password in the URL`,
+    `${address.location}: no way to log in: set ${files.names.keyFile} (an OpenSSH private ` +
+      `key) or ${files.names.passwordFile}, or put the password in the URL`,
     'denied',
   );
 }
@@ -76,8 +98,8 @@ async function readCredentialFile(path: string, option: string): Promise<Buffer>
 }
 
 /** The file's text without the line end editors add after the last line. */
-async function readSecret(path: string): Promise<string> {
-  return (await readCredentialFile(path, 'passwordFile')).toString('utf8').replace(/\r?\n$/, '');
+async function readSecret(path: string, option: string): Promise<string> {
+  return (await readCredentialFile(path, option)).toString('utf8').replace(/\r?\n$/, '');
 }
 
 /** Parses the key now, so a wrong passphrase is told as such rather than as a failed login. */
@@ -85,15 +107,19 @@ function checkKey(key: Buffer, passphrase: string | undefined, files: Credential
   const parsed = ssh2.utils.parseKey(key, passphrase);
   if (!(parsed instanceof Error)) return;
   const why = parsed.message;
+  const { names } = files;
   if (/no passphrase/i.test(why))
     throw new StorageError(
-      `keyFile ${files.keyFile} is encrypted: set passwordFile to a file holding its passphrase`,
+      `${names.keyFile} ${files.keyFile} is encrypted: set ${names.passwordFile} to a file holding its passphrase`,
       'denied',
     );
   if (/passphrase|decrypt|bad (auth|key)|integrity/i.test(why) && passphrase !== undefined)
     throw new StorageError(
-      `keyFile ${files.keyFile} cannot be opened with the passphrase in ${files.passwordFile}`,
+      `${names.keyFile} ${files.keyFile} cannot be opened with the passphrase in ${names.passwordFile} ${files.passwordFile}`,
       'denied',
     );
-  throw new StorageError(`keyFile ${files.keyFile} is not a usable private key: ${why}`, 'denied');
+  throw new StorageError(
+    `${names.keyFile} ${files.keyFile} is not a usable private key: ${why}`,
+    'denied',
+  );
 }

@@ -7,7 +7,7 @@ import { UsageError } from '../../exit-codes.js';
 import type { CommandRunner } from '../../main.js';
 import { addNotifyOption, notified } from '../../notify.js';
 import { formatTime } from '../../output/format.js';
-import { readPassphrase } from '../../passphrase.js';
+import { readPassphrase, type Passphrase } from '../../passphrase.js';
 import { combined } from './restore-output.js';
 import { restoreOutcome } from '../../restore-outcome.js';
 import { buildReport } from './restore-output.js';
@@ -83,10 +83,13 @@ export function registerRestoreExternal(restore: Command, run: CommandRunner): v
       const { server } = await findServer(context, options.toServer, 'restore external');
       const storage = openStorage(options.repo, process.cwd());
       await Repository.readConfig(storage);
-      const external = await Repository.open(
-        storage,
-        await externalPassphrase(options.passwordFile),
-      );
+      const passphrase = await externalPassphrase(options.passwordFile);
+      const external = await Repository.open(storage, passphrase.value).catch((error: unknown) => {
+        // Which passphrase was tried, and so what to change: it is the other repository's.
+        if (error instanceof Error && error.name === 'WrongPassphraseError')
+          error.message += ` (passphrase from ${passphrase.source})`;
+        throw error;
+      });
       await external.loadIndex();
       const domains = (options.domain ?? []).map((domain) =>
         domain.toLowerCase().replace(/^@/, ''),
@@ -172,11 +175,11 @@ function reports(results: readonly PhaseResult[]) {
     );
 }
 
-async function externalPassphrase(file: string | undefined): Promise<string> {
-  const passphrase = await readPassphrase(file, {
+/** The other repository's passphrase: never this configuration's (repository.passwordFile). */
+function externalPassphrase(file: string | undefined): Promise<Passphrase> {
+  return readPassphrase(file, {
     purpose: 'passphrase of the other repository',
     environment: 'MAILVAULT_EXTERNAL_PASSWORD',
-    key: '--password-file',
+    fileSetting: '--password-file',
   });
-  return passphrase.value;
 }
