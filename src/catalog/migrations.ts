@@ -230,6 +230,17 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('run_accounts_run').on('run_accounts').column('run_id').execute();
     },
   },
+  '0009-runs-in-progress': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // A run is recorded when it starts (outcome 'running'), so that one killed before it could
+      // record its end still shows, as interrupted: who runs it (host and process id) and when it
+      // last said it was alive tell a run in progress from one that died. Runs recorded before
+      // have none of the three, and had all ended.
+      await db.schema.alterTable('runs').addColumn('host', 'text').execute();
+      await db.schema.alterTable('runs').addColumn('pid', 'integer').execute();
+      await db.schema.alterTable('runs').addColumn('heartbeat', 'bigint').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

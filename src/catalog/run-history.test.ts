@@ -1,12 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Catalog } from './catalog.js';
 import { migrationProvider } from './migrations.js';
-import type { RunRecord } from './run-history.js';
+import { RunHistory, type RunRecord } from './run-history.js';
+import type { Liveness } from './run-history-liveness.js';
 
 // The run history answers "how did the last runs go, and each account's last attempt", which
 // the snapshots cannot: a failed run leaves none.
@@ -27,6 +29,9 @@ function run(id: string, hours: number, overrides: Partial<RunRecord> = {}): Run
     ...overrides,
   };
 }
+
+/** What an ended run recorded without a start (as before runs were recorded at their start) adds. */
+const ended = { host: null, pid: null, lastSeen: null };
 
 const ok = (name: string, snapshot: string) => ({
   source: 'mail1',
@@ -63,7 +68,7 @@ describe('RunHistory', () => {
       error: 'mail1/bob: login refused',
     });
     await catalog.runs.record(record, [ok('alice', 's-a'), failed('bob', 'login refused')]);
-    expect(await catalog.runs.run('r1')).toEqual(record);
+    expect(await catalog.runs.run('r1')).toEqual({ ...ended, ...record });
     expect(await catalog.runs.parts('r1')).toEqual([
       ok('alice', 's-a'),
       failed('bob', 'login refused'),
@@ -103,13 +108,13 @@ describe('RunHistory', () => {
     await catalog.runs.record(run('b3', 48, { outcome: 'failed', error: 'disk full' }));
     await catalog.runs.record(run('c1', 3, { kind: 'check', outcome: 'failed' }));
     const last = await catalog.runs.lastOfEachKind();
-    expect(last.map(({ last, lastOk }) => [last.kind, last.id, lastOk?.getTime() ?? null])).toEqual(
-      [
-        ['backup', 'b3', T0],
-        ['check', 'c1', null],
-      ],
-    );
-    expect(last[0]?.last.error).toBe('disk full');
+    expect(
+      last.map(({ last, lastOk }) => [last?.kind, last?.id, lastOk?.getTime() ?? null]),
+    ).toEqual([
+      ['backup', 'b3', T0],
+      ['check', 'c1', null],
+    ]);
+    expect(last[0]?.last?.error).toBe('disk full');
   });
 
   it("gives each account's latest attempt, whichever run it was in", async () => {
@@ -171,6 +176,154 @@ describe('RunHistory', () => {
       { source: 'mail1', name: 'bob', time: new Date(T0), goneSince: new Date(T0 + 5 * HOUR) },
     ]);
   });
+});
+
+describe('RunHistory: runs recorded as they start', () => {
+  let dir: string;
+  let catalog: Catalog;
+  /** Whether the fake liveness takes each run's process for gone, by pid. */
+  const gone = new Set<number>();
+  const liveness: Liveness = {
+    goneReason: ({ pid }) => (pid !== null && gone.has(pid) ? `process ${pid} is gone` : null),
+  };
+  let runs: RunHistory;
+  const start = (id: string, hours: number, pid: number, kind = 'backup') =>
+    runs.start({ id, kind, started: new Date(T0 + hours * HOUR), host: 'backup1', pid });
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mailvault-runs-started-'));
+    catalog = await Catalog.open(join(dir, 'catalog.sqlite'));
+    runs = new RunHistory(catalog.db, liveness);
+    gone.clear();
+  });
+  afterEach(async () => {
+    await catalog.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('shows a started run as running until it records its end, which keeps who ran it', async () => {
+    await start('r1', 0, 100);
+    expect(await runs.run('r1')).toMatchObject({
+      outcome: 'running',
+      finished: null,
+      host: 'backup1',
+      pid: 100,
+      lastSeen: new Date(T0),
+    });
+    await runs.beat('r1', new Date(T0 + HOUR));
+    expect((await runs.run('r1'))?.lastSeen).toEqual(new Date(T0 + HOUR));
+    await runs.record(run('r1', 0, { outcome: 'partial', error: 'bob: login refused' }));
+    expect(await runs.run('r1')).toMatchObject({
+      outcome: 'partial',
+      finished: new Date(T0 + 60_000),
+      error: 'bob: login refused',
+      host: 'backup1',
+      pid: 100,
+      lastSeen: null,
+    });
+  });
+
+  it('reads a started run whose process is gone as interrupted, saying why', async () => {
+    await start('r1', 0, 100);
+    gone.add(100);
+    expect(await runs.run('r1')).toMatchObject({
+      outcome: 'interrupted',
+      finished: null,
+      error: 'process 100 is gone',
+    });
+  });
+
+  it('marks a run interrupted when told, but never one that recorded its end', async () => {
+    await start('r1', 0, 100);
+    await runs.interrupt('r1', new Date(T0 + HOUR), 'stopped by SIGTERM');
+    expect(await runs.run('r1')).toMatchObject({
+      outcome: 'interrupted',
+      finished: null,
+      error: 'stopped by SIGTERM',
+    });
+    await start('r2', 1, 101);
+    await runs.record(run('r2', 1));
+    await runs.interrupt('r2', new Date(T0 + 2 * HOUR), 'stopped by SIGTERM');
+    expect((await runs.run('r2'))?.outcome).toBe('ok');
+  });
+
+  it('forgets a discarded start', async () => {
+    await start('r1', 0, 100);
+    await runs.discard('r1');
+    expect(await runs.run('r1')).toBeNull();
+  });
+
+  it('gives, per kind, the last run that is over (an interrupted one included) and the one running', async () => {
+    await runs.record(run('b1', 0));
+    await start('b2', 24, 102);
+    expect(await runs.lastOfEachKind()).toMatchObject([
+      { kind: 'backup', last: { id: 'b1', outcome: 'ok' }, running: { id: 'b2' } },
+    ]);
+    gone.add(102);
+    expect(await runs.lastOfEachKind()).toMatchObject([
+      { kind: 'backup', last: { id: 'b2', outcome: 'interrupted' }, running: null },
+    ]);
+    await start('c1', 30, 103, 'check');
+    const [, check] = await runs.lastOfEachKind();
+    expect(check).toMatchObject({ kind: 'check', last: null, running: { id: 'c1' } });
+  });
+
+  it('takes a run of a process on this machine that has ended for interrupted', async () => {
+    const real = new RunHistory(catalog.db);
+    const ended = spawnSync(process.execPath, ['-e', '']);
+    await real.start({
+      id: 'r1',
+      kind: 'backup',
+      started: new Date(),
+      host: hostname(),
+      pid: ended.pid as number,
+    });
+    await real.start({
+      id: 'r2',
+      kind: 'backup',
+      started: new Date(),
+      host: hostname(),
+      pid: process.pid,
+    });
+    expect((await real.run('r1'))?.outcome).toBe('interrupted');
+    expect((await real.run('r1'))?.error).toMatch(
+      new RegExp(
+        `^interrupted: its process \\(${ended.pid} on ${hostname()}\\) ended before the run did`,
+      ),
+    );
+    expect((await real.run('r2'))?.outcome).toBe('running');
+  });
+});
+
+it('0009-runs-in-progress keeps the runs recorded before it, as ended', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'mailvault-runs-migration-'));
+  const db = new Kysely<unknown>({
+    dialect: new SqliteDialect({ database: new Database(join(dir, 'c.sqlite')) }),
+  });
+  try {
+    const migrator = new Migrator({ db, provider: migrationProvider });
+    expect((await migrator.migrateTo('0008-run-history')).error).toBeUndefined();
+    await sql`INSERT INTO runs (id, kind, started, finished, outcome, counts, error, hook)
+              VALUES ('r1', 'backup', ${T0}, ${T0 + 60_000}, 'failed', '{}', 'disk full', NULL)`.execute(
+      db,
+    );
+    expect((await migrator.migrateToLatest()).error).toBeUndefined();
+  } finally {
+    await db.destroy();
+  }
+  const catalog = await Catalog.open(join(dir, 'c.sqlite'));
+  try {
+    expect(await catalog.runs.run('r1')).toMatchObject({
+      outcome: 'failed',
+      finished: new Date(T0 + 60_000),
+      error: 'disk full',
+      host: null,
+      pid: null,
+    });
+  } finally {
+    await catalog.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
 
 it('0008-run-history adds the history to a catalog made before it, leaving what is there', async () => {

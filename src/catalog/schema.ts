@@ -118,8 +118,8 @@ export interface CatalogSchema {
     etag: string;
   };
   /**
-   * One run of an operation (a backup, a check, a prune...), as it ended. Unlike the tables
-   * above, this is not derived from the repository: `catalog rebuild` keeps it.
+   * One run of an operation (a backup, a check, a prune...), from its start to its end. Unlike
+   * the tables above, this is not derived from the repository: `catalog rebuild` keeps it.
    */
   runs: {
     /** The run's id: a backup's is the `run` of its report and snapshots. */
@@ -127,13 +127,19 @@ export interface CatalogSchema {
     /** backup, check, forget, prune, copy... */
     kind: string;
     started: number;
+    /** Its start again while it runs (and when it was interrupted: see outcome). */
     finished: number;
-    outcome: 'ok' | 'partial' | 'failed';
+    /** running: it has not recorded its end (whether it still runs, host and pid tell). */
+    outcome: 'ok' | 'partial' | 'failed' | 'running' | 'interrupted';
     /** What the run counted (accounts, items, bytes added...), as a JSON object of numbers. */
     counts: string;
     error: string | null;
     /** How the command run after it ended (the postBackup hook), as JSON; null when none ran. */
     hook: string | null;
+    /** The machine and process that ran it, and when it last said it still ran (null before 0009). */
+    host: string | null;
+    pid: number | null;
+    heartbeat: number | null;
   };
   /** Each account (or file set, or command) a backup run was asked for, and how it went. */
   run_accounts: {

@@ -13,7 +13,7 @@ import {
   type PendingUploads,
   type RepositoryStorage,
 } from '../storage/cache/repository-storage.js';
-import { openStorage } from '../storage/open-storage.js';
+import { openStorage, type StorageOptions } from '../storage/open-storage.js';
 import type { Storage } from '../storage/storage.js';
 import {
   noStorageRequests,
@@ -54,8 +54,12 @@ export class CliContext {
   private unlocking?: Promise<Repository>;
   private loading?: Promise<Repository>;
   private openedCatalog?: Catalog;
+  private catalogSynced = false;
   private logger?: Logger;
   private passphraseSource = '';
+  /** Work for the end of the command, told how it ended (see onClose). */
+  private readonly closing: Array<(failure: unknown) => Promise<void>> = [];
+  private failure: unknown = undefined;
 
   constructor(readonly globals: GlobalOptions) {
     const json = Boolean(globals.json);
@@ -90,10 +94,9 @@ export class CliContext {
    */
   async storage(): Promise<Storage> {
     const loaded = await this.config();
-    const { url, sftp, s3, cache } = loaded.config.repository;
+    const { url, cache } = loaded.config.repository;
     this.openedStorage ??= openStorage(url, loaded.directory, {
-      sftp,
-      s3,
+      ...storageAccess(loaded),
       logger: this.log,
       cache: {
         dir: cache.dir ? configPath(loaded, cache.dir) : defaultCacheDir(loaded),
@@ -123,8 +126,10 @@ export class CliContext {
    */
   async storageWithoutCache(): Promise<Storage> {
     const loaded = await this.config();
-    const { url, sftp, s3 } = loaded.config.repository;
-    this.uncachedStorage ??= openStorage(url, loaded.directory, { sftp, s3, logger: this.log });
+    this.uncachedStorage ??= openStorage(loaded.config.repository.url, loaded.directory, {
+      ...storageAccess(loaded),
+      logger: this.log,
+    });
     return this.uncachedStorage;
   }
 
@@ -158,6 +163,11 @@ export class CliContext {
     const passphrase = await readPassphrase(file ? configPath(loaded, file) : undefined, options);
     this.passphraseSource = passphrase.source;
     return passphrase.value;
+  }
+
+  /** Where passphrase() took the passphrase from, for a message when it is wrong. */
+  get passphraseOrigin(): string {
+    return this.passphraseSource;
   }
 
   /** Opens the repository with the configured passphrase, saying where a wrong one came from. */
@@ -219,11 +229,22 @@ export class CliContext {
         : configPath(loaded, loaded.config.catalog.url);
       const { Catalog } = await import('../catalog/catalog.js');
       const catalog = await Catalog.open(url);
+      try {
+        await catalog.bind(id, url);
+      } catch (error) {
+        await catalog.close();
+        throw error;
+      }
       this.openedCatalog = catalog;
-      await catalog.bind(id, url);
-      if (options.sync !== false)
-        this.warnDamaged((await catalog.sync({ storage, open: () => this.repository() })).damaged);
       this.output.hold(unlocked);
+    }
+    // Opened without syncing first (to record a run as it starts), synced when first wanted.
+    if (options.sync !== false && !this.catalogSynced) {
+      this.catalogSynced = true;
+      const storage = await this.storage();
+      this.warnDamaged(
+        (await this.openedCatalog.sync({ storage, open: () => this.repository() })).damaged,
+      );
     }
     return this.openedCatalog;
   }
@@ -260,7 +281,24 @@ export class CliContext {
     return chosen;
   }
 
+  /**
+   * Runs `work` when the command ends, before the catalog and the repository close, with the
+   * error it failed with (undefined when it did not): a run it recorded as started is ended so.
+   */
+  onClose(work: (failure: unknown) => Promise<void>): void {
+    this.closing.push(work);
+  }
+
+  /** The command failed with this error (told by whoever runs the command, before close). */
+  noteFailure(error: unknown): void {
+    this.failure = error;
+  }
+
   async close(): Promise<void> {
+    for (const work of this.closing.splice(0))
+      await work(this.failure).catch((error: unknown) =>
+        this.output.warn(error instanceof Error ? error.message : String(error)),
+      );
     await this.openedCatalog?.close();
     // The storage must be closed whatever happens here, or the process would not end.
     await this.finishUploadsAtClose().catch((error: unknown) =>
@@ -328,6 +366,38 @@ function defaultCacheDir(loaded: LoadedConfig): string {
 }
 
 const CLOSE_GRACE_MS = 10_000;
+
+/**
+ * The configuration's SFTP and S3 settings as the storage takes them: files resolved as every path
+ * of the configuration is (from its folder, `~/` from the home folder), and the keys that name
+ * them, for messages about them.
+ */
+function storageAccess(loaded: LoadedConfig): Pick<StorageOptions, 'sftp' | 's3'> {
+  const { sftp, s3 } = loaded.config.repository;
+  const path = (file: string | undefined): string | undefined =>
+    file === undefined ? undefined : configPath(loaded, file);
+  return {
+    ...(sftp && {
+      sftp: {
+        ...sftp,
+        identityFile: path(sftp.identityFile),
+        passwordFile: path(sftp.passwordFile),
+        knownHostsFile: path(sftp.knownHostsFile),
+        settingNames: {
+          keyFile: 'repository.sftp.identityFile',
+          passwordFile: 'repository.sftp.passwordFile',
+        },
+      },
+    }),
+    ...(s3 && {
+      s3: {
+        ...s3,
+        accessKeyIdFile: path(s3.accessKeyIdFile),
+        secretAccessKeyFile: path(s3.secretAccessKeyFile),
+      },
+    }),
+  };
+}
 
 async function withinMs(work: Promise<unknown>, ms: number): Promise<'done' | 'late'> {
   let timer: NodeJS.Timeout | undefined;

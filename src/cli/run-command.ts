@@ -46,6 +46,8 @@ export async function runCommand(globals: GlobalOptions, action: CommandAction):
     await context.output.settled();
     return typeof code === 'number' ? (code as ExitCode) : ExitCode.Ok;
   } catch (error) {
+    // A run the command recorded as started is recorded as failed with this, when it closes.
+    context.noteFailure(error);
     // What the command said before it failed, unless the repository key itself was refused.
     await context.output.settled().catch(() => undefined);
     const code = exitCodeOf(error);

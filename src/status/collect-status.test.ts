@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LastAttempt, LastBackup, RunHistory, RunRecord } from '../catalog/run-history.js';
+import type { LastAttempt, LastBackup, RunEntry, RunHistory } from '../catalog/run-history.js';
 import type { FileInfo, FileKind } from '../storage/storage.js';
 import { collectStatus, type StatusSources } from './collect-status.js';
 
@@ -13,12 +13,20 @@ const ago = (days: number): Date => new Date(NOW.getTime() - days * DAY);
 function history(parts: {
   backups?: LastBackup[];
   attempts?: LastAttempt[];
-  runs?: Array<{ last: RunRecord; lastOk: Date | null }>;
+  runs?: Array<{ last: RunEntry | null; lastOk: Date | null; running?: RunEntry }>;
 }): StatusSources['history'] {
   const fake: Pick<RunHistory, 'lastAttempts' | 'lastBackups' | 'lastOfEachKind'> = {
     lastBackups: () => Promise.resolve(parts.backups ?? []),
     lastAttempts: () => Promise.resolve(parts.attempts ?? []),
-    lastOfEachKind: () => Promise.resolve(parts.runs ?? []),
+    lastOfEachKind: () =>
+      Promise.resolve(
+        (parts.runs ?? []).map((run) => ({
+          kind: run.last?.kind ?? run.running?.kind ?? '',
+          last: run.last,
+          lastOk: run.lastOk,
+          running: run.running ?? null,
+        })),
+      ),
   };
   return fake;
 }
@@ -50,7 +58,7 @@ const attempt = (name: string, started: Date, error: string | null): LastAttempt
   error,
   snapshot: error === null ? `s-${name}` : null,
 });
-const runRecord = (kind: string, overrides: Partial<RunRecord> = {}): RunRecord => ({
+const runRecord = (kind: string, overrides: Partial<RunEntry> = {}): RunEntry => ({
   id: `${kind}-1`,
   kind,
   started: ago(1),
@@ -59,6 +67,9 @@ const runRecord = (kind: string, overrides: Partial<RunRecord> = {}): RunRecord 
   counts: { accounts: 1 },
   error: null,
   hook: null,
+  host: 'backup1',
+  pid: 4242,
+  lastSeen: null,
   ...overrides,
 });
 
@@ -196,6 +207,59 @@ describe('collectStatus: runs', () => {
       `the hook after the last backup run (backup-1, started ${started}) failed: hooks.postBackup exited with code 1`,
       `the last check run (check-1, started ${started}) failed: 2 packs damaged`,
     ]);
+  });
+});
+
+describe('collectStatus: runs that did not finish', () => {
+  it('calls an interrupted last run a problem, with why, and gives it no end', async () => {
+    const status = await collectStatus({
+      ...base,
+      history: history({
+        runs: [
+          {
+            last: runRecord('backup', {
+              outcome: 'interrupted',
+              finished: null,
+              error: 'interrupted: its process (4242 on backup1) ended before the run did',
+            }),
+            lastOk: ago(2),
+          },
+        ],
+      }),
+    });
+    expect(status.healthy).toBe(false);
+    expect(status.runs.map((r) => [r.kind, r.outcome, r.finished, r.seconds])).toEqual([
+      ['backup', 'interrupted', null, null],
+    ]);
+    expect(status.problems).toEqual([
+      `the last backup run (backup-1, started ${ago(1).toISOString()}) did not finish: interrupted: its process (4242 on backup1) ended before the run did`,
+    ]);
+  });
+
+  it('shows a run in progress beside the last one that is over, which alone decides health', async () => {
+    const running = runRecord('backup', {
+      id: 'backup-2',
+      started: ago(0.01),
+      finished: null,
+      outcome: 'running',
+      lastSeen: ago(0.005),
+    });
+    const status = await collectStatus({
+      ...base,
+      history: history({ runs: [{ last: runRecord('backup'), lastOk: ago(1), running }] }),
+    });
+    expect(status.healthy).toBe(true);
+    expect(status.runs[0]).toMatchObject({
+      id: 'backup-1',
+      outcome: 'ok',
+      running: {
+        id: 'backup-2',
+        started: ago(0.01).toISOString(),
+        host: 'backup1',
+        pid: 4242,
+        lastSeen: ago(0.005).toISOString(),
+      },
+    });
   });
 });
 

@@ -1,4 +1,4 @@
-import type { HookRecord, RunHistory } from '../catalog/run-history.js';
+import type { HookRecord, RunHistory, RunState } from '../catalog/run-history.js';
 import { nextRuns, readSchedule, zoneName } from '../scheduler/schedule.js';
 import type { FileKind, Storage } from '../storage/storage.js';
 import { accountStates, type AccountStatus, type ConfiguredAccounts } from './account-states.js';
@@ -13,16 +13,30 @@ export type { AccountStatus, ConfiguredAccounts };
 
 export interface RunStatus {
   kind: string;
+  /** The latest run of this kind that is over (or, when none is yet, the one running). */
   id: string;
   started: string;
-  finished: string;
-  seconds: number;
-  outcome: 'ok' | 'partial' | 'failed';
+  /** Null when it was interrupted (or still runs). */
+  finished: string | null;
+  seconds: number | null;
+  /** interrupted: it never recorded its end (stopped, killed, or its machine went down). */
+  outcome: RunState;
   error: string | null;
   counts: Record<string, number>;
   hook: HookRecord | null;
   /** When the latest run of this kind that went well started. */
   lastOk: string | null;
+  /** The run of this kind in progress now, if any. */
+  running: RunningStatus | null;
+}
+
+export interface RunningStatus {
+  id: string;
+  started: string;
+  host: string | null;
+  pid: number | null;
+  /** When it last said it was running. */
+  lastSeen: string | null;
 }
 
 export interface ScheduledRun {
@@ -72,22 +86,34 @@ export async function collectStatus(sources: StatusSources): Promise<Status> {
     sources.configured,
     problems,
   );
-  const runs = (await sources.history.lastOfEachKind()).map(({ last, lastOk }) => {
+  const runs: RunStatus[] = [];
+  for (const { last, lastOk, running } of await sources.history.lastOfEachKind()) {
+    const shown = last ?? running;
+    if (!shown) continue;
     const run: RunStatus = {
-      kind: last.kind,
-      id: last.id,
-      started: last.started.toISOString(),
-      finished: last.finished.toISOString(),
-      seconds: (last.finished.getTime() - last.started.getTime()) / 1000,
-      outcome: last.outcome,
-      error: last.error,
-      counts: last.counts,
-      hook: last.hook,
+      kind: shown.kind,
+      id: shown.id,
+      started: shown.started.toISOString(),
+      finished: shown.finished?.toISOString() ?? null,
+      seconds: shown.finished ? (shown.finished.getTime() - shown.started.getTime()) / 1000 : null,
+      outcome: shown.outcome,
+      error: shown.error,
+      counts: shown.counts,
+      hook: shown.hook,
       lastOk: lastOk?.toISOString() ?? null,
+      running: running
+        ? {
+            id: running.id,
+            started: running.started.toISOString(),
+            host: running.host,
+            pid: running.pid,
+            lastSeen: running.lastSeen?.toISOString() ?? null,
+          }
+        : null,
     };
     problems.push(...runProblems(run));
-    return run;
-  });
+    runs.push(run);
+  }
   const schedule = scheduledRuns(sources.schedule, sources.now, sources.nextCount ?? 3);
   for (const job of schedule.jobs) if (job.error) problems.push(job.error);
   const repository = await repositorySize(sources.storage);
@@ -107,6 +133,8 @@ function runProblems(run: RunStatus): string[] {
   const problems: string[] = [];
   const which = `the last ${run.kind} run (${run.id}, started ${run.started})`;
   if (run.outcome === 'failed') problems.push(`${which} failed: ${run.error ?? 'no reason given'}`);
+  else if (run.outcome === 'interrupted')
+    problems.push(`${which} did not finish: ${run.error ?? 'interrupted'}`);
   else if (run.outcome === 'partial')
     problems.push(`${which} finished with failures${run.error ? `: ${run.error}` : ''}`);
   if (run.hook && (run.hook.exitCode !== 0 || run.hook.error))

@@ -3,7 +3,7 @@ import type { CheckReport } from '../../maintenance/check.js';
 import type { IndexRepair, RepairFolder } from '../../maintenance/repair.js';
 import type { Repository } from '../../repository/repository.js';
 import type { CliContext } from '../context.js';
-import { recordRun } from '../record-run.js';
+import { recordRun, startRun } from '../record-run.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes } from '../output/format.js';
@@ -47,6 +47,8 @@ export function registerCheck(program: Command, run: CommandRunner): void {
               throw new UsageError((error as Error).message);
             }
           }
+          // In the run history from its start: a check killed halfway shows as interrupted.
+          await startRun(context, 'check');
           // What the remote itself holds, by default: the cache's copies were checked when they
           // were first read, and a damaged or missing file on the remote is what check is for.
           const storage = options.cached

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes, formatTime } from '../output/format.js';
-import { recordRun } from '../record-run.js';
+import { recordRun, startRun } from '../record-run.js';
 
 export function registerForget(program: Command, run: CommandRunner): void {
   program
@@ -27,6 +27,8 @@ export function registerForget(program: Command, run: CommandRunner): void {
           config.retention.deletedItems === undefined
             ? null
             : ageCutoff(config.retention.deletedItems, now);
+        // In the run history from its start: a forget killed halfway shows as interrupted.
+        if (!options.dryRun) await startRun(context, 'forget', { started: now });
         // Two forgets at once would both write the same rewrites and run files; a prune
         // meanwhile would not see the rewritten snapshots. A dry run only reads, and takes none.
         const lock = options.dryRun ? null : await context.lock('forget');

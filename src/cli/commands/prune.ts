@@ -3,7 +3,7 @@ import { parseDurationMs } from '../../config/duration.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes, formatCount, formatTime } from '../output/format.js';
-import { recordRun } from '../record-run.js';
+import { recordRun, startRun } from '../record-run.js';
 
 /** The default grace period: longer than a night's backup of a large server. */
 const DEFAULT_GRACE = '24h';
@@ -47,6 +47,8 @@ export function registerPrune(program: Command, run: CommandRunner): void {
         const { planPrune, applyPrune, PruneRefusedError } =
           await import('../../maintenance/prune.js');
         const started = new Date();
+        // In the run history from its start: a prune killed halfway shows as interrupted.
+        if (!options.dryRun) await startRun(context, 'prune', { started });
         // Taken before the index is loaded: another prune (or a repair) finishing meanwhile
         // would leave this one's index out of date. A dry run only reads, and takes none.
         const lock = options.dryRun ? null : await context.lock('prune');

@@ -4,7 +4,9 @@ import type { Command } from 'commander';
 import pino, { type Logger } from 'pino';
 import { configPath, type LoadedConfig } from '../../config/loaded-config.js';
 import type { DaemonPlan } from '../../daemon/daemon.js';
+import { settleJob, type JobVerdict } from '../../daemon/job-history.js';
 import { startJob, type JobOutcome } from '../../daemon/job-process.js';
+import type { RunHistory } from '../../catalog/run-history.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { readSecretFile } from '../passphrase.js';
@@ -68,22 +70,24 @@ export function registerServe(program: Command, run: CommandRunner): void {
             schedule: { ...schedule, jobs },
             log,
             start: (kind) => startJob(configFile, kind, JOB_COMMANDS[kind]?.(config) ?? [kind]),
-            lastRuns: () => lastRuns(configFile),
+            lastRuns: () => lastRuns(config),
             ended: async (outcome) => {
-              const failed = outcome.code !== 0;
-              log[failed ? 'error' : 'info'](
-                {
-                  kind: outcome.kind,
-                  code: outcome.code,
-                  signal: outcome.signal,
-                  seconds: (outcome.finished.getTime() - outcome.started.getTime()) / 1000,
-                  ...(failed ? { error: lastLine(outcome.errorText) } : {}),
-                },
-                `${outcome.kind} ${failed ? 'failed' : 'finished'}`,
-              );
+              const verdict = await settled(config, outcome, log);
+              const seconds = (outcome.finished.getTime() - outcome.started.getTime()) / 1000;
+              const fields = {
+                kind: outcome.kind,
+                code: outcome.code,
+                signal: outcome.signal,
+                seconds,
+                run: verdict.run,
+                ...(verdict.error ? { error: verdict.error } : {}),
+              };
+              if (verdict.state === 'ok') log.info(fields, `${outcome.kind} finished`);
+              else if (verdict.state === 'interrupted')
+                log.warn(fields, `${outcome.kind} interrupted`);
+              else log.error(fields, `${outcome.kind} failed`);
               // Stopped by the daemon itself (SIGTERM at shutdown): not a failure to mail about.
-              if (!failed || outcome.signal === 'SIGTERM') return;
-              await recordIfUnrecorded(config, outcome, log);
+              if (verdict.state === 'ok' || outcome.signal === 'SIGTERM') return;
               await notifier.send({
                 kind: 'job-failure',
                 phase: 'failed',
@@ -94,7 +98,7 @@ export function registerServe(program: Command, run: CommandRunner): void {
                 },
                 startedAt: outcome.started,
                 finishedAt: outcome.finished,
-                error: lastLine(outcome.errorText) || exitText(outcome),
+                error: verdict.error ?? exitText(outcome),
                 report: outcome.report,
               });
             },
@@ -160,45 +164,47 @@ function daemonLogger(loaded: LoadedConfig): Logger {
 }
 
 /**
- * A job that failed before it could record itself (a wrong passphrase, an unreadable
- * configuration, killed) would leave `status` saying all is well: the daemon records it as a
- * failed run, unless the job's own record is there.
+ * How a job went, by its exit and by its own record in the run history (see settleJob); the
+ * history is written where the job could not write it. When the catalog cannot be read, the
+ * exit alone says.
  */
-async function recordIfUnrecorded(
+async function settled(
   loaded: LoadedConfig,
   outcome: JobOutcome,
   log: Logger,
-): Promise<void> {
-  const { Catalog } = await import('../../catalog/catalog.js');
-  const { newRunId } = await import('../../catalog/run-history.js');
-  let catalog;
+): Promise<JobVerdict> {
+  const errorLine = lastLine(outcome.errorText);
   try {
-    catalog = await Catalog.open(configPath(loaded, loaded.config.catalog.url));
-    const [own] = await catalog.runs.recent({ kind: outcome.kind, limit: 1 });
-    if (own && own.started.getTime() >= outcome.started.getTime() - 1_000) return;
-    await catalog.runs.record({
-      id: newRunId(outcome.started),
-      kind: outcome.kind,
-      started: outcome.started,
-      finished: outcome.finished,
-      outcome: 'failed',
-      counts: {},
-      error: lastLine(outcome.errorText) || exitText(outcome),
-      hook: null,
-    });
+    return await withHistory(loaded, (history) => settleJob(history, outcome, errorLine));
   } catch (error) {
-    log.warn({ err: error, kind: outcome.kind }, 'the failed job could not be recorded');
-  } finally {
-    await catalog?.close();
+    log.warn(
+      { err: error, kind: outcome.kind },
+      'the job could not be looked up in the run history',
+    );
+    const state = outcome.signal !== null ? 'interrupted' : outcome.code === 0 ? 'ok' : 'failed';
+    return { state, error: state === 'ok' ? null : errorLine || exitText(outcome), run: null };
   }
 }
 
-/** When each kind last ran, from `mailvault status` (the run history in the catalog). */
-async function lastRuns(configFile: string): Promise<Map<string, Date>> {
-  const outcome = await startJob(configFile, 'status', ['status']).finished;
-  const report = outcome.report as { runs?: Array<{ kind: string; started: string }> } | null;
-  if (!report?.runs) throw new Error(lastLine(outcome.errorText) || 'status printed no report');
-  return new Map(report.runs.map((run) => [run.kind, new Date(run.started)]));
+/**
+ * When each kind last ran to its end (from the run history in the catalog), for catching up
+ * missed runs: an interrupted run did not run, so the one it interrupted is caught up.
+ */
+async function lastRuns(loaded: LoadedConfig): Promise<Map<string, Date>> {
+  return withHistory(loaded, (history) => history.lastEnded());
+}
+
+async function withHistory<T>(
+  loaded: LoadedConfig,
+  work: (history: RunHistory) => Promise<T>,
+): Promise<T> {
+  const { Catalog } = await import('../../catalog/catalog.js');
+  const catalog = await Catalog.open(configPath(loaded, loaded.config.catalog.url));
+  try {
+    return await work(catalog.runs);
+  } finally {
+    await catalog.close();
+  }
 }
 
 interface Health {

@@ -9,8 +9,8 @@ import type { Output } from '../output/output.js';
 
 /**
  * `mailvault status`: is the backup healthy? Exits 3 when something needs a look (an account
- * whose last backup failed or that has none, a last run that failed or finished with failures,
- * a failed hook, a schedule line that does not parse), so that a monitoring check can run it as
+ * whose last backup failed or that has none, a last run that failed, finished with failures or
+ * was interrupted, a failed hook, a schedule line that does not parse), so that a monitoring check can run it as
  * it is; 0 when all is well.
  */
 export function registerStatus(program: Command, run: CommandRunner): void {
@@ -91,10 +91,14 @@ function printStatus(output: Output, status: Status): void {
         run.kind,
         time(run.started),
         run.outcome === 'ok' ? 'ok' : run.outcome.toUpperCase(),
-        formatDuration(Math.round(run.seconds * 1000)),
+        run.seconds === null ? '-' : formatDuration(Math.round(run.seconds * 1000)),
         time(run.lastOk),
         run.id,
       ]),
+    );
+  for (const run of status.runs.filter((each) => each.running && each.running.id !== each.id))
+    output.line(
+      `${run.kind} running since ${time(run.running?.started ?? null)} (run ${run.running?.id ?? ''}${run.running?.pid ? `, process ${run.running.pid} on ${run.running.host ?? '?'}` : ''})`,
     );
   output.line();
   if (status.schedule.jobs.length === 0) output.line('no schedule configured');
