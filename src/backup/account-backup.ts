@@ -13,11 +13,12 @@ import {
 import type { ItemFailure } from './item-failure.js';
 import type { CollectionReader } from './collection-reader.js';
 import { backupCollections } from './collections-backup.js';
+import { carriedForward, describedBy } from './folder-records.js';
+import type { FolderStatus, MailboxReader } from './mailbox-reader.js';
 import { SummaryHints } from './summary-hints.js';
 
 /** Entries of new listings kept for the catalog, at most. */
 const LISTING_HINT_LIMIT = 50_000;
-import type { FolderStatus, MailboxReader } from './mailbox-reader.js';
 
 export interface AccountJob {
   source: string;
@@ -26,8 +27,11 @@ export interface AccountJob {
   openReader: () => Promise<MailboxReader>;
   /** Opens the account's calendars and address books, when its server has a DAV source. */
   openCollections?: () => Promise<CollectionReader>;
-  /** The account's previous snapshot, the base of the incremental run (`treeId`: its tree's id). */
-  parent: { id: string; treeId: string; tree: AccountTree } | null;
+  /**
+   * The account's previous snapshot, the base of the incremental run (`treeId`: its tree's id;
+   * `time`: when it was taken).
+   */
+  parent: { id: string; treeId: string; tree: AccountTree; time: Date } | null;
   /** Connection attempts after a drop before the account is given up. */
   retries: number;
 }
@@ -58,21 +62,30 @@ export interface AccountResult {
 
 export interface AccountBackupContext extends Omit<FolderBackupContext, 'summaries' | 'tally'> {
   log: Logger;
+  /** A dropped connection or an unreachable server: worth another connection. */
   isRetryable: (error: unknown) => boolean;
+  /**
+   * The server refused to open or read one folder (it went away meanwhile, or its name is one it
+   * lists but cannot open) while the connection stays good: that folder fails, not the account.
+   */
+  isFolderRefusal: (error: unknown) => boolean;
   onFolder?: (account: string, folder: string) => void;
 }
 
 /**
  * Backs up one account: lists its folders with their status in one round trip, passes over the
  * folders whose status proves them unchanged, brings the others up to date, and writes the
- * account's tree. A dropped connection is reopened and the folder resumed.
+ * account's tree. A dropped connection is reopened and the folder resumed. A folder the server
+ * will not open fails alone: the snapshot keeps its last record (see carriedForward) and lists the
+ * failure. Mail and calendars-and-contacts succeed or fail apart: when one cannot be read, the
+ * other is still backed up, and the snapshot keeps the previous state of the part that failed;
+ * only when neither can be read does the account fail.
  */
 export async function backupAccount(
   context: AccountBackupContext,
   job: AccountJob,
 ): Promise<AccountResult> {
   const time = new Date();
-  const previous = new Map((job.parent?.tree.folders ?? []).map((folder) => [folder.path, folder]));
   const result: AccountResult = {
     tree: '',
     time,
@@ -90,6 +103,74 @@ export async function backupAccount(
     listings: new Map(),
     summaries: new SummaryHints(),
   };
+  let mail: MailPart;
+  try {
+    mail = await mailOf(context, job, result);
+  } catch (error) {
+    // Without calendars and contacts to back up, the account has failed as it always did.
+    if (!job.openCollections) throw error;
+    // What the mail part counted before it failed is not in the snapshot (what it stored is in
+    // the repository, and its bytes in result.added).
+    Object.assign(result, { items: 0, bytes: 0, newItems: 0, failures: [] });
+    result.listings.clear();
+    const collections = await collectionsOf(context, job, result);
+    if (!collections.read) throw error;
+    mail = keptMail(context, job, result, error);
+    return finish(context, result, { ...mail, collections: collections.records });
+  }
+  if (!job.openCollections) return finish(context, result, mail);
+  const collections = await collectionsOf(context, job, result);
+  return finish(context, result, { ...mail, collections: collections.records });
+}
+
+type MailPart = Pick<AccountTree, 'folders' | 'orphanSubscriptions'>;
+
+async function finish(
+  context: AccountBackupContext,
+  result: AccountResult,
+  tree: MailPart & Pick<AccountTree, 'collections'>,
+): Promise<AccountResult> {
+  result.folders = tree.folders.length;
+  result.tree = await writeAccountTree(context.writer, { v: 1, ...tree });
+  return result;
+}
+
+/**
+ * The mail could not be read at all (the server refused the login, or stayed out of reach):
+ * the previous snapshot's folders are kept, each marked stale, and the account is reported as
+ * failed in part.
+ */
+function keptMail(
+  context: AccountBackupContext,
+  job: AccountJob,
+  result: AccountResult,
+  error: unknown,
+): MailPart {
+  const message = error instanceof Error ? error.message : String(error);
+  const parent = job.parent;
+  const reason = `mail not backed up${parent ? " (the previous snapshot's folders are kept)" : ''}: ${message}`;
+  context.log.error({ account: job.account, err: error }, reason);
+  result.failures.push({ source: job.source, account: job.account, reason });
+  if (!parent) return { folders: [], orphanSubscriptions: [] };
+  for (const folder of parent.tree.folders) {
+    result.items += folder.count;
+    result.bytes += folder.bytes;
+  }
+  return {
+    folders: parent.tree.folders.map((folder) =>
+      folder.listing === null ? folder : carriedForward(folder, parent.time, message),
+    ),
+    orphanSubscriptions: parent.tree.orphanSubscriptions,
+  };
+}
+
+/** The account's folders, each brought up to date or, when the server refused it, kept. */
+async function mailOf(
+  context: AccountBackupContext,
+  job: AccountJob,
+  result: AccountResult,
+): Promise<MailPart> {
+  const previous = new Map((job.parent?.tree.folders ?? []).map((folder) => [folder.path, folder]));
   const folderContext: FolderBackupContext = {
     ...context,
     summaries: result.summaries,
@@ -153,11 +234,19 @@ export async function backupAccount(
       }
       context.onFolder?.(job.account, status.path);
       const progress = newFolderProgress();
-      const folder = await retrying(
-        `folder ${status.path}`,
-        (r) => backupFolder(folderContext, r, status, before, progress),
-        () => afterDrop(progress),
-      );
+      let folder;
+      try {
+        folder = await retrying(
+          `folder ${status.path}`,
+          (r) => backupFolder(folderContext, r, status, before, progress),
+          () => afterDrop(progress),
+        );
+      } catch (error) {
+        if (!context.isFolderRefusal(error)) throw error;
+        const kept = keptFolder(context, job, result, status, previous.get(status.path), error);
+        if (kept) records.push(kept);
+        continue;
+      }
       records.push(folder.record);
       // Hints are a convenience: past the cap the catalog reads listings back instead.
       if (folder.record.listing && listedEntries + folder.entries.length <= LISTING_HINT_LIMIT) {
@@ -178,18 +267,41 @@ export async function backupAccount(
         });
       }
     }
-    result.folders = records.length;
-    const tree: AccountTree = {
-      v: 1,
-      folders: records,
-      orphanSubscriptions: listed.orphanSubscriptions,
-    };
-    if (job.openCollections) tree.collections = await collectionsOf(context, job, result);
-    result.tree = await writeAccountTree(context.writer, tree);
-    return result;
+    return { folders: records, orphanSubscriptions: listed.orphanSubscriptions };
   } finally {
     await reader?.close().catch(() => undefined);
   }
+}
+
+/**
+ * A folder the server refused to open or read: the failure is listed, and its last record is
+ * carried forward, stale, when it has one. One never backed up is left out: an empty record would
+ * say it was empty.
+ */
+function keptFolder(
+  context: AccountBackupContext,
+  job: AccountJob,
+  result: AccountResult,
+  status: FolderStatus,
+  last: FolderRecord | undefined,
+  error: unknown,
+): FolderRecord | null {
+  const message = error instanceof Error ? error.message : String(error);
+  const parent = job.parent;
+  const kept = parent && last?.listing ? carriedForward(last, parent.time, message, status) : null;
+  const keeping = kept?.stale ? ` (its messages as backed up at ${kept.stale.since} are kept)` : '';
+  result.failures.push({
+    source: job.source,
+    account: job.account,
+    folder: status.path,
+    reason: `folder not backed up${keeping}: ${message}`,
+  });
+  context.log.error({ account: job.account, folder: status.path, err: error }, message);
+  if (kept) {
+    result.items += kept.count;
+    result.bytes += kept.bytes;
+  }
+  return kept;
 }
 
 /**
@@ -201,7 +313,7 @@ async function collectionsOf(
   context: AccountBackupContext,
   job: AccountJob,
   result: AccountResult,
-): Promise<CollectionRecord[]> {
+): Promise<{ records: CollectionRecord[]; read: boolean }> {
   const previous = job.parent?.tree.collections ?? [];
   let reader: CollectionReader | undefined;
   try {
@@ -227,37 +339,14 @@ async function collectionsOf(
     result.failures.push(...done.failures);
     result.warnings.push(...done.broken);
     result.davRequests = done.requests;
-    return done.records;
+    return { records: done.records, read: true };
   } catch (error) {
     const reason = `calendars and contacts not backed up (the previous snapshot's are kept): ${error instanceof Error ? error.message : String(error)}`;
     context.log.error({ account: job.account, err: error }, reason);
     result.failures.push({ source: job.source, account: job.account, reason });
     result.davRequests = reader?.requests ?? 0;
-    return previous;
+    return { records: previous, read: false };
   } finally {
     await reader?.close().catch(() => undefined);
   }
-}
-
-/** A folder record with the folder's current description and the given content state. */
-function describedBy(
-  status: FolderStatus,
-  content: Pick<
-    FolderRecord,
-    'uidValidity' | 'uidNext' | 'highestModseq' | 'count' | 'bytes' | 'listing'
-  >,
-): FolderRecord {
-  return {
-    path: status.path,
-    delimiter: status.delimiter,
-    specialUse: status.specialUse,
-    attributes: status.attributes,
-    subscribed: status.subscribed,
-    uidValidity: content.uidValidity,
-    uidNext: content.uidNext,
-    highestModseq: content.highestModseq,
-    count: content.count,
-    bytes: content.bytes,
-    listing: content.listing,
-  };
 }

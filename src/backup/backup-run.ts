@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { IngestHints } from '../catalog/ingest.js';
+import { newRunId } from '../catalog/run-history.js';
 import type { HeaderSummary } from '../mime/header-summary.js';
 import type { Repository } from '../repository/repository.js';
 import { unchangedSnapshotId, type UnchangedEntry } from '../repository/snapshot/run-file.js';
@@ -19,6 +19,10 @@ export interface BackupRunOptions {
   log: Logger;
   program: string;
   isRetryable: (error: unknown) => boolean;
+  /** A refusal of one folder by a server whose connection stays good: that folder fails alone. */
+  isFolderRefusal: (error: unknown) => boolean;
+  /** The run's id (default: a new one), for a caller that recorded the run before it started. */
+  run?: string;
   /**
    * Called for each snapshot once it is in the repository (the catalog records it); `runFile`
    * names the run file that holds it when it is an unchanged one.
@@ -113,7 +117,7 @@ interface Waiting {
  * only complete snapshots behind.
  */
 export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
-  const run = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(4).toString('hex')}`;
+  const run = options.run ?? newRunId(new Date());
   const started = new Date();
   const writer = options.repository.writer({ workers: options.workers });
   const reports: AccountReport[] = [];
@@ -236,6 +240,7 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
     writer,
     log: options.log,
     isRetryable: options.isRetryable,
+    isFolderRefusal: options.isFolderRefusal,
     onMessage: (bytes: number) => options.onProgress?.({ type: 'message', bytes }),
     onStored: options.onStored,
     onFolder: (account: string, folder: string) =>

@@ -22,6 +22,21 @@ export interface FolderRecord {
   bytes: number;
   /** Listing root id; null for a folder that cannot hold messages. */
   listing: string | null;
+  /**
+   * Present when this run could not read the folder (the server listed it but refused to open
+   * it, or it went away while the run was under way): the record, listing included, is the one
+   * read at `since`, carried forward so that its messages do not look deleted. The next run reads
+   * the folder again.
+   */
+  stale?: StaleState;
+}
+
+/** Why a folder's record was carried forward instead of read, and since when it was. */
+export interface StaleState {
+  /** When the listing was last read from the server (ISO 8601 UTC). */
+  since: string;
+  /** What the server said when it was not. */
+  reason: string;
 }
 
 export interface AccountTree {

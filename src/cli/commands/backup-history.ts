@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { RunReport } from '../../backup/backup-run.js';
 import type { SetReport } from '../../backup/set-job.js';
 import type { RunOutcome, RunPart, RunRecord } from '../../catalog/run-history.js';
@@ -115,21 +114,5 @@ export function backupRunRecord(
         snapshot: set.snapshot,
       })),
     ],
-  };
-}
-
-/** A run that stopped before it had a report (the repository failed under it, say). */
-export function abortedRunRecord(started: Date, error: unknown): RunRecord {
-  // The same shape as the ids runBackup gives: the start, to the second, and a random part.
-  const id = `${started.toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(4).toString('hex')}`;
-  return {
-    id,
-    kind: 'backup',
-    started,
-    finished: new Date(),
-    outcome: 'failed',
-    counts: {},
-    error: error instanceof Error ? error.message : String(error),
-    hook: null,
   };
 }

@@ -1,6 +1,6 @@
 import type { RunReport } from '../../backup/backup-run.js';
 import type { Catalog } from '../../catalog/catalog.js';
-import type { RunOutcome, RunPart, RunRecord } from '../../catalog/run-history.js';
+import type { RunOutcome } from '../../catalog/run-history.js';
 import type { LoadedConfig } from '../../config/loaded-config.js';
 import { runPostBackupHook, type HookOutcome } from '../../hooks/post-backup-hook.js';
 import { repositoryLocation } from '../../hooks/repository-location.js';
@@ -8,24 +8,9 @@ import type { CliContext } from '../context.js';
 import { runSnapshots } from './backup-history.js';
 
 /**
- * The end of a backup run: recorded in the catalog's history, then handed to the postBackup
- * hook. Neither may change how the backup ended: a failure of either is a warning.
+ * After a backup run is recorded, it is handed to the postBackup hook. Neither may change how the
+ * backup ended: a failure of either is a warning.
  */
-
-export async function recordRun(
-  context: CliContext,
-  catalog: Catalog,
-  run: RunRecord,
-  parts: readonly RunPart[] = [],
-): Promise<void> {
-  try {
-    await catalog.runs.record(run, parts);
-  } catch (error) {
-    context.output.warn(
-      `the run ${run.id} could not be recorded in the catalog's history: ${(error as Error).message}`,
-    );
-  }
-}
 
 /**
  * Runs hooks.postBackup after a run that finished (outcome ok or partial; after a failed run

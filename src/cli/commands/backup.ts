@@ -7,24 +7,26 @@ import type { Config } from '../../config/schema.js';
 import { ImapError } from '../../imap/imap-error.js';
 import { readAccountTree, type AccountTree } from '../../mailbox/account-tree.js';
 import type { HookOutcome } from '../../hooks/post-backup-hook.js';
-import { pendingUploadsMessage } from '../context.js';
+import { newRunId } from '../../catalog/run-history.js';
+import type { LoadedConfig } from '../../config/loaded-config.js';
+import type { Repository } from '../../repository/repository.js';
+import { pendingUploadsMessage, type AccountRef, type CliContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
-import { exitCodeOf } from '../run-command.js';
+import { recordRun, startRun } from '../record-run.js';
 import {
-  abortedRunRecord,
   backupOutcome,
   backupRunRecord,
   failedParts,
   failureMessage,
   setLabel,
 } from './backup-history.js';
-import { recordRun, runHookAfter } from './backup-hook.js';
+import { runHookAfter } from './backup-hook.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes, formatCount, formatDuration } from '../output/format.js';
 import type { StorageRequestCounts } from '../../storage/wrappers/counting-storage.js';
 import type { Output } from '../output/output.js';
 import { PROGRAM } from '../program-name.js';
-import { davAccess, imapEndpoint, imapLogin } from '../server-access.js';
+import { davAccess, imapEndpoint, imapLogin, type DavAccess } from '../server-access.js';
 import type { ImapCounters } from '../../imap/connect.js';
 import type { PendingUploads } from '../../storage/cache/repository-storage.js';
 
@@ -38,7 +40,6 @@ export function registerBackup(program: Command, run: CommandRunner): void {
     .action(async (names: string[]) =>
       run(async (context) => {
         const { runBackup } = await import('../../backup/backup-run.js');
-        const { ImapAccountReader } = await import('../../sources/imap/imap-account-reader.js');
         const loaded = await context.config();
         const { config } = loaded;
         const setNames = new Set([...config.files, ...config.commands].map((set) => set.name));
@@ -47,132 +48,170 @@ export function registerBackup(program: Command, run: CommandRunner): void {
         // Sets named alone: no account is backed up.
         const refs =
           names.length > 0 && accountNames.length === 0 ? [] : await context.accounts(accountNames);
+        // In the history from now on: a run killed from here shows as interrupted.
+        const { id: runId } = await startRun(context, 'backup', { id: newRunId(new Date()) });
         const repository = await context.repository();
         const catalog = await context.catalog();
-        const started = new Date();
-        // Recorded once it ended, however it ended: a run that failed is in the history too.
-        let recorded = false;
-        try {
-          const sets = await setJobs(catalog, config, wanted, loaded.directory);
-          const counters: ImapCounters = { commands: 0 };
-          // Folders `check --repair` found damaged messages in: read whole, not from the parent.
-          const { repairFolders, repairDone } = await import('../../maintenance/repair.js');
-          const repairs = await repairFolders(catalog.db);
-          const jobs: AccountJob[] = [];
-          for (const ref of refs) {
-            const endpoint = await imapEndpoint(loaded, ref.server);
-            const login = await imapLogin(loaded, ref.server, ref.serverIndex, ref.account);
-            const dav = await davAccess(loaded, ref.server, ref.serverIndex, ref.account);
-            const known = (await catalog.findAccounts(ref.account.name)).find(
-              (account) => account.source === ref.server.name,
-            );
-            const last = known ? await catalog.snapshotAt(known.id, { kind: 'last' }) : null;
-            jobs.push({
-              source: ref.server.name,
-              account: ref.account.name,
-              retries: ref.server.imap.retries,
-              parent: last
-                ? {
-                    id: last.id,
-                    treeId: last.tree,
-                    tree: withoutFolders(
-                      await readAccountTree(repository, last.tree),
-                      repairs
-                        .filter(
-                          (r) => r.source === ref.server.name && r.account === ref.account.name,
-                        )
-                        .map((r) => r.folder),
-                    ),
-                  }
-                : null,
-              openReader: () =>
-                ImapAccountReader.open(endpoint, login, { log: context.log, counters }),
-              ...(dav
-                ? {
-                    openCollections: async () => {
-                      const { openDavAccountReader } =
-                        await import('../../sources/dav/dav-account-reader.js');
-                      return openDavAccountReader(dav, ref.account.name);
-                    },
-                  }
-                : {}),
-            });
-          }
-          const texts = catalog.textIndexer();
-          const progress = context.output.progress('backup');
-          progress.setTotal(jobs.length + sets.length);
-          let report;
-          try {
-            report = await runBackup({
-              repository,
-              jobs,
-              sets,
-              concurrency: loaded.config.backup.concurrency,
-              workers: loaded.config.backup.workers,
-              log: context.log,
-              program: PROGRAM,
-              isRetryable: (error) => error instanceof ImapError && error.retryable,
-              onSnapshot: async (id, snapshot, hints, runFile) => {
-                await texts.flush();
-                await catalog.ingest(repository, { id, snapshot, runFile }, hints);
-              },
-              onStored: (sha256, summary, raw) => texts.add(sha256, summary, raw),
-              onProgress: (event) => {
-                if (event.type === 'message') progress.add(1, event.bytes);
-                else if (event.type === 'account-end' || event.type === 'set-end') progress.step();
-                else if (event.type === 'set-start')
-                  progress.setDetail(`${event.kind} ${event.name}`);
-                else if (event.type === 'folder')
-                  progress.setDetail(`${event.account} ${event.folder}`);
-              },
-            });
-          } finally {
-            progress.finish();
-            await texts.close();
-          }
-          if (accountNames.length === 0 && refs.length > 0) {
-            for (const server of loaded.config.servers) {
-              const present = refs
-                .filter((ref) => ref.server.name === server.name)
-                .map((ref) => ref.account.name);
-              await catalog.markPresent(server.name, present, report.started.getTime());
-            }
-          }
-          if (repairs.length > 0)
-            await repairDone(
-              catalog.db,
-              report.accounts
-                .filter((account) => account.ok)
-                .map((account) => ({ source: account.source, account: account.account })),
-            );
-          // With a remote repository, what the run saved waits in the local cache until the remote
-          // takes it: the summary says whether it all got there.
-          const pendingUploads = await context.finishUploads();
-          const outcome = backupOutcome(report);
-          const record = backupRunRecord(report, outcome);
-          await recordRun(context, catalog, record.run, record.parts);
-          recorded = true;
-          // After the uploads: the hook may hand the repository on, so all of it must be there.
-          const hook = await runHookAfter(context, loaded, catalog, report, outcome);
-          const code = exitCodeFor(report, context.output);
-          printReport(context.output, report, {
-            counters,
-            storageRequests: context.storageRequests(),
-            pendingUploads,
-            hook,
-          });
-          if (pendingUploads.files > 0)
-            context.output.line(
-              pendingUploadsMessage(pendingUploads, (await context.storage()).location),
-            );
-          return code;
-        } catch (error) {
-          if (!recorded && exitCodeOf(error) !== ExitCode.Usage)
-            await recordRun(context, catalog, abortedRunRecord(started, error));
-          throw error;
+        const sets = await setJobs(catalog, config, wanted, loaded.directory);
+        const counters: ImapCounters = { commands: 0 };
+        // Folders `check --repair` found damaged messages in: read whole, not from the parent.
+        const { repairFolders, repairDone } = await import('../../maintenance/repair.js');
+        const repairs = await repairFolders(catalog.db);
+        const jobs: AccountJob[] = [];
+        for (const ref of refs) {
+          const repaired = repairs
+            .filter((r) => r.source === ref.server.name && r.account === ref.account.name)
+            .map((r) => r.folder);
+          jobs.push(
+            await accountJob(context, loaded, ref, {
+              parent: await parentOf(catalog, repository, ref, repaired),
+              counters,
+            }),
+          );
         }
+        const texts = catalog.textIndexer();
+        const progress = context.output.progress('backup');
+        progress.setTotal(jobs.length + sets.length);
+        let report;
+        try {
+          report = await runBackup({
+            repository,
+            run: runId,
+            jobs,
+            sets,
+            concurrency: loaded.config.backup.concurrency,
+            workers: loaded.config.backup.workers,
+            log: context.log,
+            program: PROGRAM,
+            isRetryable: (error) => error instanceof ImapError && error.retryable,
+            isFolderRefusal: (error) => error instanceof ImapError && error.kind === 'refused',
+            onSnapshot: async (id, snapshot, hints, runFile) => {
+              await texts.flush();
+              await catalog.ingest(repository, { id, snapshot, runFile }, hints);
+            },
+            onStored: (sha256, summary, raw) => texts.add(sha256, summary, raw),
+            onProgress: (event) => {
+              if (event.type === 'message') progress.add(1, event.bytes);
+              else if (event.type === 'account-end' || event.type === 'set-end') progress.step();
+              else if (event.type === 'set-start')
+                progress.setDetail(`${event.kind} ${event.name}`);
+              else if (event.type === 'folder')
+                progress.setDetail(`${event.account} ${event.folder}`);
+            },
+          });
+        } finally {
+          progress.finish();
+          await texts.close();
+        }
+        if (accountNames.length === 0 && refs.length > 0) {
+          for (const server of loaded.config.servers) {
+            const present = refs
+              .filter((ref) => ref.server.name === server.name)
+              .map((ref) => ref.account.name);
+            await catalog.markPresent(server.name, present, report.started.getTime());
+          }
+        }
+        if (repairs.length > 0)
+          await repairDone(
+            catalog.db,
+            report.accounts
+              .filter((account) => account.ok)
+              .map((account) => ({ source: account.source, account: account.account })),
+          );
+        // With a remote repository, what the run saved waits in the local cache until the remote
+        // takes it: the summary says whether it all got there.
+        const pendingUploads = await context.finishUploads();
+        const outcome = backupOutcome(report);
+        const record = backupRunRecord(report, outcome);
+        await recordRun(context, record.run, record.parts);
+        // After the uploads: the hook may hand the repository on, so all of it must be there.
+        const hook = await runHookAfter(context, loaded, catalog, report, outcome);
+        const code = exitCodeFor(report, context.output);
+        printReport(context.output, report, {
+          counters,
+          storageRequests: context.storageRequests(),
+          pendingUploads,
+          hook,
+        });
+        if (pendingUploads.files > 0)
+          context.output.line(
+            pendingUploadsMessage(pendingUploads, (await context.storage()).location),
+          );
+        return code;
       }),
     );
+}
+
+/** The account's last snapshot, the base of this run, without the folders a repair asks to read whole. */
+async function parentOf(
+  catalog: Catalog,
+  repository: Repository,
+  ref: AccountRef,
+  repaired: readonly string[],
+): Promise<AccountJob['parent']> {
+  const known = (await catalog.findAccounts(ref.account.name)).find(
+    (account) => account.source === ref.server.name,
+  );
+  const last = known ? await catalog.snapshotAt(known.id, { kind: 'last' }) : null;
+  if (!last) return null;
+  return {
+    id: last.id,
+    treeId: last.tree,
+    time: last.time,
+    tree: withoutFolders(await readAccountTree(repository, last.tree), repaired),
+  };
+}
+
+/**
+ * One account's backup. What it needs from the configuration (its login, the server's CA, its
+ * DAV access) is read here; when that fails, the account fails alone (its mail part when the IMAP
+ * side cannot be reached, its calendars and contacts when the DAV side cannot), with the reason,
+ * and the rest of the run goes on.
+ */
+async function accountJob(
+  context: CliContext,
+  loaded: LoadedConfig,
+  ref: AccountRef,
+  extra: { parent: AccountJob['parent']; counters: ImapCounters },
+): Promise<AccountJob> {
+  const { ImapAccountReader } = await import('../../sources/imap/imap-account-reader.js');
+  const imap = await settled(async () => ({
+    endpoint: await imapEndpoint(loaded, ref.server),
+    login: await imapLogin(loaded, ref.server, ref.serverIndex, ref.account),
+  }));
+  const dav = await settled(() => davAccess(loaded, ref.server, ref.serverIndex, ref.account));
+  return {
+    source: ref.server.name,
+    account: ref.account.name,
+    retries: ref.server.imap.retries,
+    parent: extra.parent,
+    openReader: () => {
+      if ('error' in imap) return Promise.reject(imap.error);
+      return ImapAccountReader.open(imap.value.endpoint, imap.value.login, {
+        log: context.log,
+        counters: extra.counters,
+      });
+    },
+    ...('error' in dav || dav.value
+      ? {
+          openCollections: async () => {
+            if ('error' in dav) throw dav.error;
+            const { openDavAccountReader } =
+              await import('../../sources/dav/dav-account-reader.js');
+            return openDavAccountReader(dav.value as DavAccess, ref.account.name);
+          },
+        }
+      : {}),
+  };
+}
+
+/** What `work` gives, or the error it failed with: to be thrown where it concerns one account. */
+async function settled<T>(work: () => Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  try {
+    return { value: await work() };
+  } catch (error) {
+    return { error };
+  }
 }
 
 /** File sets and commands to back up, each with its previous snapshot. */
