@@ -3,7 +3,7 @@ import type { AccountTree } from '../mailbox/account-tree.js';
 import type { Repository } from '../repository/repository.js';
 import { restoreAccount, type AccountRestoreOutcome } from './account-restore.js';
 import type { RestoreTarget } from './restore-target.js';
-import { TargetFolders } from './target-folders.js';
+import { hasInbox, TargetFolders } from './target-folders.js';
 import { openJustProvisioned } from './login-patience.js';
 
 /** One account of another installation's repository, as it was at the chosen date. */
@@ -81,11 +81,8 @@ export async function restoreExternal(options: ExternalRestoreOptions): Promise<
   };
 
   await forEach('provisioning', async (account) => {
-    const existing = await openIfExists(options.openTarget, account.name);
-    if (existing) {
-      await existing.close();
+    if (await exists(options.openTarget, account.name))
       return { account: account.name, phase: 'provisioning', ok: true, detail: 'exists' };
-    }
     if (!options.provision)
       return {
         account: account.name,
@@ -142,14 +139,24 @@ export async function restoreExternal(options: ExternalRestoreOptions): Promise<
   return results;
 }
 
-async function openIfExists(
+/**
+ * Whether the account exists on the target: a login for it succeeds and it has an INBOX. The
+ * login alone proves nothing where an administrator may act for any name (Cyrus).
+ */
+async function exists(
   open: (account: string) => Promise<RestoreTarget>,
   account: string,
-): Promise<RestoreTarget | null> {
+): Promise<boolean> {
+  let target: RestoreTarget;
   try {
-    return await open(account);
+    target = await open(account);
   } catch (error) {
-    if ((error as { kind?: string }).kind === 'auth') return null;
+    if ((error as { kind?: string }).kind === 'auth') return false;
     throw error;
+  }
+  try {
+    return await hasInbox(target);
+  } finally {
+    await target.close();
   }
 }

@@ -7,6 +7,8 @@ import type {
 
 /** Where a mail restore writes: an account on a server (IMAP is one such target). */
 export interface RestoreTarget {
+  /** The account and server, for messages ("alice on mail1"). */
+  readonly where: string;
   /** The target's hierarchy separator. */
   readonly delimiter: string;
   /** APPEND commands that may be in flight at once. */

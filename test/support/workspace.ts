@@ -43,7 +43,10 @@ export interface Workspace {
   remove(): Promise<void>;
 }
 
-export function configYaml(server: DovecotServer, dir: string, options: WorkspaceOptions): string {
+/** What a configuration needs of an IMAP test server (Dovecot's harness, or Cyrus's). */
+export type ImapTestServer = Pick<DovecotServer, 'host' | 'port' | 'master'>;
+
+export function configYaml(server: ImapTestServer, dir: string, options: WorkspaceOptions): string {
   const auth = options.auth ?? 'authzid';
   return [
     'repository:',
@@ -63,7 +66,7 @@ export function configYaml(server: DovecotServer, dir: string, options: Workspac
 }
 
 export async function createWorkspace(
-  server: DovecotServer,
+  server: ImapTestServer,
   options: WorkspaceOptions,
 ): Promise<Workspace> {
   const dir = await makeTempDir('mailvault-ws-');

@@ -36,6 +36,10 @@ export class ImapRestoreTarget {
     }
   }
 
+  get where(): string {
+    return this.reader.where;
+  }
+
   get delimiter(): string {
     return this.reader.delimiter;
   }

@@ -58,7 +58,7 @@ export function looseSha256(bytes: Uint8Array): string {
 export class ImapTargetReader {
   private constructor(
     private readonly client: ImapFlow,
-    private readonly where: string,
+    readonly where: string,
   ) {}
 
   static async open(
