@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { corporaDir } from '../../test/support/corpus.js';
+import { findHeaderEnd } from './header-block.js';
 import { parseHeaderDate } from './header-date.js';
 import { splitAddressList, summarizeHeader } from './header-summary.js';
 
@@ -30,6 +34,33 @@ describe('summarizeHeader', () => {
     expect(summary.subject).toBe('Hello Wörld café');
     expect(summary.from).toBe('Renée Dupont <renee@example.fr>');
     expect(summary.to).toBe('Müller, Hans <hans@example.de>, Smith, Jo <jo@example.com>');
+  });
+
+  it('decodes encoded words in UTF-7 and the other charsets iconv-lite knows', () => {
+    const summary = summarize(
+      'Subject: =?UTF-7?Q?Caf+AOk-_au_lait?= =?koi8-r?B?8NLJ18XU?=\n' +
+        'From: =?utf-7?B?SitBUHctcmdlbg==?= <j@example.de>\n' +
+        'To: =?windows-1252?Q?=93Z=FCrich=94?= <z@example.ch>\n\n',
+    );
+    expect(summary.subject).toBe('Café au laitПривет');
+    expect(summary.from).toBe('Jürgen <j@example.de>');
+    expect(summary.to).toBe('“Zürich” <z@example.ch>');
+  });
+
+  it('reads a UTF-7 message of the corpora as its reader shows it', () => {
+    const raw = readFileSync(
+      join(corporaDir(), 'stalwart-mail-parser', 'resources', 'eml', 'legacy', '001.eml'),
+    );
+    const summary = summarizeHeader(raw.subarray(0, findHeaderEnd(raw)));
+    expect(summary.subject).toBe('Die Hasen und die Frösche (Microsoft Outlook 00)');
+    expect(summary.to).toBe(
+      'Joe Blow <jblow@example.com>, Jürgen Schmürgen <schmuergen@example.com>',
+    );
+  });
+
+  it('keeps malformed encoded words as written: bad base64, an unknown charset', () => {
+    expect(summarize('Subject: =?utf-8?B?!!!?= left\n\n').subject).toBe('=?utf-8?B?!!!?= left');
+    expect(summarize('Subject: =?x-unknown?Q?Caf=E9?=\n\n').subject).toBe('=?x-unknown?Q?Caf=E9?=');
   });
 
   it('unfolds and trims folded fields', () => {

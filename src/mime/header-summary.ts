@@ -1,6 +1,6 @@
 // A display summary of a header block for catalogues and listings. It must cope with anything,
 // so every step degrades to "less pretty" rather than failing.
-import libmime from 'libmime';
+import { decodeEncodedWords } from './encoded-words.js';
 import { asBuffer, headerField, headerFieldValues } from './header-block.js';
 import { parseHeaderDate } from './header-date.js';
 
@@ -23,14 +23,6 @@ function rawToText(value: string): string {
   if (!/[\x80-\xff]/.test(value)) return value;
   try {
     return utf8.decode(Buffer.from(value, 'latin1'));
-  } catch {
-    return value;
-  }
-}
-
-function decodeWords(value: string): string {
-  try {
-    return libmime.decodeWords(value);
   } catch {
     return value;
   }
@@ -83,7 +75,7 @@ export function splitAddressList(value: string): string[] {
 
 /** `"Alice Smith" <a@x>` reads better as `Alice Smith <a@x>` in a listing. */
 function displayAddress(address: string): string {
-  const decoded = decodeWords(address);
+  const decoded = decodeEncodedWords(address);
   const m = /^"((?:[^"\\]|\\.)*)"\s*(<[^<>]*>)$/.exec(decoded.trim());
   if (!m) return decoded;
   return `${(m[1] ?? '').replace(/\\(.)/g, '$1')} ${m[2] ?? ''}`;
@@ -107,7 +99,7 @@ export function summarizeHeader(header: Uint8Array): HeaderSummary {
       from: addresses(headerFieldValues(text, 'from')),
       to: addresses(headerFieldValues(text, 'to')),
       cc: addresses(headerFieldValues(text, 'cc')),
-      subject: subject === null ? '' : clean(decodeWords(unfold(subject))),
+      subject: subject === null ? '' : clean(decodeEncodedWords(unfold(subject))),
       date: date === null ? null : parseHeaderDate(clean(unfold(date))),
       messageId: messageId === null ? '' : clean(unfold(messageId)),
     };
