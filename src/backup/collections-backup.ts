@@ -154,6 +154,7 @@ function recordOf(
     description: info.description,
     components: info.components,
     timezone: info.timezone,
+    ...(info.order !== undefined ? { order: info.order } : {}),
     syncToken,
   };
 }

@@ -24,6 +24,11 @@ export interface CollectionRecord {
   components: string[];
   /** The calendar-timezone property (a VCALENDAR holding a VTIMEZONE), if any. */
   timezone: string | null;
+  /**
+   * Apple's calendar-order, where clients list the calendar; absent when the server had none
+   * (and in snapshots written before it was kept).
+   */
+  order?: string;
   /** RFC 6578 token the next run synchronises from; null when the server has none. */
   syncToken: string | null;
   count: number;

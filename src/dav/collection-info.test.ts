@@ -36,6 +36,12 @@ describe('collectionFromResponse', () => {
     });
   });
 
+  it("keeps Apple's calendar-order only when the server has one", () => {
+    const calendar = '<d:resourcetype><d:collection/><c:calendar/></d:resourcetype>';
+    expect(listing(`${calendar}<a:calendar-order> 4 </a:calendar-order>`)?.order).toBe('4');
+    expect(listing(calendar)).not.toHaveProperty('order');
+  });
+
   it('reads an address book, and nothing that is neither', () => {
     expect(listing('<d:resourcetype><d:collection/><cr:addressbook/></d:resourcetype>')?.kind).toBe(
       'addressbook',

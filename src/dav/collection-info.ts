@@ -20,6 +20,11 @@ export interface CollectionInfo {
   components: string[];
   /** calendar-timezone property text (a VCALENDAR with VTIMEZONE), if any. */
   timezone: string | null;
+  /**
+   * Apple's calendar-order (where a client lists the calendar among the others), present only
+   * when the server has one: most collections have none, and a record without it stays as it was.
+   */
+  order?: string;
   syncToken: string | null;
   ctag: string | null;
 }
@@ -47,6 +52,7 @@ export const COLLECTION_PROPS: readonly string[] = [
   PROP.addressbookDescription,
   PROP.supportedComponents,
   PROP.calendarTimezone,
+  PROP.calendarOrder,
   PROP.syncToken,
   PROP.getctag,
 ];
@@ -72,6 +78,7 @@ export function collectionFromResponse(
         .filter((name) => name !== '')
     : [];
   const href = collectionPath(canonicalHref(response.href, base));
+  const order = calendar ? propText(response, PROP.calendarOrder) : null;
   return {
     href,
     kind,
@@ -85,6 +92,7 @@ export function collectionFromResponse(
     ),
     components,
     timezone: calendar ? exactText(response, PROP.calendarTimezone) : null,
+    ...(order !== null ? { order } : {}),
     syncToken: propText(response, PROP.syncToken),
     ctag: propText(response, PROP.getctag),
   };

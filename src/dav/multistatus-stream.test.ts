@@ -64,7 +64,7 @@ describe('MultistatusSplitter', () => {
       splitter.push(
         '<multistatus xmlns="DAV:"><response><href>/x</href><status>HTTP/1.1 200 OK</status></response></multistatus>',
       ),
-    ).toEqual([{ href: '/x', status: 200, propstats: [], errors: [] }]);
+    ).toEqual([{ href: '/x', status: 200, propstats: [], errors: [], description: null }]);
     expect(splitEvery('<D:multistatus xmlns:D="DAV:"/>', 4)).toEqual([]);
   });
 

@@ -4,6 +4,7 @@ import {
   parseErrorBody,
   parseMultistatus,
   parseStatusLine,
+  propertyStatuses,
   propHrefs,
   propText,
 } from './multistatus.js';
@@ -104,5 +105,28 @@ describe('status lines and error bodies', () => {
       ),
     ).toEqual(['{urn:ietf:params:xml:ns:caldav}no-uid-conflict']);
     expect(parseErrorBody('Bad Request')).toEqual([]);
+  });
+});
+
+describe('propertyStatuses', () => {
+  it('reads the status of each property from a PROPPATCH multistatus or a creation answer of any root', () => {
+    const creation = `<ns0:mkcalendar-response xmlns:ns0="urn:ietf:params:xml:ns:carldav:" xmlns:ns1="DAV:"
+      xmlns:ns3="http://apple.com/ns/ical/"><ns1:propstat><ns1:status>HTTP/1.1 200 OK</ns1:status>
+      <ns1:prop><ns1:displayname/></ns1:prop></ns1:propstat><ns1:propstat>
+      <ns1:status>HTTP/1.1 404 Not Found</ns1:status><ns1:prop><ns3:calendar-color/></ns1:prop>
+      </ns1:propstat></ns0:mkcalendar-response>`;
+    expect(propertyStatuses(creation)).toEqual(
+      new Map([
+        ['{DAV:}displayname', 200],
+        ['{http://apple.com/ns/ical/}calendar-color', 404],
+      ]),
+    );
+    const patch = `<D:multistatus xmlns:D="DAV:"><D:response><D:href>/c/</D:href><D:propstat>
+      <D:prop><D:displayname/></D:prop><D:status>HTTP/1.1 409 Conflict</D:status></D:propstat>
+      </D:response></D:multistatus>`;
+    expect(propertyStatuses(patch)).toEqual(new Map([['{DAV:}displayname', 409]]));
+    expect(propertyStatuses('')).toEqual(new Map());
+    expect(propertyStatuses('Created')).toEqual(new Map());
+    expect(propertyStatuses('<broken')).toEqual(new Map());
   });
 });

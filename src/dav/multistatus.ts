@@ -20,6 +20,8 @@ export interface MultistatusResponse {
   propstats: PropStat[];
   /** DAV:error preconditions, by Clark name. */
   errors: string[];
+  /** The server's words for a status-only response (DAV:responsedescription), if any. */
+  description: string | null;
 }
 
 export interface Multistatus {
@@ -45,9 +47,10 @@ export function parseMultistatus(body: string): Multistatus {
     const status = statusElement ? parseStatusLine(statusElement.text) : null;
     const propstats = childrenNamed(response, D('propstat')).map(readPropstat);
     const errors = preconditionsOf(child(response, D('error')));
+    const description = child(response, D('responsedescription'))?.text.trim() || null;
     // A status-only response may name several resources (RFC 4918: href, (href*, status)).
     for (const href of childrenNamed(response, D('href'))) {
-      responses.push({ href: href.text.trim(), status, propstats, errors });
+      responses.push({ href: href.text.trim(), status, propstats, errors, description });
     }
   }
   const token = child(root, D('sync-token'));
@@ -59,6 +62,34 @@ function readPropstat(propstat: XmlElement): PropStat {
   const props = new Map<string, XmlElement>();
   for (const prop of child(propstat, D('prop'))?.children ?? []) props.set(prop.name, prop);
   return { status: statusElement ? parseStatusLine(statusElement.text) : 0, props };
+}
+
+/**
+ * The status the server gave each property it names, by Clark name, from a body that lists
+ * them in propstat elements: a PROPPATCH's multistatus, and a MKCALENDAR or extended MKCOL
+ * answer (RFC 4791 5.3.1.2, RFC 5689 5.2), whose root element servers spell differently (one
+ * even in a misspelt namespace), so any root is read. Empty when the body holds none.
+ */
+export function propertyStatuses(body: string): Map<string, number> {
+  const statuses = new Map<string, number>();
+  if (!body.trimStart().startsWith('<')) return statuses;
+  let root: XmlElement;
+  try {
+    root = parseXml(body);
+  } catch {
+    return statuses;
+  }
+  const propstats = [
+    ...childrenNamed(root, D('propstat')),
+    ...childrenNamed(root, D('response')).flatMap((response) =>
+      childrenNamed(response, D('propstat')),
+    ),
+  ];
+  for (const propstat of propstats) {
+    const { status, props } = readPropstat(propstat);
+    for (const name of props.keys()) statuses.set(name, status);
+  }
+  return statuses;
 }
 
 /** The preconditions named in a DAV:error element (RFC 4918, section 16). */

@@ -45,5 +45,6 @@ export const PROP = {
   addressData: clark(NS.carddav, 'address-data'),
   getctag: clark(NS.calendarServer, 'getctag'),
   calendarColor: clark(NS.appleIcal, 'calendar-color'),
+  calendarOrder: clark(NS.appleIcal, 'calendar-order'),
   addressbookColor: clark(NS.infIt, 'addressbook-color'),
 } as const;

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { collectionLabel } from '../collections/collection-tree.js';
 import type { Repository } from '../repository/repository.js';
 import { readStreamBytes, type StoredStream } from '../repository/stream-store.js';
-import type { CollectionSpec, CollectionWriter } from './collection-writer.js';
+import { propertyLabel, type CollectionSpec, type CollectionWriter } from './collection-writer.js';
 import type { FolderRestoreReport, RestoreFailure } from './restore-report.js';
 
 /** One collection to bring back, with the items (versions) it should hold. */
@@ -18,7 +18,8 @@ export interface CollectionsRestoreOutcome {
 }
 
 /**
- * Puts calendars and address books back: a missing collection is created with its properties;
+ * Puts calendars and address books back: a missing collection is created with its properties
+ * (each one the server would not store is a failure of the collection, named);
  * each missing item is PUT with If-None-Match, so an item already there, under its name or under
  * another one with the same UID, is left as it is (never overwritten by an older version).
  */
@@ -44,6 +45,14 @@ export async function restoreCollections(
       const ensured = await options.writer.ensureCollection(spec);
       href = ensured.href;
       report.created = ensured.created;
+      // A colour or a description the server would not keep is lost on it: said, like a failed item.
+      for (const refusal of ensured.propertiesNotSet) {
+        report.failed++;
+        outcome.failures.push({
+          folder: label,
+          reason: `property ${propertyLabel(refusal.property)} not restored: ${refusal.reason}`,
+        });
+      }
     } catch (error) {
       report.failed += items.length || 1;
       outcome.failures.push({ folder: label, reason: (error as Error).message });

@@ -1,5 +1,6 @@
-// The DAV writer against a real Radicale: collections created with their properties (read
-// back by the reader), items created once and never overwritten, what a collection holds.
+// The DAV writer against a real Radicale and a real Xandikos: collections created with their
+// properties (read back by the reader), items created once and never overwritten, what a
+// collection holds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   openDavAccountReader,
@@ -11,6 +12,7 @@ import {
   type DavAccountWriter,
 } from '../../src/targets/dav/dav-account-writer.js';
 import { haveRadicale, startRadicale, type RadicaleServer } from '../support/radicale.js';
+import { haveXandikos, startXandikos, type XandikosServer } from '../support/xandikos.js';
 
 function event(uid: string, summary: string): Buffer {
   return Buffer.from(
@@ -202,5 +204,71 @@ describe.skipIf(!haveRadicale)('DAV writer against Radicale', () => {
     expect(collections.map((c) => [c.href, c.components])).toEqual([
       ['/carol/restored/', ['VTODO']],
     ]);
+  });
+});
+
+describe.skipIf(!haveXandikos)('DAV writer against Xandikos', () => {
+  let server: XandikosServer;
+  let writer: DavAccountWriter;
+
+  beforeAll(async () => {
+    server = await startXandikos();
+    writer = await openDavAccountWriter(
+      { url: server.url, credentials: { user: 'alice', password: 'unused' } },
+      'alice',
+    );
+  });
+
+  afterAll(async () => {
+    await writer?.close();
+    await server?.stop();
+  });
+
+  it('creates a calendar under the home its principal names, with the properties it keeps', async () => {
+    const made = await writer.ensureCollection({ ...TASKS, name: 'work', components: [] });
+    expect(made).toEqual({
+      href: '/user/calendars/work/',
+      created: true,
+      // Xandikos 0.2.8 stores neither a calendar's description nor its time zone.
+      propertiesNotSet: [
+        {
+          property: '{urn:ietf:params:xml:ns:caldav}calendar-description',
+          reason: 'refused at creation (404 Not Found), then PROPPATCH answered 409 Conflict',
+        },
+        {
+          property: '{urn:ietf:params:xml:ns:caldav}calendar-timezone',
+          reason: 'refused at creation (404 Not Found), then PROPPATCH answered 409 Conflict',
+        },
+      ],
+    });
+    const reader = await openDavAccountReader(
+      { url: server.url, credentials: { user: 'alice', password: 'unused' } },
+      'alice',
+    );
+    try {
+      expect(await reader.collections()).toMatchObject([
+        { href: '/user/calendars/work/', displayName: 'Tâches', color: '#00ff00ff' },
+      ]);
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('takes an item whose UID is already there under another name as already there, not failed', async () => {
+    const href = '/user/calendars/work/';
+    expect(
+      await writer.put(href, 'meeting.ics', event('meeting-1', 'Meeting'), 'calendar'),
+    ).toMatchObject({
+      outcome: 'created',
+    });
+    expect(await writer.put(href, 'meeting.ics', event('meeting-1', 'Again'), 'calendar')).toEqual({
+      outcome: 'exists',
+      by: 'href',
+    });
+    expect(await writer.put(href, 'copy.ics', event('meeting-1', 'Copy'), 'calendar')).toEqual({
+      outcome: 'exists',
+      by: 'uid',
+    });
+    expect([...(await writer.items(href)).keys()]).toEqual(['/user/calendars/work/meeting.ics']);
   });
 });

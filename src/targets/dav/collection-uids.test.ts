@@ -28,7 +28,10 @@ async function open(answer: (request: SeenRequest) => Answer | null): Promise<Da
   return http;
 }
 
-const fresh = (): UidLookupState => ({ queryRefused: false, fetch: { multigetRefused: false } });
+const fresh = (): UidLookupState => ({
+  queryRefused: new Set(),
+  fetch: { multigetRefused: false },
+});
 
 function withData(href: string, data: string, prop = 'C:calendar-data'): string {
   return (
@@ -106,13 +109,44 @@ describe('collectionUids', () => {
     const members = async () => ['/cal/a.ics'];
     const calendar = { href: '/cal/', kind: 'calendar' } as const;
     expect(await collectionUids(dav, calendar, state, members)).toEqual(new Set(['uid-a']));
-    expect(state.queryRefused).toBe(true);
+    expect(state.queryRefused).toEqual(new Set(['calendar']));
     expect(await collectionUids(dav, calendar, state, members)).toEqual(new Set(['uid-a']));
     expect(server?.seen.map((request) => request.body.includes('calendar-query'))).toEqual([
       true,
       false,
       false,
     ]);
+  });
+
+  it('stops asking for the address book query alone when the server fails it every time (Xandikos: 500)', async () => {
+    const dav = await open(({ body }) => {
+      if (body.includes('addressbook-query')) return { status: 500 };
+      if (body.includes('calendar-query'))
+        return { status: 207, body: multistatus(withData('/cal/a.ics', narrowed('uid-a'))) };
+      return {
+        status: 207,
+        body: multistatus(
+          withData(
+            '/book/b.vcf',
+            'BEGIN:VCARD&#13;\nVERSION:3.0&#13;\nUID:uid-b&#13;\nEND:VCARD&#13;\n',
+            'CR:address-data',
+          ),
+        ),
+      };
+    });
+    const state = fresh();
+    const book = { href: '/book/', kind: 'addressbook' } as const;
+    const members = async () => ['/book/b.vcf'];
+    expect(await collectionUids(dav, book, state, members)).toEqual(new Set(['uid-b']));
+    expect(state.queryRefused).toEqual(new Set(['addressbook']));
+    const queries = () =>
+      server?.seen.filter((request) => request.body.includes('addressbook-query')).length;
+    const asked = queries();
+    expect(await collectionUids(dav, book, state, members)).toEqual(new Set(['uid-b']));
+    expect(queries()).toBe(asked);
+    // Calendars are still asked the short way.
+    const calendar = { href: '/cal/', kind: 'calendar' } as const;
+    expect(await collectionUids(dav, calendar, state, async () => [])).toEqual(new Set(['uid-a']));
   });
 
   it('takes the long way when the server cuts the answer short (507) or garbles it', async () => {
@@ -136,7 +170,7 @@ describe('collectionUids', () => {
         async () => ['/cal/b.ics'],
       );
       expect(uids).toEqual(new Set(['uid-b']));
-      expect(state.queryRefused).toBe(false);
+      expect(state.queryRefused).toEqual(new Set());
       await http?.close();
       await server?.close();
     }

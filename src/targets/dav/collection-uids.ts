@@ -24,8 +24,12 @@ import { CALENDAR_ITEM_COMPONENTS, itemUid } from './item-uid.js';
 
 /** What a writer remembers of the server between collections. */
 export interface UidLookupState {
-  /** The server said it does not do the query: the long way for every collection. */
-  queryRefused: boolean;
+  /**
+   * The kinds of collection whose query the server does not do (it said so, or failed it with
+   * a server error every time it was tried): the long way for every such collection. Xandikos
+   * answers calendar queries but fails every addressbook-query with a 500.
+   */
+  queryRefused: Set<CollectionKind>;
   fetch: FetchState;
 }
 
@@ -47,7 +51,9 @@ export async function collectionUids(
   state: UidLookupState,
   listMembers: () => Promise<string[]>,
 ): Promise<Set<string>> {
-  const queried = state.queryRefused ? null : await queryUids(http, collection, state);
+  const queried = state.queryRefused.has(collection.kind)
+    ? null
+    : await queryUids(http, collection, state);
   if (queried !== null) {
     // Items the answer listed without their data are fetched whole.
     await addUids(queried.uids, fetchItems(http, collection, queried.unread, state.fetch));
@@ -83,7 +89,9 @@ async function queryUids(
   try {
     return await http.stream(request, async (response) => {
       if (response.status === 207) return await readAnswer(http, collection, response);
-      if (UNSUPPORTED.has(response.status)) state.queryRefused = true;
+      // A 5xx here is one that outlasted the retries.
+      if (UNSUPPORTED.has(response.status) || response.status >= 500)
+        state.queryRefused.add(collection.kind);
       await discard(response.body);
       return null;
     });

@@ -13,31 +13,32 @@ import { propfind } from '../../dav/dav-requests.js';
 import { canonicalHref, collectionPath, isInside, memberHref } from '../../dav/href.js';
 import { DavHttp } from '../../dav/http-client.js';
 import { contentTypeFor } from '../../dav/item-fetch.js';
-import { parseErrorBody, propText } from '../../dav/multistatus.js';
-import { clark, NS, PROP } from '../../dav/namespaces.js';
+import { propText } from '../../dav/multistatus.js';
+import { PROP } from '../../dav/namespaces.js';
 import type { DavServerOptions } from '../../dav/server-options.js';
-import { createCollection, type CollectionSpec } from './collection-creation.js';
+import {
+  completeProperties,
+  createCollection,
+  type CollectionSpec,
+  type PropertyRefusal,
+} from './collection-creation.js';
+import { wantedProperties } from './collection-properties.js';
 import { collectionUids, type UidLookupState } from './collection-uids.js';
+import { putOutcome, type PutOutcome } from './put-outcome.js';
 
-export type { CollectionSpec } from './collection-creation.js';
+export type { CollectionSpec, PropertyRefusal } from './collection-creation.js';
+export type { PutOutcome } from './put-outcome.js';
 export type { CollectionInfo, CollectionKind } from '../../dav/collection-info.js';
-
-export type PutOutcome =
-  | { outcome: 'created'; etag: string | null }
-  /** `by`: an item at that href (412), or one with the same UID elsewhere in the collection (409 no-uid-conflict). */
-  | { outcome: 'exists'; by?: 'href' | 'uid' }
-  | { outcome: 'failed'; error: string };
 
 export interface DavAccountWriter {
   collections(): Promise<CollectionInfo[]>;
   /**
    * The collection named spec.name under the account's calendar or addressbook home; created
-   * (MKCALENDAR / extended MKCOL, with its properties; PROPPATCH fallback) when missing.
-   * `propertiesNotSet` names (in Clark notation) what the server would not store.
+   * (MKCALENDAR / extended MKCOL, with its properties; PROPPATCH for those the server did not
+   * take then) when missing. A collection already there keeps the properties it has, and is
+   * given those it lacks. `propertiesNotSet` lists what the server would not store.
    */
-  ensureCollection(
-    spec: CollectionSpec,
-  ): Promise<{ href: string; created: boolean; propertiesNotSet: string[] }>;
+  ensureCollection(spec: CollectionSpec): Promise<EnsuredCollection>;
   /** href → ETag of the collection's items. */
   items(collectionHref: string): Promise<Map<string, string>>;
   /**
@@ -56,11 +57,17 @@ export interface DavAccountWriter {
   close(): Promise<void>;
 }
 
+export interface EnsuredCollection {
+  href: string;
+  created: boolean;
+  propertiesNotSet: PropertyRefusal[];
+}
+
 class Writer implements DavAccountWriter {
   private homes: AccountHomes | null = null;
   private listing: CollectionInfo[] | null = null;
   private readonly uidLookup: UidLookupState = {
-    queryRefused: false,
+    queryRefused: new Set(),
     fetch: { multigetRefused: false },
   };
 
@@ -80,9 +87,7 @@ class Writer implements DavAccountWriter {
     return this.listing;
   }
 
-  async ensureCollection(
-    spec: CollectionSpec,
-  ): Promise<{ href: string; created: boolean; propertiesNotSet: string[] }> {
+  async ensureCollection(spec: CollectionSpec): Promise<EnsuredCollection> {
     const homes = await this.principal();
     const home = homeFor(homes, spec.kind);
     if (home === null) {
@@ -100,7 +105,7 @@ class Writer implements DavAccountWriter {
           `${this.http.where}: ${href} is an ${existing.kind}, not an ${spec.kind}`,
         );
       }
-      return { href, created: false, propertiesNotSet: [] };
+      return { href, created: false, propertiesNotSet: await this.addMissing(existing, spec) };
     }
     const outcome = await createCollection(this.http, href, spec);
     this.listing = null;
@@ -140,20 +145,7 @@ class Writer implements DavAccountWriter {
       body: bytes,
     };
     try {
-      const response = await this.http.send(request);
-      if (response.status === 201 || response.status === 204 || response.status === 200) {
-        return { outcome: 'created', etag: response.headers.get('etag') };
-      }
-      if (response.status === 412) return { outcome: 'exists', by: 'href' };
-      const preconditions = parseErrorBody(response.body.toString('utf8'));
-      if (
-        response.status === 409 &&
-        (preconditions.includes(clark(NS.caldav, 'no-uid-conflict')) ||
-          preconditions.includes(clark(NS.carddav, 'no-uid-conflict')))
-      ) {
-        return { outcome: 'exists', by: 'uid' };
-      }
-      return { outcome: 'failed', error: this.http.failure(request, response).message };
+      return putOutcome(this.http, request, await this.http.send(request));
     } catch (error) {
       if (error instanceof DavError && ['auth', 'unreachable', 'tls'].includes(error.kind))
         throw error;
@@ -163,6 +155,31 @@ class Writer implements DavAccountWriter {
 
   close(): Promise<void> {
     return this.http.close();
+  }
+
+  /**
+   * Gives a collection that is already there the properties of the spec it lacks (a restore cut
+   * short between creating it and setting them, or properties since removed); what it has stays.
+   */
+  private async addMissing(
+    existing: CollectionInfo,
+    spec: CollectionSpec,
+  ): Promise<PropertyRefusal[]> {
+    const has: Record<string, boolean> = {
+      [PROP.displayname]: existing.displayName !== null,
+      [PROP.calendarColor]: existing.color !== null,
+      [PROP.addressbookColor]: existing.color !== null,
+      [PROP.calendarDescription]: existing.description !== null,
+      [PROP.addressbookDescription]: existing.description !== null,
+      [PROP.calendarTimezone]: existing.timezone !== null,
+      [PROP.calendarOrder]: existing.order !== undefined,
+    };
+    // The component set is left alone: most servers fix it at creation.
+    const missing = wantedProperties(spec).filter(
+      (property) => property.name !== PROP.supportedComponents && has[property.name] === false,
+    );
+    if (missing.length === 0) return [];
+    return completeProperties(this.http, existing.href, missing, new Map());
   }
 
   private async discover(): Promise<AccountHomes> {

@@ -150,6 +150,7 @@ export async function collectionsOfTree(
         description: record.description,
         components: record.components,
         timezone: record.timezone,
+        ...(record.order !== undefined ? { order: record.order } : {}),
       },
       items: items.map((item) => ({
         name: item.name,
