@@ -5,6 +5,7 @@ import { fromIni } from '@aws-sdk/credential-providers';
 import { loadConfig } from '@smithy/core/config';
 import { StorageError } from '../storage.js';
 import type { S3Options } from './open-s3.js';
+import { withoutNodeVersionNotice } from './sdk-notices.js';
 import type { S3Location } from './s3-url.js';
 
 type CredentialsSource = NonNullable<S3ClientConfig['credentials']>;
@@ -19,19 +20,23 @@ const DEFAULT_REGION = 'us-east-1';
  */
 export function createS3Client(place: S3Location, options: S3Options, base: string): S3Client {
   const credentials = credentialsFrom(options, base, place.printable);
-  return new S3Client({
-    region: regionFrom(place, options.profile),
-    ...(place.endpoint === undefined ? {} : { endpoint: place.endpoint }),
-    forcePathStyle: place.pathStyle,
-    ...(credentials === undefined ? {} : { credentials }),
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-    // Retries belong to the wrapper around every backend. One quick retry of the SDK's own stays:
-    // it alone can correct a skewed clock or replace a pooled connection the server had closed.
-    maxAttempts: 2,
-    // Without timeouts a server that stops answering would hold a backup forever.
-    requestHandler: { connectionTimeout: 10_000, socketTimeout: 30_000 },
-  });
+  return withoutNodeVersionNotice(
+    () =>
+      new S3Client({
+        region: regionFrom(place, options.profile),
+        ...(place.endpoint === undefined ? {} : { endpoint: place.endpoint }),
+        forcePathStyle: place.pathStyle,
+        ...(credentials === undefined ? {} : { credentials }),
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        // Retries belong to the wrapper around every backend. One quick retry of the SDK's own
+        // stays: it alone can correct a skewed clock or replace a pooled connection the server
+        // had closed.
+        maxAttempts: 2,
+        // Without timeouts a server that stops answering would hold a backup forever.
+        requestHandler: { connectionTimeout: 10_000, socketTimeout: 30_000 },
+      }),
+  );
 }
 
 /**
