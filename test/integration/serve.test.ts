@@ -4,6 +4,7 @@
 // daemon catches up the run and completes it), survives SIGKILL the same way, and e-mails the
 // admins when a scheduled backup fails.
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
@@ -138,10 +139,19 @@ describe.skipIf(!haveDovecot)('mailvault serve', () => {
     first.child.kill('SIGTERM');
     expect(await first.exited).toEqual({ code: 0, signal: null });
     expect(first.count('backup finished')).toBe(0);
-    const stopped = first.lines.find((line) => line.msg === 'backup failed');
+    expect(first.count('backup failed')).toBe(0);
+    const stopped = first.lines.find((line) => line.msg === 'backup interrupted');
     expect(stopped?.signal).toBe('SIGTERM');
     const check = await ws.run(['check']);
     expect(check.code, shown(check)).toBe(0);
+    // The run it stopped is in the history, as interrupted: status is not fooled.
+    const interrupted = await ws.run(['status', '--json']);
+    expect(interrupted.code, shown(interrupted)).toBe(3);
+    expect(
+      interrupted
+        .json<{ runs: Array<{ kind: string; outcome: string; error: string | null }> }>()
+        .runs.find((run) => run.kind === 'backup'),
+    ).toMatchObject({ outcome: 'interrupted', error: 'stopped by SIGTERM before it finished' });
 
     // Every ten seconds, and more than ten since the last backup that ran to its end: the
     // daemon starts with the run it missed, before any timer fires.
@@ -226,5 +236,45 @@ describe.skipIf(!haveDovecot)('mailvault serve', () => {
       .runs.find((run) => run.kind === 'backup');
     expect(backup?.outcome).toBe('failed');
     expect(backup?.error).toMatch(/passphrase/);
+  }, 120_000);
+
+  it('logs a job that had finished its run when SIGTERM came as it finished, not as failed', async () => {
+    // The hook runs after the run is recorded; it holds the job open until the daemon stops.
+    const hookPid = `${ws.dir}/hook.pid`;
+    await configure(
+      `schedule: { backup: "*/2 * * * * *" }\nhooks: { postBackup: "echo $$ > ${hookPid}; exec sleep 60 >/dev/null 2>&1" }\n`,
+    );
+    const daemon = new Serving(ws.spawn(['serve']));
+    let pid: number | undefined;
+    try {
+      await daemon.waitFor('the hook to run', () => {
+        try {
+          pid = Number(readFileSync(hookPid, 'utf8'));
+        } catch {
+          return false;
+        }
+        return Number.isInteger(pid) && pid > 0;
+      });
+    } finally {
+      daemon.child.kill('SIGTERM');
+    }
+    try {
+      expect(await daemon.exited).toEqual({ code: 0, signal: null });
+      const ended = daemon.lines.filter((line) =>
+        /^backup (finished|failed|interrupted)$/.test(line.msg),
+      );
+      expect(ended.map((line) => [line.msg, line.signal])).toEqual([
+        ['backup finished', 'SIGTERM'],
+      ]);
+      const status = await ws.run(['status', '--json']);
+      expect(status.code, shown(status)).toBe(0);
+    } finally {
+      try {
+        if (pid) process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone with the job already
+      }
+      await configure('');
+    }
   }, 120_000);
 });
