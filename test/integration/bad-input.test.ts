@@ -159,6 +159,57 @@ describe.skipIf(!haveDovecot)('bad input', () => {
     });
   });
 
+  describe('a configuration that could never work is refused when it is loaded', () => {
+    it('a DAV source read with the administrator login but no principalPath: exit 2, naming the key, before anything runs', async () => {
+      const path = await variant(
+        config.replace(/( {4}imap: [^\n]*\n)/, '$1    dav: { url: "http://127.0.0.1:9/dav/" }\n'),
+      );
+      for (const args of [['backup'], ['snapshots']]) {
+        const result = await runCli(path, args);
+        expect(result.code, `${args.join(' ')}\n${shown(result)}`).toBe(2);
+        const line = oneLine(result);
+        expect(line).toContain(path);
+        expect(line).toContain('servers[0].dav.principalPath');
+        expect(line).toContain('{account}');
+      }
+      await expectRepositoryUntouched();
+    });
+
+    it('a password file that does not exist: exit 2, naming its key and path, whatever the command', async () => {
+      const missing = join(ws.dir, 'no-such-admin.pass');
+      const path = await variant(
+        config.replace(/passwordFile: .*admin\.pass/, `passwordFile: ${missing}`),
+      );
+      for (const args of [['backup'], ['snapshots'], ['status']]) {
+        const result = await runCli(path, args);
+        expect(result.code, `${args.join(' ')}\n${shown(result)}`).toBe(2);
+        const line = oneLine(result);
+        expect(line).toContain('servers[0].imap.auth.passwordFile');
+        expect(line).toContain(missing);
+        expect(line).toMatch(/no such file/);
+      }
+      await expectRepositoryUntouched();
+    });
+  });
+
+  it("restore external without the other repository's passphrase names --password-file and its variable, not this repository's", async () => {
+    const result = await ws.run([
+      'restore',
+      'external',
+      '--repo',
+      ws.repository,
+      '--account',
+      'alice',
+    ]);
+    expect(result.code, shown(result)).toBe(2);
+    const line = oneLine(result);
+    expect(line).toContain('--password-file');
+    expect(line).toContain('$MAILVAULT_EXTERNAL_PASSWORD');
+    expect(line).not.toContain('repository.passwordFile');
+    expect(line).not.toContain('$MAILVAULT_PASSWORD');
+    await expectRepositoryUntouched();
+  });
+
   it('an unreachable IMAP server: backup exits 1 with one line naming the server', async () => {
     const closed = await freePort();
     // One retry keeps the test short; what is printed does not depend on the count.
