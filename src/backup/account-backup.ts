@@ -266,6 +266,15 @@ async function mailOf(
           reason: 'the server listed this message but did not deliver its content',
         });
       }
+      for (const { uid, reason } of folder.altered)
+        result.warnings.push({
+          source: job.source,
+          account: job.account,
+          folder: status.path,
+          uid,
+          item: `UID ${uid}`,
+          reason,
+        });
     }
     return { folders: records, orphanSubscriptions: listed.orphanSubscriptions };
   } finally {

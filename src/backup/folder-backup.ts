@@ -16,6 +16,8 @@ export interface FolderResult {
   bytesRead: number;
   /** UIDs the server listed but would not deliver. */
   undelivered: number[];
+  /** Messages stored as the server sent them, which may not be as it holds them (NUL bytes). */
+  altered: Array<{ uid: number; reason: string }>;
 }
 
 export interface FolderBackupContext {
@@ -92,7 +94,9 @@ export async function backupFolder(
   // A restore gives a message a new UID but not new bytes: those cost a download, never an upload.
   let newMessages = 0;
   let bytesRead = 0;
+  const altered: FolderResult['altered'] = [];
   for await (const message of reader.messages(status.path, wanted)) {
+    if (message.altered) altered.push({ uid: message.uid, reason: message.altered });
     const stored = await storeMessage(
       context.writer,
       context.repository.chunker,
@@ -137,7 +141,7 @@ export async function backupFolder(
     bytes: entries.reduce((sum, entry) => sum + entry.size, 0),
     listing,
   };
-  return { record, entries, newMessages, bytesRead, undelivered };
+  return { record, entries, newMessages, bytesRead, undelivered, altered };
 }
 
 /** What a folder's listing will hold, and which messages must be fetched for it. */

@@ -63,6 +63,11 @@ export interface DovecotOptions {
    * the code off: a client that sends ENABLE CONDSTORE or SELECT (CONDSTORE) anyway gets it.
    */
   condstore?: boolean;
+  /**
+   * Default true. False leaves BINARY (RFC 3516) out of the advertised capabilities, the same way:
+   * a server a client must treat as without BINARY (Dovecot still stores NUL bytes it is given).
+   */
+  binary?: boolean;
   /** Also listen with implicit TLS (imaps) on `tlsPort`, with a self-signed certificate. */
   tls?: boolean;
   /**
@@ -408,8 +413,11 @@ export async function startDovecot(options: DovecotOptions = {}): Promise<Doveco
   assertDovecot();
   const users = options.users ?? { alice: 'alicepw', bob: 'bobpw' };
   const masters = options.masters ?? { admin: 'adminpw' };
-  const capability =
-    options.condstore === false ? withoutCondstore(await defaultCapability()) : undefined;
+  const hidden = [
+    ...(options.condstore === false ? ['CONDSTORE', 'QRESYNC'] : []),
+    ...(options.binary === false ? ['BINARY'] : []),
+  ];
+  const capability = hidden.length > 0 ? without(await defaultCapability(), hidden) : undefined;
   // freePort() can lose a race with another process; a fresh port is then tried.
   return startWithPortRetries(async () => {
     const dir = await makeTempDir('dovecot');
@@ -462,9 +470,9 @@ function defaultCapability(): Promise<string> {
   return capabilityProbe;
 }
 
-function withoutCondstore(capability: string): string {
+function without(capability: string, words: readonly string[]): string {
   return capability
     .split(/\s+/)
-    .filter((word) => word !== 'CONDSTORE' && word !== 'QRESYNC')
+    .filter((word) => !words.includes(word))
     .join(' ');
 }

@@ -5,7 +5,8 @@ import type { ImapEndpoint, ImapLogin } from '../../imap/endpoint.js';
 import { normalizeFlags } from '../../imap/flags.js';
 import { classifyImapError } from '../../imap/imap-error.js';
 import { isSubscribed, readSubscriptions } from '../../imap/subscriptions.js';
-import { uidSetBatches } from './uid-set.js';
+import { isBodyWithNul, mayHideNul, sha256 } from '../../imap/nul-bytes.js';
+import { toUidSet, uidSetBatches } from './uid-set.js';
 
 /** A folder as the server lists it, with the status that tells whether it changed. */
 export interface FolderStatus {
@@ -27,6 +28,11 @@ export interface FetchedMessage {
   /** INTERNALDATE as ISO 8601 UTC. */
   date: string;
   raw: Buffer;
+  /**
+   * Why these bytes may not be the message as the server holds it (NUL bytes it could only send
+   * as something else), for the backup report; absent when they are.
+   */
+  altered?: string;
 }
 
 /** The state a folder was last backed up in, to ask only for what changed since. */
@@ -51,6 +57,19 @@ export interface FolderChanges {
   /** Incremental without QRESYNC: every UID present now (what went is the rest). */
   present: Set<number> | null;
 }
+
+/** A message whose BODY[] answer may hide NUL bytes, waiting to be asked for with BINARY. */
+interface Suspect {
+  uid: number;
+  flags: string[];
+  date: string;
+  bodySha256: string;
+}
+
+const ALTERED_NO_BINARY =
+  'may hold NUL bytes the server sent as 0x80: it does not offer BINARY (RFC 3516), the only way to read them; kept as the server sent it';
+const ALTERED_BINARY_DECODES =
+  'may hold NUL bytes the server sent as 0x80, and its BINARY answer was not the same message with them back (it decodes transfer encodings); kept as the server sent it';
 
 const STATUS_QUERY = {
   messages: true,
@@ -205,6 +224,12 @@ export class ImapAccountReader {
   /**
    * Streams the messages with these UIDs from the open folder. UIDs the server does not return
    * (expunged meanwhile, or undeliverable) are simply absent; the caller compares.
+   *
+   * Messages are read with BODY[], which is every message's bytes as stored, except that a server
+   * cannot send NUL there (see imap/nul-bytes.ts). A message whose answer may hide NUL bytes is
+   * asked for again with BINARY where the server has it, after its batch, and kept in that form
+   * when it is the same message with NUL bytes back in place; otherwise it is kept as served and
+   * marked as possibly altered.
    */
   async *messages(path: string, uids: readonly number[]): AsyncGenerator<FetchedMessage> {
     const where = `${this.where}: folder ${path}`;
@@ -213,10 +238,12 @@ export class ImapAccountReader {
         await this.client.mailboxOpen(path, { readOnly: true });
       for (const set of uidSetBatches(uids)) {
         const delivered = new Set<number>();
+        const suspects: Suspect[] = [];
         try {
           for await (const message of this.fetchBodies(set)) {
             delivered.add(message.uid);
-            yield message;
+            const screened = this.screen(message, suspects);
+            if (screened) yield screened;
           }
         } catch (error) {
           if (!isRefusal(error)) throw error;
@@ -225,16 +252,62 @@ export class ImapAccountReader {
           const batch = uids.filter((uid) => !delivered.has(uid) && inSet(uid, set));
           for (const uid of batch) {
             try {
-              yield* this.fetchBodies(String(uid));
+              for await (const message of this.fetchBodies(String(uid))) {
+                const screened = this.screen(message, suspects);
+                if (screened) yield screened;
+              }
             } catch (single) {
               if (!isRefusal(single)) throw single;
             }
           }
         }
+        yield* this.withNulBytes(suspects);
       }
     } catch (error) {
       throw classifyImapError(error, where);
     }
+  }
+
+  /** The message to hand on now, or null when it waits in `suspects` to be asked for with BINARY. */
+  private screen(message: FetchedMessage, suspects: Suspect[]): FetchedMessage | null {
+    if (!mayHideNul(message.raw)) return message;
+    if (!this.client.capabilities.has('BINARY')) return { ...message, altered: ALTERED_NO_BINARY };
+    suspects.push({
+      uid: message.uid,
+      flags: message.flags,
+      date: message.date,
+      bodySha256: sha256(message.raw),
+    });
+    return null;
+  }
+
+  /**
+   * The suspects, asked for with BINARY: each answer that is its BODY[] answer with NUL bytes back
+   * in place is the message as stored. The others (a server's BINARY[] decodes every part's
+   * transfer encoding) are read again with BODY[] and marked.
+   */
+  private async *withNulBytes(suspects: readonly Suspect[]): AsyncGenerator<FetchedMessage> {
+    if (suspects.length === 0) return;
+    const byUid = new Map(suspects.map((suspect) => [suspect.uid, suspect]));
+    const unresolved = new Set(byUid.keys());
+    try {
+      for await (const message of this.client.fetch(
+        toUidSet([...byUid.keys()]),
+        { uid: true, source: true },
+        { uid: true, binary: true },
+      )) {
+        const suspect = byUid.get(message.uid);
+        if (!suspect || !message.source || !isBodyWithNul(message.source, suspect.bodySha256))
+          continue;
+        unresolved.delete(message.uid);
+        yield { uid: suspect.uid, flags: suspect.flags, date: suspect.date, raw: message.source };
+      }
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+    }
+    if (unresolved.size === 0) return;
+    for await (const message of this.fetchBodies(toUidSet([...unresolved])))
+      yield { ...message, altered: ALTERED_BINARY_DECODES };
   }
 
   private async *fetchBodies(set: string): AsyncGenerator<FetchedMessage> {

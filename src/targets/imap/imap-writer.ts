@@ -1,6 +1,7 @@
 import { backoff, delay, type ImapCounters } from '../../imap/connect.js';
 import type { ImapEndpoint, ImapLogin } from '../../imap/endpoint.js';
 import { ImapError } from '../../imap/imap-error.js';
+import { holdsNul } from '../../imap/nul-bytes.js';
 import { CommandChannel, type CommandPiece } from './command-channel.js';
 import { parseStatus, type ServerResponse } from './response-reader.js';
 import { imapDate, isAtom, mailboxName, parseAppendUid, quote } from './wire-format.js';
@@ -117,14 +118,24 @@ export class ImapWriter {
         uids.push(...((await this.append(path, [message])).uids ?? []));
       return { uids: uids.length === messages.length ? uids : null };
     }
-    const pieces: CommandPiece[] = [`APPEND ${mailboxName(path)}`];
+    if (!this.channel.capabilities.has('BINARY')) {
+      // Without BINARY a NUL byte cannot travel (RFC 3501 literals exclude it): the server would
+      // refuse the message or store something else. Refused here, the message is reported.
+      const withNul = messages.findIndex((message) => pieces(message.raw).some(holdsNul));
+      if (withNul >= 0)
+        throw new ImapError(
+          'refused',
+          `${this.channel.where}: APPEND to ${path} refused: the message holds NUL bytes, which this server cannot take: it does not offer BINARY (RFC 3516)`,
+        );
+    }
+    const command: CommandPiece[] = [`APPEND ${mailboxName(path)}`];
     for (const message of messages) {
       const flags = message.flags.filter(
         (flag) => isAtom(flag) && flag.toLowerCase() !== '\\recent',
       );
-      pieces.push(` (${flags.join(' ')}) "${imapDate(message.date)}" `, { literal: message.raw });
+      command.push(` (${flags.join(' ')}) "${imapDate(message.date)}" `, { literal: message.raw });
     }
-    const response = await this.channel.send(pieces, `APPEND to ${path}`);
+    const response = await this.channel.send(command, `APPEND to ${path}`);
     return { uids: parseAppendUid(parseStatus(response.text).code) };
   }
   async logout(): Promise<void> {
@@ -136,4 +147,8 @@ export class ImapWriter {
       this.channel.destroy();
     }
   }
+}
+
+function pieces(raw: Buffer | readonly Buffer[]): readonly Buffer[] {
+  return Buffer.isBuffer(raw) ? [raw] : raw;
 }
