@@ -45,6 +45,7 @@ export async function restoreCollections(
       const ensured = await options.writer.ensureCollection(spec);
       href = ensured.href;
       report.created = ensured.created;
+      report.target = collectionLabel({ kind: spec.kind, name: ensured.name });
       // A colour or a description the server would not keep is lost on it: said, like a failed item.
       for (const refusal of ensured.propertiesNotSet) {
         report.failed++;

@@ -72,11 +72,13 @@ describe.skipIf(!haveRadicale)('DAV writer against Radicale', () => {
     const alice = await writer(asUser('alice'), 'alice');
     expect(await alice.ensureCollection(TASKS)).toEqual({
       href: '/alice/tasks/',
+      name: 'tasks',
       created: true,
       propertiesNotSet: [],
     });
     expect(await alice.ensureCollection(TASKS)).toEqual({
       href: '/alice/tasks/',
+      name: 'tasks',
       created: false,
       propertiesNotSet: [],
     });
@@ -112,6 +114,36 @@ describe.skipIf(!haveRadicale)('DAV writer against Radicale', () => {
       displayName: 'Colleagues',
       color: '#123456ff',
       description: 'From the office',
+    });
+  });
+
+  it('puts an address book named like a calendar beside it, where a later restore finds it again', async () => {
+    // SOGo names both an account's first calendar and its first address book "personal";
+    // Radicale keeps both kinds in one home, so one name cannot hold both.
+    const alice = await writer(asUser('alice'), 'alice');
+    const calendar = await alice.ensureCollection({ ...TASKS, name: 'personal' });
+    const book: CollectionSpec = {
+      kind: 'addressbook',
+      name: 'personal',
+      displayName: 'Personal',
+      color: null,
+      description: null,
+      components: [],
+      timezone: null,
+    };
+    expect(await alice.ensureCollection(book)).toEqual({
+      href: '/alice/personal-contacts/',
+      name: 'personal-contacts',
+      created: true,
+      propertiesNotSet: [],
+    });
+    expect(await alice.ensureCollection(book)).toMatchObject({
+      href: '/alice/personal-contacts/',
+      created: false,
+    });
+    expect(await alice.ensureCollection({ ...TASKS, name: 'personal' })).toMatchObject({
+      href: calendar.href,
+      created: false,
     });
   });
 
@@ -228,6 +260,7 @@ describe.skipIf(!haveXandikos)('DAV writer against Xandikos', () => {
     const made = await writer.ensureCollection({ ...TASKS, name: 'work', components: [] });
     expect(made).toEqual({
       href: '/user/calendars/work/',
+      name: 'work',
       created: true,
       // Xandikos 0.2.8 stores neither a calendar's description nor its time zone.
       propertiesNotSet: [

@@ -59,6 +59,8 @@ export interface DavAccountWriter {
 
 export interface EnsuredCollection {
   href: string;
+  /** The name it has on the server: spec.name, unless that is taken by the other kind. */
+  name: string;
   created: boolean;
   propertiesNotSet: PropertyRefusal[];
 }
@@ -96,20 +98,19 @@ class Writer implements DavAccountWriter {
         `${this.http.where}: the principal ${homes.principal} of ${this.account} has no ${spec.kind === 'calendar' ? 'calendar-home-set' : 'addressbook-home-set'}`,
       );
     }
-    const href = collectionPath(memberHref(home, spec.name));
-    const existing = (this.listing ?? (await this.collections())).find((c) => c.href === href);
-    if (existing !== undefined) {
-      if (existing.kind !== spec.kind) {
-        throw new DavError(
-          'refused',
-          `${this.http.where}: ${href} is an ${existing.kind}, not an ${spec.kind}`,
-        );
-      }
-      return { href, created: false, propertiesNotSet: await this.addMissing(existing, spec) };
-    }
-    const outcome = await createCollection(this.http, href, spec);
+    const listing = this.listing ?? (await this.collections());
+    const { name, existing } = placeIn(listing, home, spec);
+    const href = collectionPath(memberHref(home, name));
+    if (existing !== undefined)
+      return {
+        href,
+        name,
+        created: false,
+        propertiesNotSet: await this.addMissing(existing, spec),
+      };
+    const outcome = await createCollection(this.http, href, { ...spec, name });
     this.listing = null;
-    return { href, ...outcome };
+    return { href, name, ...outcome };
   }
 
   async items(collectionHref: string): Promise<Map<string, string>> {
@@ -227,6 +228,28 @@ class Writer implements DavAccountWriter {
       `${this.http.where}: ${href} is neither a calendar nor an address book`,
     );
   }
+}
+
+/**
+ * Where a collection goes in its home. Servers that keep calendars and address books in one home
+ * (Radicale) cannot hold both under one name, which others allow (SOGo names both "personal"):
+ * the second then goes under NAME-calendar or NAME-contacts, found again by a later restore.
+ */
+function placeIn(
+  listing: readonly CollectionInfo[],
+  home: string,
+  spec: CollectionSpec,
+): { name: string; existing: CollectionInfo | undefined } {
+  const names = [spec.name, `${spec.name}-${spec.kind === 'calendar' ? 'calendar' : 'contacts'}`];
+  for (const name of names) {
+    const href = collectionPath(memberHref(home, name));
+    const existing = listing.find((collection) => collection.href === href);
+    if (existing === undefined || existing.kind === spec.kind) return { name, existing };
+  }
+  throw new DavError(
+    'refused',
+    `${home}: ${names.join(' and ')} are both taken by ${spec.kind === 'calendar' ? 'address books' : 'calendars'}`,
+  );
 }
 
 export async function openDavAccountWriter(
