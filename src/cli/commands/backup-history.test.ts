@@ -131,4 +131,20 @@ describe('backupRunRecord', () => {
   it('records no error for a run that went well', () => {
     expect(backupRunRecord(report([account('alice')]), 'ok').run.error).toBeNull();
   });
+
+  it('names the folders and parts of accounts that failed, apart from the unreadable items', () => {
+    const partial = report([account('alice')], [], 2);
+    partial.failures.push(
+      {
+        source: 'mail1',
+        account: 'alice',
+        folder: 'Work',
+        reason: 'folder not backed up: the server refused',
+      },
+      { source: 'mail1', account: 'bob', reason: 'mail not backed up: connection refused' },
+    );
+    expect(backupRunRecord(partial, 'partial').run.error).toBe(
+      'mail1/alice folder Work: folder not backed up: the server refused; mail1/bob: mail not backed up: connection refused; 2 items unreadable',
+    );
+  });
 });

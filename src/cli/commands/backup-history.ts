@@ -1,4 +1,5 @@
 import type { RunReport } from '../../backup/backup-run.js';
+import type { ItemFailure } from '../../backup/item-failure.js';
 import type { SetReport } from '../../backup/set-job.js';
 import type { RunOutcome, RunPart, RunRecord } from '../../catalog/run-history.js';
 import { formatCount } from '../output/format.js';
@@ -46,13 +47,30 @@ export function failureMessage(report: RunReport): string {
 const NAMED_FAILURES = 5;
 
 function partialMessage(report: RunReport): string {
-  const failed = failedParts(report);
+  const failed = [
+    ...failedParts(report),
+    ...report.failures.filter((failure) => !isItemFailure(failure)).map(partOfAccount),
+  ];
   const named = failed.slice(0, NAMED_FAILURES).map((part) => `${part.label}: ${part.error}`);
   if (failed.length > NAMED_FAILURES)
     named.push(`${formatCount(failed.length - NAMED_FAILURES)} more failed`);
-  const unread = report.failures.length;
+  const unread = report.failures.filter(isItemFailure).length;
   if (unread > 0) named.push(`${formatCount(unread)} item${unread === 1 ? '' : 's'} unreadable`);
   return named.join('; ');
+}
+
+/** One message, event, contact or file: not a folder, nor a whole part of an account. */
+export function isItemFailure(failure: ItemFailure): boolean {
+  return failure.uid !== undefined || failure.item !== undefined;
+}
+
+/** A folder, or the mail or the calendars of an account, that could not be read. */
+function partOfAccount(failure: ItemFailure): { label: string; error: string } {
+  const where = `${failure.source}/${failure.account}`;
+  return {
+    label: failure.folder === undefined ? where : `${where} folder ${failure.folder}`,
+    error: failure.reason,
+  };
 }
 
 /** The snapshots the run wrote or recorded (unchanged accounts' included), accounts first. */

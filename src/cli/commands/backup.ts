@@ -18,6 +18,7 @@ import {
   backupRunRecord,
   failedParts,
   failureMessage,
+  isItemFailure,
   setLabel,
 } from './backup-history.js';
 import { runHookAfter } from './backup-hook.js';
@@ -134,7 +135,7 @@ export function registerBackup(program: Command, run: CommandRunner): void {
           hook,
         });
         if (pendingUploads.files > 0)
-          context.output.line(
+          context.output.problem(
             pendingUploadsMessage(pendingUploads, (await context.storage()).location),
           );
         return code;
@@ -296,12 +297,12 @@ function printReport(output: Output, report: RunReport, extras: ReportExtras): v
 
 function printFailures(output: Output, report: RunReport): void {
   for (const warning of report.warnings)
-    output.line(
+    output.problem(
       `WARNING ${warning.source}/${warning.account} ${warning.folder ?? ''} ${warning.item ?? ''}: ${warning.reason}`,
     );
-  for (const part of failedParts(report)) output.line(`FAILED  ${part.label}: ${part.error}`);
+  for (const part of failedParts(report)) output.problem(`FAILED  ${part.label}: ${part.error}`);
   for (const failure of report.failures) {
-    output.line(
+    output.problem(
       `FAILED  ${failure.source}/${failure.account} ${failure.folder ?? ''} ${failure.uid !== undefined ? `UID ${failure.uid}` : (failure.item ?? '')}: ${failure.reason}`,
     );
   }
@@ -337,10 +338,13 @@ function summaryLine(report: RunReport): string {
       fraction(totals.commands - totals.failedCommands, totals.commands, 'command', 'commands'),
     );
   const what = parts.length > 0 ? parts.join(', ') : 'nothing (no accounts, file sets or commands)';
+  const items = report.failures.filter(isItemFailure).length;
+  const parts = report.failures.length - items;
   const unread =
-    report.failures.length > 0
-      ? `; ${formatCount(report.failures.length)} item${report.failures.length === 1 ? '' : 's'} could not be read`
-      : '';
+    (parts > 0
+      ? `; ${formatCount(parts)} folder${parts === 1 ? '' : 's'} or part${parts === 1 ? '' : 's'} of accounts not backed up`
+      : '') +
+    (items > 0 ? `; ${formatCount(items)} item${items === 1 ? '' : 's'} could not be read` : '');
   return (
     `backed up ${what}: ${formatBytes(totals.bytesRead)} read, ${formatBytes(totals.bytesAdded)} added ` +
     `in ${formatDuration(elapsed)}${unread}`
