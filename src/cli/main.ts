@@ -20,6 +20,7 @@ import { registerStatus } from './commands/status.js';
 import { registerSupportBundle } from './commands/support-bundle.js';
 import type { GlobalOptions } from './context.js';
 import { ExitCode } from './exit-codes.js';
+import { outputKindOf } from './output/command-kinds.js';
 import { PROGRAM } from './program-name.js';
 import { runCommand } from './run-command.js';
 
@@ -35,11 +36,20 @@ export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
     .addOption(new Option('--progress', 'show progress bars'))
     .addOption(new Option('--no-progress', 'no progress bars'))
     .option('--verbose', 'log details on stderr')
-    .option('--quiet', 'print only what matters')
+    .option(
+      '--quiet',
+      'print only what matters: listings asked for, problems and warnings, not reports',
+    )
     .showHelpAfterError()
     .exitOverride();
+  // The command being run, so that its output knows what it is (see command-kinds.ts).
+  let running: Command | undefined;
+  program.hook('preAction', (_program, command) => {
+    running = command;
+  });
   const run: CommandRunner = async (action) => {
-    setExitCode(await runCommand(program.opts<GlobalOptions>(), action));
+    const kind = running ? outputKindOf(commandWords(running), running.opts()) : 'listing';
+    setExitCode(await runCommand(program.opts<GlobalOptions>(), action, kind));
   };
   for (const register of [
     registerInit,
@@ -66,6 +76,13 @@ export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
   }
   program.commands.forEach((command) => command.exitOverride());
   return program;
+}
+
+/** A command's words below the program: `restore account`, `key list`. */
+export function commandWords(command: Command): string {
+  const words: string[] = [];
+  for (let at: Command | null = command; at?.parent; at = at.parent) words.unshift(at.name());
+  return words.join(' ');
 }
 
 export async function main(argv: string[]): Promise<number> {

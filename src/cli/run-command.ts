@@ -7,6 +7,8 @@ import { WrongPassphraseError } from '../repository/crypto/key-file.js';
 import { StorageError } from '../storage/storage.js';
 import { CliContext, type GlobalOptions } from './context.js';
 import { ExitCode, UsageError } from './exit-codes.js';
+import type { OutputKind } from './output/command-kinds.js';
+import { printableLines, terminalSafeJson } from './output/printable.js';
 
 /** Maps what went wrong to the exit codes of the CLI contract. */
 export function exitCodeOf(error: unknown): ExitCode {
@@ -39,8 +41,13 @@ export type CommandAction = (context: CliContext) => Promise<unknown>;
  * Runs a command's action with a context, prints a failure as one line on stderr (the stack only
  * with --verbose), and sets the exit code.
  */
-export async function runCommand(globals: GlobalOptions, action: CommandAction): Promise<ExitCode> {
+export async function runCommand(
+  globals: GlobalOptions,
+  action: CommandAction,
+  kind: OutputKind = 'listing',
+): Promise<ExitCode> {
   const context = new CliContext(globals);
+  context.output.setKind(kind);
   try {
     const code = await action(context);
     await context.output.settled();
@@ -51,13 +58,16 @@ export async function runCommand(globals: GlobalOptions, action: CommandAction):
     // What the command said before it failed, unless the repository key itself was refused.
     await context.output.settled().catch(() => undefined);
     const code = exitCodeOf(error);
+    // An error may carry a name from a server (a folder, a server's own words): made printable.
     process.stderr.write(
-      `mailvault: ${code === ExitCode.Usage ? '' : 'error: '}${describeError(error)}\n`,
+      `mailvault: ${code === ExitCode.Usage ? '' : 'error: '}${printableLines(describeError(error))}\n`,
     );
     if (globals.verbose && error instanceof Error && error.stack)
-      process.stderr.write(`${error.stack}\n`);
+      process.stderr.write(`${printableLines(error.stack)}\n`);
     if (context.output.json)
-      process.stdout.write(`${JSON.stringify({ error: describeError(error), exitCode: code })}\n`);
+      process.stdout.write(
+        `${terminalSafeJson(JSON.stringify({ error: describeError(error), exitCode: code }))}\n`,
+      );
     return code;
   } finally {
     await context.close().catch(() => undefined);

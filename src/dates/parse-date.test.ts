@@ -10,14 +10,28 @@ const time = (text: string, role: 'start' | 'end' = 'end'): string => {
 
 describe('parseDate', () => {
   it('reads ISO 8601 with an offset or Z exactly', () => {
-    expect(time('2026-11-20T14:30+01:00')).toBe('2026-11-20T13:30:00.000Z');
-    expect(time('2026-11-20T14:30:15Z')).toBe('2026-11-20T14:30:15.000Z');
+    expect(time('2026-11-20T14:30+01:00', 'start')).toBe('2026-11-20T13:30:00.000Z');
+    expect(time('2026-11-20T14:30:15Z', 'start')).toBe('2026-11-20T14:30:15.000Z');
     expect(time('2026-11-20T14:30:15.250-0500')).toBe('2026-11-20T19:30:15.250Z');
+    // What JSON output prints: milliseconds and Z.
+    expect(time('2026-11-20T14:30:15.123Z')).toBe('2026-11-20T14:30:15.123Z');
   });
 
   it('reads times without an offset as local time', () => {
-    expect(time('2026-11-20T14:30')).toBe(new Date(2026, 10, 20, 14, 30).toISOString());
-    expect(time('20/11/2026 14:30:05')).toBe(new Date(2026, 10, 20, 14, 30, 5).toISOString());
+    expect(time('2026-11-20T14:30', 'start')).toBe(new Date(2026, 10, 20, 14, 30).toISOString());
+    expect(time('20/11/2026 14:30:05', 'start')).toBe(
+      new Date(2026, 10, 20, 14, 30, 5).toISOString(),
+    );
+  });
+
+  it("makes a time its unit's last moment as an end, so a printed time means what it showed", () => {
+    // `snapshots` prints 2026-11-20 14:30:05 for a snapshot of 14:30:05.250: --at takes it back.
+    expect(time('2026-11-20 14:30:05')).toBe(new Date(2026, 10, 20, 14, 30, 5, 999).toISOString());
+    expect(time('20/11/2026 14:30:05')).toBe(new Date(2026, 10, 20, 14, 30, 5, 999).toISOString());
+    expect(time('2026-11-20T14:30')).toBe(new Date(2026, 10, 20, 14, 30, 59, 999).toISOString());
+    expect(time('2026-11-20T14:30:15.2Z')).toBe('2026-11-20T14:30:15.299Z');
+    expect(time('2026-11-20T14:30:15.25Z')).toBe('2026-11-20T14:30:15.259Z');
+    expect(time('2026-11-20T14:30:15.123456Z')).toBe('2026-11-20T14:30:15.123Z');
   });
 
   it('makes a bare day its last moment as an end and its first as a start', () => {

@@ -3,8 +3,11 @@
  * a time and an offset (local time when none), `last`, `first`, an age (`90m`, `6h`, `3D`, `2W`,
  * `1M`, `1Y`: that long ago) and `dd/MM/yyyy HH:mm:ss`.
  *
- * A bare day means a whole day: as an end (--at, --to, --before) it is the day's last moment,
- * as a start (--from, --after) its first, so `--at 2026-11-03` is "as it was on the 3rd".
+ * A time means the whole of its last unit: as an end (--at, --to) a bare day is the day's last
+ * moment, a minute its last second, a second its last millisecond; as a start (--from, --after,
+ * --before) the unit's first moment. So `--at 2026-11-03` is "as it was on the 3rd", and a time
+ * printed to the second (`2026-11-20 14:30:05`, as `snapshots` shows a snapshot taken at
+ * 14:30:05.250) means that snapshot again.
  */
 export type DateSpec = { kind: 'first' } | { kind: 'last' } | { kind: 'time'; time: Date };
 
@@ -69,11 +72,10 @@ function build(
   );
   if (year === undefined || month === undefined || day === undefined)
     throw new DateError(option, text);
-  const dayOnly = hour === undefined;
-  const ms = fraction ? Math.floor(Number(`0.${fraction}`) * 1000) : 0;
-  const fields =
-    dayOnly && role === 'end' ? [23, 59, 59, 999] : [hour ?? 0, minute ?? 0, second ?? 0, ms];
-  const [h, mi, s, milli] = fields as [number, number, number, number];
+  const start = [hour ?? 0, minute ?? 0, second ?? 0, milliseconds(fraction)];
+  const [h, mi, s, milli] = (
+    role === 'end' ? lastMoment(start, hour, second, fraction) : start
+  ) as [number, number, number, number];
   if (
     month < 1 ||
     month > 12 ||
@@ -94,6 +96,26 @@ function build(
       (digits.startsWith('-') ? -1 : 1);
   }
   return new Date(Date.UTC(year, month - 1, day, h, mi, s, milli) - offset * 60_000);
+}
+
+/** Whole milliseconds of a fraction of a second ("25" is 250; digits past the third are cut). */
+function milliseconds(fraction: string | undefined): number {
+  return fraction ? Number(fraction.slice(0, 3).padEnd(3, '0')) : 0;
+}
+
+/** The last millisecond of the unit the text was given to: a day, a minute, a second, or less. */
+function lastMoment(
+  start: number[],
+  hour: number | undefined,
+  second: number | undefined,
+  fraction: string | undefined,
+): number[] {
+  const [h = 0, mi = 0, s = 0, ms = 0] = start;
+  if (hour === undefined) return [23, 59, 59, 999];
+  if (second === undefined) return [h, mi, 59, 999];
+  if (fraction === undefined) return [h, mi, s, 999];
+  // A tenth or a hundredth: its last millisecond.
+  return fraction.length >= 3 ? [h, mi, s, ms] : [h, mi, s, ms + 10 ** (3 - fraction.length) - 1];
 }
 
 function daysIn(year: number, month: number): number {

@@ -124,9 +124,9 @@ export function registerCheck(program: Command, run: CommandRunner): void {
               ...(options.repair ? { repair } : {}),
             });
             for (const warning of report.warnings) context.output.warn(warning);
-            for (const error of report.errors) context.output.line(`error: ${error}`);
+            for (const error of report.errors) context.output.problem(`error: ${error}`);
             for (const item of report.damagedItems) {
-              context.output.line(
+              context.output.problem(
                 `damaged item: ${item.source}/${item.account} ${item.uid === null ? item.folder : `folder ${item.folder} UID ${item.uid} (${item.date ?? ''})`} "${item.subject ?? '?'}" in ${item.snapshots.length} snapshot(s)`,
               );
             }

@@ -264,7 +264,7 @@ function report(context: CliContext, done: CopyReport): ExitCode {
     failures,
   });
   for (const failure of failures)
-    context.output.line(
+    context.output.problem(
       `not copied: snapshot ${failure.snapshot.slice(0, 12)} ${failure.account} ${failure.time}: ${failure.error}`,
     );
   context.output.line(

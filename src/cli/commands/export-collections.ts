@@ -1,10 +1,12 @@
 import type { CollectionToExport } from '../../export/collection-export.js';
-import { parseDate } from '../../dates/parse-date.js';
+import { parseAt } from '../../dates/at-spec.js';
 import { resolveAccount } from '../account-resolution.js';
+import { accountSnapshotAt } from '../snapshot-at.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { notified } from '../notify.js';
 import { formatBytes, formatCount, formatDuration, formatTime } from '../output/format.js';
+import { printable } from '../output/printable.js';
 import { collectionLabel, parseCollectionName } from '../../collections/collection-tree.js';
 
 export interface CollectionExportOptions {
@@ -32,7 +34,7 @@ export async function exportCollectionsCommand(
   const wanted = (options.folder ?? []).map(
     (folder) => parseCollectionName(folder)?.name ?? folder,
   );
-  const at = parseDate(options.at ?? 'last', '--at', 'end');
+  const at = parseAt(options.at ?? 'last');
   await checkOutput(options.output, 'directory', Boolean(options.force)).catch((error: Error) => {
     throw new UsageError(error.message);
   });
@@ -65,7 +67,7 @@ export async function exportCollectionsCommand(
       });
     }
   } else {
-    const snapshot = await catalog.snapshotAt(account.id, at);
+    const snapshot = await accountSnapshotAt(catalog, account, at);
     if (!snapshot) throw new UsageError(`no backup of ${name} at ${options.at ?? 'last'}`);
     snapshotTime = snapshot.time.toISOString();
     const time = snapshot.time.getTime();
@@ -141,8 +143,8 @@ export async function exportCollectionsCommand(
     collections: chosen.map(collectionLabel),
   });
   for (const broken of outcome.broken)
-    context.output.line(
-      `WARNING ${broken.collection}/${broken.item}: ${broken.reason} (written apart)`,
+    context.output.problem(
+      `WARNING ${printable(`${broken.collection}/${broken.item}`)}: ${broken.reason} (written apart)`,
     );
   context.output.line(
     `exported ${formatCount(outcome.items)} item(s) of ${chosen.length} collection(s) to ${options.output} ` +

@@ -1,16 +1,18 @@
 import type { Command } from 'commander';
-import { parseDate } from '../../dates/parse-date.js';
+import { parseAt } from '../../dates/at-spec.js';
 import type { ExportOutcome } from '../../export/export-account.js';
 import { checkPlan, planExport, type ExportPlan } from '../../export/export-plan.js';
 import type { ExportSource } from '../../export/export-source.js';
 import type { ExportDescription } from '../../export/export-writer.js';
 import { resolveAccount } from '../account-resolution.js';
+import { accountSnapshotAt } from '../snapshot-at.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { addNotifyOption, notified } from '../notify.js';
 import type { NoticeOutcome } from '../../notify/notice.js';
 import { formatBytes, formatCount, formatDuration, formatTime } from '../output/format.js';
+import { printable } from '../output/printable.js';
 
 interface ExportOptions {
   format: string;
@@ -48,7 +50,7 @@ export function registerExport(program: Command, run: CommandRunner): void {
       '--output <path>',
       'a new directory; or a .mbox file (mbox, one --folder); or a .zip file (eml)',
     )
-    .option('--at <date>', 'as it was at this date (default: last)')
+    .option('--at <date>', 'as it was at this date, or in this snapshot (its id) (default: last)')
     .option('--folder <folder...>', 'only these folders (with their subfolders)')
     .option(
       '--all-versions',
@@ -68,7 +70,7 @@ export function registerExport(program: Command, run: CommandRunner): void {
       );
       if (options.allVersions && options.at !== undefined)
         throw new UsageError('--all-versions exports every snapshot; it does not take --at');
-      const at = parseDate(options.at ?? 'last', '--at', 'end');
+      const at = parseAt(options.at ?? 'last');
       // Before the passphrase is asked for or anything is opened.
       await asUsage(() => checkPlan(plan, Boolean(options.force)));
 
@@ -98,7 +100,7 @@ export function registerExport(program: Command, run: CommandRunner): void {
         description = { ...base, snapshot: null, snapshotTime: null };
         where = `every version of ${account.source}/${account.name} in ${times.length} snapshot(s)`;
       } else {
-        const snapshot = await catalog.snapshotAt(account.id, at);
+        const snapshot = await accountSnapshotAt(catalog, account, at);
         if (!snapshot) {
           const first = await catalog.snapshotAt(account.id, { kind: 'first' });
           throw new UsageError(
@@ -212,7 +214,7 @@ function printOutcome(
     [1, 2, 3],
   );
   for (const failure of outcome.failures)
-    output.line(`FAILED  ${failure.folder} UID ${failure.uid}: ${failure.reason}`);
+    output.problem(`FAILED  ${printable(failure.folder)} UID ${failure.uid}: ${failure.reason}`);
   output.line(
     `exported ${formatCount(outcome.messages)} messages (${formatBytes(outcome.bytes)}) from ${outcome.folders.length} folder(s)` +
       `${failed > 0 ? `, ${formatCount(failed)} failed` : ''}, to ${outcome.output} in ${formatDuration(elapsedMs)}`,

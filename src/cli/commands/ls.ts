@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { parseDate } from '../../dates/parse-date.js';
+import { parseAt } from '../../dates/at-spec.js';
 import { resolveAccount } from '../account-resolution.js';
+import { accountSnapshotAt } from '../snapshot-at.js';
 import type { CommandRunner } from '../main.js';
 import { clip, formatBytes, formatCount, formatTime } from '../output/format.js';
 import { parseCollectionName } from '../../collections/collection-tree.js';
@@ -12,7 +13,11 @@ export function registerLs(program: Command, run: CommandRunner): void {
     .description('folders of an account, or items of a folder, as they were at a date')
     .argument('<account>', 'the account')
     .argument('[folder]', 'a folder, or calendar:NAME or contacts:NAME: list its items')
-    .option('--at <date>', 'as it was at this date (default: last)', 'last')
+    .option(
+      '--at <date>',
+      'as it was at this date, or in this snapshot (its id) (default: last)',
+      'last',
+    )
     .option('--source <server>', 'the server, when the account name exists on several')
     .option('--deleted', 'items that were in the folder before the date and no longer are')
     .action(
@@ -22,10 +27,10 @@ export function registerLs(program: Command, run: CommandRunner): void {
         options: { at: string; source?: string; deleted?: boolean },
       ) =>
         run(async (context) => {
-          const at = parseDate(options.at, '--at', 'end');
+          const at = parseAt(options.at);
           const catalog = await context.catalog();
           const account = await resolveAccount(catalog, name, options.source);
-          const snapshot = await catalog.snapshotAt(account.id, at);
+          const snapshot = await accountSnapshotAt(catalog, account, at);
           if (!snapshot)
             throw new Error(`no backup of ${name} at ${options.at}: its first backup is later`);
           const time = snapshot.time.getTime();

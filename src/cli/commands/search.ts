@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { parseDate, type DateSpec } from '../../dates/parse-date.js';
+import { parseAt } from '../../dates/at-spec.js';
 import { resolveAccount } from '../account-resolution.js';
+import { momentOf } from '../snapshot-at.js';
 import { UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { clip, formatBytes, formatTime } from '../output/format.js';
@@ -62,11 +63,6 @@ function scope(options: SearchOptions): { mail: boolean; collections: boolean } 
   return { mail: !davOnly, collections: !mailOnly };
 }
 
-function moment(spec: DateSpec, option: string): Date {
-  if (spec.kind === 'time') return spec.time;
-  throw new UsageError(`${option}: give a date or an age, not ${spec.kind}`);
-}
-
 export function registerSearch(program: Command, run: CommandRunner): void {
   program
     .command('search')
@@ -81,8 +77,8 @@ export function registerSearch(program: Command, run: CommandRunner): void {
       '--text <words>',
       'words anywhere: subject, addresses, body text; summary, location, notes of events and contacts',
     )
-    .option('--after <date>', 'delivered at or after this date')
-    .option('--before <date>', 'delivered before this date')
+    .option('--after <date>', 'delivered at or after this date (or the time of this snapshot)')
+    .option('--before <date>', 'delivered before this date (or the time of this snapshot)')
     .option('--location <words>', 'calendars: words of an event location')
     .option('--attendee <address>', 'calendars: an attendee or organizer (or part of one)')
     .option('--name <words>', "contacts: words of a contact's name")
@@ -94,15 +90,14 @@ export function registerSearch(program: Command, run: CommandRunner): void {
         const limit = Number(options.limit);
         if (!Number.isInteger(limit) || limit < 1)
           throw new UsageError('--limit: a whole number of at least 1');
-        const after =
-          options.after === undefined
-            ? undefined
-            : moment(parseDate(options.after, '--after', 'start'), '--after');
-        const before =
-          options.before === undefined
-            ? undefined
-            : moment(parseDate(options.before, '--before', 'start'), '--before');
+        // A snapshot id stands for the moment it was taken.
+        const afterAt =
+          options.after === undefined ? undefined : parseAt(options.after, '--after', 'start');
+        const beforeAt =
+          options.before === undefined ? undefined : parseAt(options.before, '--before', 'start');
         const catalog = await context.catalog();
+        const after = afterAt && (await momentOf(catalog, afterAt, '--after'));
+        const before = beforeAt && (await momentOf(catalog, beforeAt, '--before'));
         const accountIds = options.account
           ? [(await resolveAccount(catalog, options.account, options.source)).id]
           : undefined;

@@ -115,7 +115,7 @@ function printStatus(output: Output, status: Status): void {
   if (status.healthy) output.line('healthy: nothing needs a look');
   else {
     const count = status.problems.length;
-    output.line(`${count} problem${count === 1 ? '' : 's'}:`);
-    for (const problem of status.problems) output.line(`  ${problem}`);
+    output.problem(`${count} problem${count === 1 ? '' : 's'}:`);
+    for (const problem of status.problems) output.problem(`  ${problem}`);
   }
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseDate } from '../../dates/parse-date.js';
+import { parseAt } from '../../dates/at-spec.js';
 import type { SupportBundleOutcome } from '../../export/support-bundle.js';
 import { UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
@@ -39,7 +39,7 @@ export function registerSupportBundle(program: Command, run: CommandRunner): voi
       run(async (context) => {
         const { checkBundleOutput, writeSupportBundle } =
           await import('../../export/support-bundle.js');
-        const at = parseDate(options.at, '--at', 'end');
+        const at = parseAt(options.at);
         await asUsage(() => checkBundleOutput(options.output, Boolean(options.force)));
         const repository = await context.repository();
         const sets = await fileSetsAt(context, options.set, at, options.at);

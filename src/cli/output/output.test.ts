@@ -52,3 +52,37 @@ it('writes at once when nothing is held', async () => {
   expect(written).toEqual(['now\n']);
   await output.settled();
 });
+
+it('leaves a report out with --quiet, but not its problems, warnings or a listing', async () => {
+  const errors: string[] = [];
+  vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
+    errors.push(String(chunk));
+    return true;
+  });
+  const report = new Output(false, true, false);
+  report.setKind('report');
+  report.line('restored 3 items');
+  report.table(['FOLDER'], [['INBOX']]);
+  report.note('restoring alice');
+  report.problem('FAILED  INBOX UID 7: refused');
+  report.warn('uploads pending');
+  expect(written).toEqual(['FAILED  INBOX UID 7: refused\n']);
+  expect(errors).toEqual(['mailvault: warning: uploads pending\n']);
+
+  const listing = new Output(false, true, false);
+  listing.table(['FOLDER'], [['INBOX']]);
+  expect(written.slice(1)).toEqual(['FOLDER\n', 'INBOX\n']);
+});
+
+it('prints names from servers with their control characters escaped', () => {
+  const output = new Output(false, false, false);
+  output.table(['FOLDER', 'SUBJECT'], [['Evil\u009b2J', 'a\x1b]0;title\x07\nb']]);
+  output.line('FAILED  Inbox\x1b[31m: reason\nsecond line');
+  // eslint-disable-next-line no-control-regex -- finding control characters is the point
+  expect(written.join('')).not.toMatch(/[\x1b\x07\u009b]/);
+  expect(written).toEqual([
+    'FOLDER      SUBJECT\n',
+    'Evil\\x9b2J  a\\x1b]0;title\\x07\\nb\n',
+    'FAILED  Inbox\\x1b[31m: reason\nsecond line\n',
+  ]);
+});

@@ -1,11 +1,21 @@
+import type { OutputKind } from './command-kinds.js';
 import { formatTable } from './format.js';
+import { printable, printableLines, terminalSafeJson } from './printable.js';
 import { Progress } from './progress.js';
 
 /**
  * Where a command speaks: human text on stdout, or one JSON document with --json; warnings and
- * progress on stderr, so a script reading stdout gets only the result.
+ * progress on stderr, so a script reading stdout gets only the result. Every text for a person
+ * is made printable here (printable.ts), and JSON made safe as well: a name from a server never
+ * reaches the terminal raw.
+ *
+ * --quiet keeps what matters: the listing a command was asked for (snapshots, ls...), problems
+ * (failures, items not processed) and warnings; the report of an action done (a backup's
+ * summary, a restore's table) is left out, and the exit code says how it went.
  */
 export class Output {
+  /** What the command's lines are (see command-kinds.ts); set once the command is known. */
+  private kind: OutputKind = 'listing';
   /** Writes held back until `gate` settles (see hold()). */
   private held: Array<() => void> | undefined;
   private gate: Promise<unknown> | undefined;
@@ -49,27 +59,50 @@ export class Output {
     else stream.write(text);
   }
 
-  /** A line of the human result (nothing in JSON mode). */
+  /** Says whether the command's lines are a listing or the report of an action. */
+  setKind(kind: OutputKind): void {
+    this.kind = kind;
+  }
+
+  /** Lines --quiet leaves out: those of a report. */
+  private get cut(): boolean {
+    return this.json || (this.quiet && this.kind === 'report');
+  }
+
+  /** A line of the human result (nothing in JSON mode, nor in a quiet report). */
   line(text = ''): void {
-    if (!this.json) this.write(process.stdout, `${text}\n`);
+    if (!this.cut) this.write(process.stdout, `${printableLines(text)}\n`);
+  }
+
+  /**
+   * A line naming a problem the exit code stands for (a failure, an item not processed): on
+   * stdout with the result, kept by --quiet.
+   */
+  problem(text: string): void {
+    if (!this.json) this.write(process.stdout, `${printableLines(text)}\n`);
   }
 
   /** A note for a person: suppressed by --quiet and in JSON mode, on stderr. */
   note(text: string): void {
-    if (!this.quiet && !this.json) this.write(process.stderr, `${text}\n`);
+    if (!this.quiet && !this.json) this.write(process.stderr, `${printableLines(text)}\n`);
   }
 
   warn(text: string): void {
-    this.write(process.stderr, `mailvault: warning: ${text}\n`);
+    this.write(process.stderr, `mailvault: warning: ${printableLines(text)}\n`);
   }
 
+  /** Columns of names and values, each cell on one line (a line end in a name is escaped). */
   table(headers: string[], rows: string[][], rightAligned: number[] = []): void {
-    this.line(formatTable(headers, rows, rightAligned));
+    if (this.cut) return;
+    const cells = rows.map((row) => row.map(printable));
+    for (const line of formatTable(headers, cells, rightAligned).split('\n')) this.line(line);
   }
 
   /** The JSON document of a command (JSON mode only). */
   result(value: unknown): void {
-    if (this.json) this.write(process.stdout, `${JSON.stringify(value, null, 2)}\n`);
+    // JSON escapes C0 controls itself; the C1 ones (CSI among them) it leaves raw.
+    if (this.json)
+      this.write(process.stdout, `${terminalSafeJson(JSON.stringify(value, null, 2))}\n`);
   }
 
   progress(label: string): Progress {

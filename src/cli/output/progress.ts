@@ -1,4 +1,5 @@
 import { formatBytes } from './format.js';
+import { printable } from './printable.js';
 
 /**
  * A one-line progress display on stderr for terminals: redrawn at most ten times a second and
@@ -55,7 +56,7 @@ export class Progress {
         formatBytes(this.bytes),
         `${formatBytes(this.bytes / seconds)}/s`,
       );
-    if (this.detail) parts.push(this.detail);
+    if (this.detail) parts.push(printable(this.detail));
     const columns = process.stderr.columns || 100;
     process.stderr.write(`\r\x1b[K${parts.join('  ').slice(0, columns - 1)}`);
     this.drawn = true;

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { parseDate } from '../../../dates/parse-date.js';
+import { parseAt } from '../../../dates/at-spec.js';
 import type { ImapCounters } from '../../../imap/connect.js';
 import { readAccountTree } from '../../../mailbox/account-tree.js';
 import { resolveAccount } from '../../account-resolution.js';
+import { accountSnapshotAt } from '../../snapshot-at.js';
 import type { CliContext } from '../../context.js';
 import { UsageError } from '../../exit-codes.js';
 import type { CommandRunner } from '../../main.js';
@@ -57,7 +58,11 @@ export function registerRestoreAccount(restore: Command, run: CommandRunner): vo
       'an account as it was at a date, merged into itself or another account: missing folders and messages are added, nothing is deleted',
     )
     .argument('<account>', 'the account')
-    .option('--at <date>', 'as it was at this date (default: last)', 'last')
+    .option(
+      '--at <date>',
+      'as it was at this date, or in this snapshot (its id) (default: last)',
+      'last',
+    )
     .option('--source <server>', 'the server, when the account name exists on several')
     .option('--folder <folder...>', 'only these folders (with their subfolders)')
     .option(
@@ -74,13 +79,13 @@ export function registerRestoreAccount(restore: Command, run: CommandRunner): vo
   addNotifyOption(command).action(async (name: string, options: AccountOptions) =>
     run(async (context) => {
       const { restoreAccount } = await import('../../../restore/account-restore.js');
-      const at = parseDate(options.at, '--at', 'end');
+      const at = parseAt(options.at);
       const parts = parseParts(options.only);
       const loaded = await context.config();
       const repository = await context.repository();
       const catalog = await context.catalog();
       const account = await resolveAccount(catalog, name, options.source);
-      const snapshot = await catalog.snapshotAt(account.id, at);
+      const snapshot = await accountSnapshotAt(catalog, account, at);
       if (!snapshot)
         throw new Error(`no backup of ${name} at ${options.at}: its first backup is later`);
       const targetAccount = options.toAccount ?? account.name;

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { SnapshotRow } from '../../../catalog/catalog.js';
 import { commandTimeout } from '../../../config/duration.js';
-import { parseDate, type DateSpec } from '../../../dates/parse-date.js';
+import { parseAt } from '../../../dates/at-spec.js';
+import type { DateSpec } from '../../../dates/parse-date.js';
 import type { NoticeOutcome } from '../../../notify/notice.js';
 import type { CommandRestoreOutcome } from '../../../restore/command-restore.js';
 import type { CliContext } from '../../context.js';
@@ -9,6 +10,7 @@ import { UsageError } from '../../exit-codes.js';
 import type { CommandRunner } from '../../main.js';
 import { addNotifyOption, notified } from '../../notify.js';
 import { formatBytes, formatDuration, formatTime, shortId } from '../../output/format.js';
+import { checkOwner, snapshotById } from '../../snapshot-at.js';
 
 interface CommandOptions {
   at: string;
@@ -53,7 +55,11 @@ export function registerRestoreCommand(restore: Command, run: CommandRunner): vo
       "a command's stored output at a date (a database dump), fed to its configured restore command or written to a file",
     )
     .argument('<name>', 'the command set, as named in the configuration')
-    .option('--at <date>', 'as it was at this date (default: last)', 'last')
+    .option(
+      '--at <date>',
+      'as it was at this date, or in this snapshot (its id) (default: last)',
+      'last',
+    )
     .option(
       '--output <file>',
       'write the stored output to this file instead (- for standard output)',
@@ -74,7 +80,7 @@ async function restoreCommand(
   options: CommandOptions,
 ): Promise<void> {
   const { checkOutputFile, STDOUT } = await import('../../../targets/commands/output-file.js');
-  const at = parseDate(options.at, '--at', 'end');
+  const at = parseAt(options.at);
   const loaded = await context.config();
   const index = loaded.config.commands.findIndex((entry) => entry.name === name);
   const configured = loaded.config.commands[index];
@@ -102,7 +108,12 @@ async function restoreCommand(
         `command ${name} is no longer in the configuration, so it has no restore command: write its output to a file with --output FILE`,
       );
   }
-  const snapshot = snapshotAtDate(rows, at);
+  let snapshot: SnapshotRow | null;
+  if (at.kind === 'snapshot') {
+    const row = await snapshotById(catalog, at.id);
+    checkOwner(row, { source: 'commands', account: name });
+    snapshot = row;
+  } else snapshot = snapshotAtDate(rows, at);
   if (!snapshot) {
     const first = rows[0];
     throw new Error(

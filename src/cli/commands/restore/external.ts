@@ -151,7 +151,7 @@ export function registerRestoreExternal(restore: Command, run: CommandRunner): v
       });
       const failed = results.filter((result) => !result.ok);
       for (const failure of failed)
-        context.output.line(`FAILED  ${failure.phase} ${failure.account}: ${failure.detail}`);
+        context.output.problem(`FAILED  ${failure.phase} ${failure.account}: ${failure.detail}`);
       const restored = results.reduce(
         (sum, result) => sum + (result.outcome?.folders.reduce((n, f) => n + f.restored, 0) ?? 0),
         0,

@@ -2,7 +2,8 @@ import { mkdir, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { SnapshotRow } from '../../../catalog/catalog.js';
-import { parseDate, type DateSpec } from '../../../dates/parse-date.js';
+import { parseAt, type AtSpec } from '../../../dates/at-spec.js';
+import type { DateSpec } from '../../../dates/parse-date.js';
 import type { FilesRoot } from '../../../filesets/file-tree.js';
 import type { NoticeOutcome } from '../../../notify/notice.js';
 import type { FileSetRestoreReport } from '../../../restore/files-restore.js';
@@ -12,6 +13,8 @@ import type { CommandRunner } from '../../main.js';
 import { addNotifyOption, notified } from '../../notify.js';
 import { formatBytes, formatCount, formatDuration, formatTime } from '../../output/format.js';
 import type { Output } from '../../output/output.js';
+import { printable } from '../../output/printable.js';
+import { ownerLabel, snapshotById } from '../../snapshot-at.js';
 
 interface FilesOptions {
   at: string;
@@ -42,13 +45,28 @@ function snapshotAt(rows: readonly SnapshotRow[], at: DateSpec): SnapshotRow | n
 export async function fileSetsAt(
   context: CliContext,
   names: readonly string[] | undefined,
-  at: DateSpec,
+  at: AtSpec,
   atText: string,
 ): Promise<FileSetAt[]> {
   const { readFilesRoot } = await import('../../../filesets/file-tree.js');
   const loaded = await context.config();
   const repository = await context.repository();
   const catalog = await context.catalog();
+  if (at.kind === 'snapshot') {
+    // One snapshot is one file set's: that set alone, and it must be one of those named.
+    const row = await snapshotById(catalog, at.id);
+    const wrong =
+      row.source !== 'files'
+        ? 'a file set'
+        : names?.length && !names.includes(row.account)
+          ? `--set ${names.join(' ')}`
+          : null;
+    if (wrong)
+      throw new UsageError(
+        `--at ${at.id}: that snapshot is of ${printable(ownerLabel(row))}, not of ${printable(wrong)}`,
+      );
+    return [{ name: row.account, snapshot: row, root: await readFilesRoot(repository, row.tree) }];
+  }
   const rows = await catalog.snapshots({ source: 'files' });
   const known = [
     ...new Set([...loaded.config.files.map((set) => set.name), ...rows.map((row) => row.account)]),
@@ -114,7 +132,11 @@ export function registerRestoreFiles(restore: Command, run: CommandRunner): void
       'configuration files as they were at a date, below a new directory keeping their absolute paths; in place with --target /',
     )
     .argument('[path...]', 'only these paths, each with everything below it (default: everything)')
-    .option('--at <date>', 'as they were at this date (default: last)', 'last')
+    .option(
+      '--at <date>',
+      'as they were at this date, or in this snapshot (its id) (default: last)',
+      'last',
+    )
     .option(
       '--target <dir>',
       'restore below this directory (default: a new ./mailvault-restore-<set>-<time> per set; / restores in place)',
@@ -132,7 +154,7 @@ async function restoreFiles(
   options: FilesOptions,
 ): Promise<ExitCode> {
   const { findStoredEntry } = await import('../../../filesets/stored-tree.js');
-  const at = parseDate(options.at, '--at', 'end');
+  const at = parseAt(options.at);
   const paths = [...new Set(pathArgs.map((path) => resolve(path)))];
   const targetRoot = options.target !== undefined ? resolve(options.target) : null;
   if (targetRoot) {
@@ -278,7 +300,7 @@ function printFilesReport(
   );
   for (const report of reports)
     for (const item of report.items)
-      output.line(
+      output.problem(
         `${item.outcome.toUpperCase().padEnd(7)} ${JSON.stringify(item.path)}: ${item.reason}`,
       );
   for (const note of new Set(reports.flatMap((report) => report.notes))) output.note(note);

@@ -3,6 +3,7 @@ import type { RestoreReport } from '../../../restore/restore-report.js';
 import { ExitCode } from '../../exit-codes.js';
 import { formatBytes, formatCount, formatDuration, formatTime } from '../../output/format.js';
 import type { Output } from '../../output/output.js';
+import { printable } from '../../output/printable.js';
 
 export function buildReport(
   what: Pick<RestoreReport, 'account' | 'target' | 'snapshot' | 'snapshotTime'>,
@@ -63,8 +64,8 @@ export function printRestoreReport(output: Output, report: RestoreReport, elapse
     [1, 2, 3],
   );
   for (const failure of report.failures)
-    output.line(
-      `FAILED  ${failure.folder}${failure.uid ? ` UID ${failure.uid}` : ''}: ${failure.reason}`,
+    output.problem(
+      `FAILED  ${printable(failure.folder)}${failure.uid ? ` UID ${failure.uid}` : ''}: ${failure.reason}`,
     );
   const { totals } = report;
   output.line(
