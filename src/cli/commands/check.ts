@@ -82,6 +82,7 @@ export function registerCheck(program: Command, run: CommandRunner): void {
                   }),
               log: context.log,
               onProgress: (phase, done, total) => progress.setDetail(`${phase} ${done}/${total}`),
+              repair: Boolean(options.repair),
             });
             progress.finish();
             await recordRun(context, {
