@@ -15,11 +15,10 @@ import {
   type UnchangedEntry,
 } from '../repository/snapshot/run-file.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
+import { isKnownKind, unknownKindReason } from '../repository/snapshot/snapshot-kind.js';
 import { StorageError } from '../storage/storage.js';
 import { PackCopier, type CopyStats } from './pack-copier.js';
 
-/** Kinds of snapshot whose trees the walk knows: a snapshot of another kind cannot be copied whole. */
-const WALKABLE_KINDS = new Set(['account', 'files', 'command']);
 /** A batch's snapshots are written once this many objects are queued (or at the end). */
 const BATCH_OBJECTS = 200_000;
 
@@ -114,8 +113,10 @@ class CopyRun {
 
   async add(entry: SnapshotToCopy): Promise<void> {
     this.problems = [];
-    if (!WALKABLE_KINDS.has(entry.snapshot.kind))
-      this.problems.push(`snapshot kind ${entry.snapshot.kind} is unknown to this mailvault`);
+    // A kind this mailvault does not know cannot be copied whole: which objects it needs is
+    // unknown. It is left out and listed; the newer mailvault that wrote it can copy it.
+    if (!isKnownKind(entry.snapshot.kind))
+      this.problems.push(`${unknownKindReason(entry.snapshot)}; copy it with that mailvault`);
     else await this.walker.walk(entry.snapshot);
     if (this.problems.length > 0) {
       this.fail(entry, this.problems);

@@ -16,6 +16,7 @@
 import type { Repository } from '../repository/repository.js';
 import { expandRunFile } from '../repository/snapshot/run-file.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
+import { refuseUnknownKinds } from '../repository/snapshot/snapshot-kind.js';
 import { purgeDeletedItems, type SnapshotPurge } from './deleted-items.js';
 import {
   compileLegalHold,
@@ -69,7 +70,10 @@ export interface ForgetOutcome {
 
 const REPLACED = 'replaced by its rewrite without deleted items';
 
-/** Which snapshots the policy keeps and why; reads the snapshot and run files, changes nothing. */
+/**
+ * Which snapshots the policy keeps and why; reads the snapshot and run files, changes nothing.
+ * Refuses (UnknownSnapshotKindError) when a snapshot is of a kind this mailvault does not know.
+ */
 export async function planForget(
   repository: Repository,
   policy: RetentionPolicy,
@@ -85,6 +89,11 @@ export async function planForget(
     if (runFile !== undefined) entry.runFiles.push(runFile);
     found.set(id, entry);
   }
+  refuseUnknownKinds(
+    'forget',
+    [...found].map(([id, { snapshot }]) => ({ id, snapshot })),
+    'How the retention policy applies to a kind it does not know (what such a snapshot keeps, and what keeps it) cannot be told, so forget could remove what must stay',
+  );
   // A snapshot whose rewrite was saved by a forget interrupted before it removed the old one.
   const replaced = new Set<string>();
   for (const { snapshot } of found.values()) {

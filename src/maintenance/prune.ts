@@ -14,6 +14,11 @@
 import { EntryBits } from '../repository/index/entry-bits.js';
 import { rewriteIndex } from '../repository/index/rewrite-index.js';
 import type { Repository } from '../repository/repository.js';
+import {
+  isKnownKind,
+  UnknownSnapshotKindError,
+  type IdentifiedSnapshot,
+} from '../repository/snapshot/snapshot-kind.js';
 import { isSparse, repackPacks } from './repack.js';
 import { SnapshotWalker } from './snapshot-walk.js';
 
@@ -74,17 +79,26 @@ export async function planPrune(
   const { index } = repository;
   const needed = new EntryBits(index.size);
   const unreadable: string[] = [];
+  const unknown: IdentifiedSnapshot[] = [];
   let snapshots = 0;
   const walker = new SnapshotWalker(repository, {
     object: (id) => needed.add(index.entryNumber(Buffer.from(id, 'hex'))),
     unreadable: (id, _use, error) => unreadable.push(`tree ${id}: ${error.message}`),
   });
-  for await (const { snapshot } of repository.snapshots((file, error) =>
+  for await (const entry of repository.snapshots((file, error) =>
     unreadable.push(`${file.kind}/${file.name}: ${error.message}`),
   )) {
     snapshots++;
-    await walker.walk(snapshot);
+    if (!isKnownKind(entry.snapshot.kind)) unknown.push(entry);
+    // Once prune is sure to refuse, the walk is wasted: only the others of its kind are sought.
+    else if (unknown.length === 0) await walker.walk(entry.snapshot);
   }
+  if (unknown.length > 0)
+    throw new UnknownSnapshotKindError(
+      'prune',
+      unknown,
+      'What a snapshot of a kind it does not know needs cannot be told, so prune would take its data for unneeded and delete it',
+    );
   if (unreadable.length > 0)
     throw new PruneRefusedError(
       `prune refused: ${unreadable.length} snapshot file(s) or tree(s) cannot be read, so what they need is unknown (${unreadable.slice(0, 3).join('; ')}); run mailvault check`,

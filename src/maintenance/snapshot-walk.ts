@@ -10,6 +10,7 @@ import { readBody, readManifest } from '../mailbox/message-store.js';
 import { EntryBits } from '../repository/index/entry-bits.js';
 import type { Repository } from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
+import { isKnownKind } from '../repository/snapshot/snapshot-kind.js';
 
 /** Where in a snapshot an object is needed, for naming what a damaged object hurts. */
 export interface ObjectUse {
@@ -42,10 +43,17 @@ export class SnapshotWalker {
     this.walked = new WalkedTrees(repository);
   }
 
+  /**
+   * Throws for a kind this mailvault does not know: passing it over would make its objects look
+   * unneeded. Callers decide beforehand what such a snapshot means to them (snapshot-kind.ts).
+   */
   async walk(snapshot: Snapshot): Promise<void> {
+    if (!isKnownKind(snapshot.kind))
+      throw new Error(
+        `snapshot ${snapshot.source}/${snapshot.name} ${snapshot.time} is of kind ${JSON.stringify(snapshot.kind)}, unknown to this mailvault`,
+      );
     if (snapshot.kind === 'files') return this.walkFiles(snapshot);
     if (snapshot.kind === 'command') return this.walkCommand(snapshot);
-    if (snapshot.kind !== 'account') return;
     const use: ObjectUse = { snapshot };
     this.visitor.object(snapshot.tree, 'tree', use);
     let tree;
