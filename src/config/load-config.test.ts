@@ -199,4 +199,13 @@ describe('parseConfig: settings that could never work', () => {
       'mailvault.yml: repository.sftp: identityFile and keyFile are two names for the same key file: give one of them, not both',
     );
   });
+
+  it('refuses a schedule line for a kind of run that does not exist (it would never run)', () => {
+    expect(refused(`${valid}schedule: { backpu: "0 1 * * *" }\n`)).toBe(
+      'mailvault.yml: unknown key schedule.backpu',
+    );
+    expect(
+      parseConfig(`${valid}schedule: { timezone: UTC, backup: "0 1 * * *" }\n`, 'm.yml').schedule,
+    ).toEqual({ timezone: 'UTC', backup: '0 1 * * *' });
+  });
 });

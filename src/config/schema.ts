@@ -251,7 +251,25 @@ export const configSchema = z.strictObject({
       legalHold: z.array(nonEmpty).default([]),
     })
     .optional(),
-  schedule: z.record(z.string(), nonEmpty).optional(),
+  /**
+   * A cron line per kind of run, and the zone they are read in. Strict: a misspelt kind would
+   * never run, silently.
+   */
+  schedule: z
+    .strictObject({
+      timezone: nonEmpty.optional(),
+      backup: nonEmpty.optional(),
+      check: nonEmpty.optional(),
+      forget: nonEmpty.optional(),
+      prune: nonEmpty.optional(),
+    })
+    .transform(
+      (lines) =>
+        Object.fromEntries(
+          Object.entries(lines).filter(([, line]) => line !== undefined),
+        ) as Record<string, string>,
+    )
+    .optional(),
   /** `mailvault serve`: its health endpoint, and what its scheduled check reads. */
   serve: z
     .strictObject({

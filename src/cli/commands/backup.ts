@@ -339,10 +339,10 @@ function summaryLine(report: RunReport): string {
     );
   const what = parts.length > 0 ? parts.join(', ') : 'nothing (no accounts, file sets or commands)';
   const items = report.failures.filter(isItemFailure).length;
-  const parts = report.failures.length - items;
+  const notRead = report.failures.length - items;
   const unread =
-    (parts > 0
-      ? `; ${formatCount(parts)} folder${parts === 1 ? '' : 's'} or part${parts === 1 ? '' : 's'} of accounts not backed up`
+    (notRead > 0
+      ? `; ${formatCount(notRead)} folder${notRead === 1 ? '' : 's'} or part${notRead === 1 ? '' : 's'} of accounts not backed up`
       : '') +
     (items > 0 ? `; ${formatCount(items)} item${items === 1 ? '' : 's'} could not be read` : '');
   return (
