@@ -4,6 +4,7 @@ import { expandRunFile } from '../repository/snapshot/run-file.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import type { Storage } from '../storage/storage.js';
 import { ingestSnapshot, replayAccount, type IngestHints } from './ingest.js';
+import { KNOWN_SNAPSHOT_KINDS } from '../repository/snapshot/snapshot-kind.js';
 import { CatalogError } from './catalog-error.js';
 import { CollectionQueries } from './collection-queries.js';
 import { deletedBetween, type DeletedItem } from './deletions.js';
@@ -234,7 +235,9 @@ export class Catalog {
   async accounts(): Promise<AccountRow[]> {
     const rows = await this.db
       .selectFrom('accounts as a')
-      .leftJoin('snapshots as s', 's.account_id', 'a.id')
+      .leftJoin('snapshots as s', (join) =>
+        join.onRef('s.account_id', '=', 'a.id').on('s.kind', 'in', KNOWN_SNAPSHOT_KINDS),
+      )
       .select((eb) => [
         'a.source',
         'a.name',
@@ -272,6 +275,7 @@ export class Catalog {
       .selectFrom('snapshots as s')
       .innerJoin('accounts as a', 'a.id', 's.account_id')
       .select(SNAPSHOT_COLUMNS)
+      .where('s.kind', 'in', KNOWN_SNAPSHOT_KINDS)
       .orderBy('s.time')
       .orderBy('s.id');
     if (filter.account) query = query.where('a.name', '=', filter.account);
@@ -288,7 +292,8 @@ export class Catalog {
       .selectFrom('snapshots as s')
       .innerJoin('accounts as a', 'a.id', 's.account_id')
       .select(SNAPSHOT_COLUMNS)
-      .where('s.account_id', '=', accountId);
+      .where('s.account_id', '=', accountId)
+      .where('s.kind', 'in', KNOWN_SNAPSHOT_KINDS);
     if (at.kind === 'first') query = query.orderBy('s.time', 'asc');
     else query = query.orderBy('s.time', 'desc');
     if (at.kind === 'time') query = query.where('s.time', '<=', at.time.getTime());

@@ -7,6 +7,7 @@ import { extractText } from '../mime/text-extract.js';
 import type { HeaderSummary } from '../mime/header-summary.js';
 import type { Repository } from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
+import { KNOWN_SNAPSHOT_KINDS } from '../repository/snapshot/snapshot-kind.js';
 import type { CatalogSchema } from './schema.js';
 import { indexTexts } from './text-index.js';
 import { applyCollections, forgetCollectionStates } from './collection-ingest.js';
@@ -53,6 +54,7 @@ export async function ingestSnapshot(
       .selectFrom('snapshots')
       .select(['time', 'tree'])
       .where('account_id', '=', accountId)
+      .where('kind', 'in', KNOWN_SNAPSHOT_KINDS)
       .orderBy('time', 'desc')
       .orderBy('id', 'desc')
       .limit(1)
@@ -76,7 +78,9 @@ export async function ingestSnapshot(
       })
       .execute();
     // File sets and command outputs are listed with their snapshots; their content is browsed
-    // from the repository (restore files, restore command), not from catalog tables.
+    // from the repository (restore files, restore command), not from catalog tables. A kind this
+    // mailvault does not know (a newer one wrote it) is recorded, so that it is not read again at
+    // every sync, and passed over by every query (format section 9.3).
     if (snapshot.kind !== 'account') return {};
     const context: Context = {
       db: trx,
@@ -161,6 +165,7 @@ export async function replayAccount(
     .selectFrom('snapshots')
     .select(['tree', 'time'])
     .where('account_id', '=', accountId)
+    .where('kind', '=', 'account')
     .orderBy('time')
     .orderBy('id')
     .execute();

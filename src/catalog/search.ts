@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { KNOWN_SNAPSHOT_KINDS } from '../repository/snapshot/snapshot-kind.js';
 import type { CatalogSchema } from './schema.js';
 import { pageIds } from './search-page.js';
 
@@ -105,6 +106,7 @@ export async function searchItems(db: Db, criteria: SearchCriteria): Promise<Sea
       .selectFrom('snapshots as s')
       .innerJoin('accounts as a2', 'a2.id', 's.account_id')
       .select((eb) => eb.fn.max('s.time').as('time'))
+      .where('s.kind', 'in', KNOWN_SNAPSHOT_KINDS)
       .where('a2.name', '=', row.account)
       .where('a2.source', '=', row.source)
       .where('s.time', before === null ? '>=' : '<', before ?? Number(row.last_from))
