@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The executable: the compiled CLI lives in dist/ (built by `npm ci` through the prepare script).
+// The executable: the compiled CLI lives in dist/, built by `npm ci` in a checkout (its
+// postprepare script) and shipped built in the package that `npm pack` makes.
 import { main } from '../dist/cli/main.js';
 
 // A reader that stops early (`mailvault snapshots | head`) has what it wanted: end quietly.
