@@ -2,6 +2,7 @@ import type { CollectionItemRow, CollectionRow } from '../../catalog/collection-
 import { collectionLabel } from '../../collections/collection-tree.js';
 import type { Output } from '../output/output.js';
 import { clip, formatBytes, formatCount, formatTime } from '../output/format.js';
+import { printable } from '../output/printable.js';
 
 /** Calendars and address books in ls and show, beside folders and messages. */
 export function printCollections(output: Output, collections: readonly CollectionRow[]): void {
@@ -55,5 +56,6 @@ export function showCollectionItem(output: Output, item: CollectionItemRow): voi
     ['last seen', formatTime(item.lastSeen)],
     ['on server', item.present ? 'yes' : 'no'],
   ];
-  for (const [label, value] of rows) if (value) output.line(`${`${label}:`.padEnd(12)}${value}`);
+  for (const [label, value] of rows)
+    if (value) output.line(`${`${label}:`.padEnd(12)}${printable(value)}`);
 }

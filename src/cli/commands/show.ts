@@ -3,6 +3,7 @@ import { ITEM_KEY_PATTERN } from '../../mailbox/item-key.js';
 import { UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes, formatTime } from '../output/format.js';
+import { printable } from '../output/printable.js';
 import { showCollectionItem } from './collection-views.js';
 import type { ItemRow } from '../../catalog/catalog.js';
 import type { CollectionItemRow } from '../../catalog/collection-queries.js';
@@ -77,7 +78,7 @@ export function registerShow(program: Command, run: CommandRunner): void {
           ['sha256', item.sha256],
         ];
         for (const [label, value] of rows)
-          if (value) context.output.line(`${`${label}:`.padEnd(12)}${value}`);
+          if (value) context.output.line(`${`${label}:`.padEnd(12)}${printable(value)}`);
         context.output.line('history:');
         for (const h of history) {
           context.output.line(
