@@ -274,7 +274,7 @@ export class CliContext {
       );
       if (matches.length === 0)
         throw new UsageError(
-          `unknown account ${name}: it is not in the configuration's account lists`,
+          `unknown account ${name}: it is not in the configuration's account lists (servers[].accounts)`,
         );
       chosen.push(...matches);
     }

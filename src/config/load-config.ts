@@ -19,7 +19,12 @@ export async function loadConfig(path: string): Promise<LoadedConfig> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String(error);
+      code === 'ENOENT'
+        ? // Most often the default ./mailvault.yml, looked for in another folder.
+          'no such file (name the configuration with --config FILE or $MAILVAULT_CONFIG)'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : String(error);
     throw new ConfigError(`cannot read configuration ${absolute}: ${why}`);
   }
   const loaded = {
