@@ -180,4 +180,33 @@ describe.skipIf(!haveDovecot || !haveCyrus)('restore into Cyrus', () => {
     expect(result.stderr).toMatch(/dave on cyrus1: the account has no INBOX, so it does not exist/);
     expect(result.stderr).not.toMatch(/CREATE/);
   });
+
+  it('backs up a Cyrus account byte for byte, NUL bytes and subscriptions included', async () => {
+    // Cyrus answers BODY[] in literal8 when a message holds NUL, and takes it only in literal8.
+    const withNul = Buffer.from(
+      'Message-ID: <cyrus-nul@example.com>\r\nSubject: nul\r\n\r\na\0b\r\n',
+    );
+    const client = await cyrus.login('bob');
+    try {
+      await client.ok(`APPEND INBOX () ~{${withNul.length}+}\r\n`, withNul);
+      await client.ok('UNSUBSCRIBE INBOX');
+    } finally {
+      await client.logout();
+    }
+    const backup = await after.run(['backup', '--json']);
+    expect(backup.code, shown(backup)).toBe(0);
+    expect(backup.json<{ warnings: unknown[] }>().warnings).toEqual([]);
+    const found = (
+      await after.run(['search', '--account', 'bob', '--subject', 'nul', '--json'])
+    ).json<Array<{ key: string }>>();
+    expect(found).toHaveLength(1);
+    const item = await after.run(['show', found[0]?.key ?? '', '--json']);
+    expect(item.json<{ sha256: string }>().sha256).toBe(
+      createHash('sha256').update(withNul).digest('hex'),
+    );
+    const folders = (await after.run(['ls', 'bob', '--json'])).json<{
+      folders: Array<{ path: string; subscribed: boolean }>;
+    }>().folders;
+    expect(folders.find((f) => f.path === 'INBOX')?.subscribed).toBe(false);
+  });
 });
