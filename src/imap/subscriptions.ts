@@ -10,7 +10,7 @@ import type { ImapFlow } from 'imapflow';
  *
  * `raw` holds each name as the server spelt it (compare with a listing entry's `pathAsListed`),
  * `decoded` the same names as folder paths (modified UTF-7 decoded unless UTF8=ACCEPT is on,
- * INBOX in capitals). Null when the server refused both ways of asking.
+ * INBOX in capitals).
  */
 export interface Subscriptions {
   raw: Set<string>;
@@ -35,13 +35,18 @@ interface Executor {
   ): Promise<{ next: () => void }>;
 }
 
+/**
+ * Asks the server which names are subscribed; null when it refused both ways of asking (the
+ * caller then keeps what the listing said). imapflow's exec() is used, the runner its own
+ * commands are built on: its public API has no way to ask.
+ */
 export async function readSubscriptions(client: ImapFlow): Promise<Subscriptions | null> {
   const executor = client as unknown as Partial<Executor>;
   if (typeof executor.exec !== 'function')
     throw new Error('imapflow no longer offers exec(): subscriptions cannot be read');
   const exec = executor.exec.bind(client) as Executor['exec'];
   const raw = new Set<string>();
-  /** LSUB answers with subscriptions alone; LIST (SUBSCRIBED) marks each with \\Subscribed. */
+  /** LSUB answers with subscriptions alone; LIST (SUBSCRIBED) marks each with \Subscribed. */
   const collector =
     (markedOnly: boolean) =>
     async (response: UntaggedResponse): Promise<void> => {
@@ -51,7 +56,7 @@ export async function readSubscriptions(client: ImapFlow): Promise<Subscriptions
       if (!name || name.value === undefined || name.value === null) return;
       if (markedOnly && !flags.some((flag) => String(flag.value).toLowerCase() === '\\subscribed'))
         return;
-      // A subscribed name whose folder is gone (\\NonExistent, or \\Noselect in LSUB) is a
+      // A subscribed name whose folder is gone (\NonExistent, or \Noselect in LSUB) is a
       // subscription all the same.
       raw.add(String(name.value));
     };
