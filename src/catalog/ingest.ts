@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { readAccountTree, type AccountTree, type FolderRecord } from '../mailbox/account-tree.js';
 import { readAllEntries, type MessageEntry } from '../mailbox/folder-listing.js';
 import { itemKeys } from '../mailbox/item-key.js';
-import { loadMessage, readManifest } from '../mailbox/message-store.js';
+import { loadMessage } from '../mailbox/message-store.js';
 import { extractText } from '../mime/text-extract.js';
 import type { HeaderSummary } from '../mime/header-summary.js';
 import type { Repository } from '../repository/repository.js';
@@ -10,6 +10,7 @@ import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import { KNOWN_SNAPSHOT_KINDS } from '../repository/snapshot/snapshot-kind.js';
 import type { CatalogSchema } from './schema.js';
 import { indexTexts } from './text-index.js';
+import { storedSummary } from './text-summary.js';
 import { applyCollections, forgetCollectionStates } from './collection-ingest.js';
 
 type Db = Kysely<CatalogSchema> | Transaction<CatalogSchema>;
@@ -363,7 +364,7 @@ async function ensureItems(
     for (const { key, entry } of missing) {
       const summary =
         context.hints.summaries?.get(entry.manifest) ??
-        (await readManifest(context.repository, entry.manifest)).summary;
+        (await storedSummary(context.repository, entry.manifest));
       rows.push({
         key,
         account_id: context.accountId,
