@@ -113,7 +113,7 @@ describe('the package made by npm pack', () => {
       });
       expect(version.code, described('mailvault --version', version)).toBe(0);
       expect(version.stdout.trim()).toBe(manifest.version);
-    });
+    }, 240_000);
 
     it('backs up a file set and restores it, run from a directory of its own', async () => {
       const outcome = await runInstalledScenario(
@@ -128,6 +128,6 @@ describe('the package made by npm pack', () => {
       ).toEqual([0, 0, 0, 0, 0]);
       expect(outcome.steps[2]?.result.stdout, shown).toContain('files/app-config');
       expect(outcome.restored, shown).toBe(outcome.original);
-    });
+    }, 240_000);
   });
 });
