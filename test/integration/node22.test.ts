@@ -3,6 +3,7 @@
 // Node 22's own npm run (so better-sqlite3 is built for its ABI: compiled the first time, a
 // prebuild kept in the user's cache after that), then the newcomer's scenario runs under it:
 // SQLite, zstd, encryption, the CLI.
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describedSteps, runInstalledScenario } from '../support/installed-scenario.js';
@@ -31,7 +32,7 @@ describe('mailvault under Node 22', () => {
     const tarball = await packCheckout(work);
     prefix = join(work, 'prefix');
     elsewhere = join(work, 'elsewhere');
-    await run('mkdir', ['-p', elsewhere], { cwd: work });
+    await mkdir(elsewhere);
     install = await installTarball(tarball.path, prefix, {
       node,
       cwd: elsewhere,

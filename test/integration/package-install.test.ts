@@ -5,7 +5,7 @@
 // there, with no `npx` and no checkout to lean on.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describedSteps, runInstalledScenario } from '../support/installed-scenario.js';
@@ -38,8 +38,7 @@ describe('the package made by npm pack', () => {
     work = await makeTempDir('package');
     tarball = await packCheckout(work);
     unpacked = join(work, 'unpacked');
-    const untar = await run('mkdir', ['-p', unpacked], { cwd: work });
-    expect(untar.code).toBe(0);
+    await mkdir(unpacked);
     const extracted = await run('tar', ['-xzf', tarball.path, '-C', unpacked], { cwd: work });
     expect(extracted.code, described('tar', extracted)).toBe(0);
   }, 120_000);
@@ -84,7 +83,7 @@ describe('the package made by npm pack', () => {
     beforeAll(async () => {
       prefix = join(work, 'prefix');
       elsewhere = join(work, 'elsewhere');
-      await run('mkdir', ['-p', elsewhere], { cwd: work });
+      await mkdir(elsewhere);
       install = await installTarball(tarball.path, prefix, {
         node: process.execPath,
         cwd: elsewhere,
