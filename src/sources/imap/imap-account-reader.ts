@@ -306,8 +306,13 @@ export class ImapAccountReader {
       if (!isRefusal(error)) throw error;
     }
     if (unresolved.size === 0) return;
-    for await (const message of this.fetchBodies(toUidSet([...unresolved])))
-      yield { ...message, altered: ALTERED_BINARY_DECODES };
+    try {
+      for await (const message of this.fetchBodies(toUidSet([...unresolved])))
+        yield { ...message, altered: ALTERED_BINARY_DECODES };
+    } catch (error) {
+      // Refused now though read a moment ago: missing, so the caller reports it undelivered.
+      if (!isRefusal(error)) throw error;
+    }
   }
 
   private async *fetchBodies(set: string): AsyncGenerator<FetchedMessage> {
