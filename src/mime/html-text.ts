@@ -5,8 +5,22 @@
 // took seconds), while search needs no tree at all. So the cost stays linear in the input, and
 // the reading stops as soon as the collector is full. Layout is of no use to search; only word
 // boundaries are: a block element separates words, an inline one (`<b>Caf</b>é`) does not.
-import { Tokenizer, type TokenizerCallbacks } from 'htmlparser2';
+import { createRequire } from 'node:module';
+import type { Tokenizer, TokenizerCallbacks } from 'htmlparser2';
 import type { TextCollector } from './text-collector.js';
+
+/**
+ * htmlparser2, loaded the first time an HTML part is read: loading it takes about 0.1 s of CPU,
+ * which a text worker would otherwise pay at every start, whether or not HTML ever comes (a backup
+ * run with no change starts one too).
+ */
+let tokenizerClass: typeof Tokenizer | undefined;
+function newTokenizer(callbacks: TokenizerCallbacks): Tokenizer {
+  tokenizerClass ??= (
+    createRequire(import.meta.url)('htmlparser2') as { Tokenizer: typeof Tokenizer }
+  ).Tokenizer;
+  return new tokenizerClass({ xmlMode: false, decodeEntities: true }, callbacks);
+}
 
 /** Elements whose content is not text a reader sees. */
 const HIDDEN = new Set(['script', 'style', 'template']);
@@ -101,7 +115,7 @@ export function addHtmlText(html: string, collector: TextCollector): void {
     onprocessinginstruction: ignore,
     onselfclosingtag: ignore,
   };
-  const tokenizer = new Tokenizer({ xmlMode: false, decodeEntities: true }, callbacks);
+  const tokenizer = newTokenizer(callbacks);
   for (let at = 0; at < html.length && !collector.full; at += SLICE)
     tokenizer.write(html.slice(at, at + SLICE));
   if (!collector.full) tokenizer.end();
