@@ -40,7 +40,8 @@ describe.skipIf(!haveDovecot)('external restore', () => {
     // The new server knows nobody yet: the provisioning hook adds users to its passwd-file.
     fresh = await startDovecot({ users: { 'someone@else.net': 'x' } });
     before = await createWorkspace(old, { accounts: Object.keys(accounts) });
-    after = await createWorkspace(fresh, { accounts: [] });
+    // The configuration names the one account the new server has (an empty list is refused).
+    after = await createWorkspace(fresh, { accounts: ['someone@else.net'] });
     const provisioning = `    provisioning: { command: "printf '%s:{PLAIN}pw\\\\n' {account} >> ${join(fresh.dir, 'users')}" }`;
     await writeFile(
       after.config,
