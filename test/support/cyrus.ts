@@ -26,12 +26,14 @@ const execFileAsync = promisify(execFile);
 export const CYRUS_MASTER: ServerBinary = {
   name: 'Cyrus master',
   path: '/usr/lib/cyrus/bin/master',
-  debianPackage: 'cyrus-imapd',
+  debianPackage: 'cyrus-common',
 };
 export const CYRUS_IMAPD: ServerBinary = {
   name: 'Cyrus imapd',
   path: '/usr/lib/cyrus/bin/imapd',
   debianPackage: 'cyrus-imapd',
+  // The package conflicts with dovecot-imapd, which the other tests need.
+  install: 'run .ci/run, which unpacks it from cyrus-imapd beside dovecot-imapd',
 };
 export const SASLPASSWD2: ServerBinary = {
   name: 'saslpasswd2',

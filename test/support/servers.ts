@@ -17,6 +17,8 @@ export interface ServerBinary {
   path: string;
   /** The Debian package that installs it. */
   debianPackage: string;
+  /** How to install it, where `apt-get install -y <debianPackage>` is not the way. */
+  install?: string;
 }
 
 export function isExecutable(path: string): boolean {
@@ -31,7 +33,7 @@ export function isExecutable(path: string): boolean {
 function missingMessage(binary: ServerBinary): string {
   return (
     `${binary.name} is not installed (${binary.path} not found): ` +
-    `run \`apt-get install -y ${binary.debianPackage}\``
+    (binary.install ?? `run \`apt-get install -y ${binary.debianPackage}\``)
   );
 }
 
