@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { corpusMessages, servedByDovecot } from '../support/corpus.js';
+import { corpusMessages, heldByDovecot, servedByDovecot } from '../support/corpus.js';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
 import {
   fillMailbox,
@@ -133,7 +133,7 @@ describe.skipIf(!haveDovecot || !havePython)('export', () => {
   let ws: Workspace;
   let before: AccountState;
   let total = 0;
-  /** sha256 of what Dovecot serves -> the bytes. */
+  /** sha256 of what Dovecot holds (NUL bytes read with BINARY) -> the bytes. */
   const served = new Map<string, Buffer>();
 
   const run = async (args: string[]): Promise<CliResult> => ws.run(args, { timeoutMs: 300_000 });
@@ -155,8 +155,9 @@ describe.skipIf(!haveDovecot || !havePython)('export', () => {
       FOLDERS.map((folder) => [folder, []]),
     );
     corpus.forEach((message, i) => {
-      const bytes = servedByDovecot(message.raw) as Buffer;
-      served.set(sha256(bytes), bytes);
+      // readAccount gives the NUL bytes Dovecot holds where BINARY proves them, else 0x80.
+      for (const bytes of [servedByDovecot(message.raw), heldByDovecot(message.raw)])
+        if (bytes) served.set(sha256(bytes), bytes);
       folders[FOLDERS[i % FOLDERS.length] as string]?.push({
         raw: message.raw,
         flags: FLAG_SETS[i % FLAG_SETS.length],

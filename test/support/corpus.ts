@@ -10,7 +10,8 @@
 // - a CR directly before CRLF is dropped: CR CR LF is served as CR LF (1 file);
 // - a CR at the very end of the message is dropped (81 files: the 80 CR-only sisimai
 //   maildir/mac files and 1 other); other bare CRs (CR-only line ends) are kept;
-// - NUL becomes 0x80 (3 files); other 8-bit bytes are kept;
+// - NUL is served as 0x80 in BODY[] (3 files), though it is stored as NUL and BINARY[] serves
+//   it as NUL (heldByDovecot() below); other 8-bit bytes are kept;
 // - RFC822.SIZE always equals the length of what BODY[] serves.
 // That is: on save CRLF becomes LF and a final CR is lost, on output LF becomes CRLF.
 // Serving is NOT idempotent: 46 of the mac files end in CR CR, are served ending in one CR,
@@ -31,6 +32,19 @@ export interface CorpusMessage {
  * this file), or null when it refuses the APPEND.
  */
 export function servedByDovecot(raw: Uint8Array): Buffer | null {
+  return dovecotBytes(raw, 0x80);
+}
+
+/**
+ * The message Dovecot holds for one APPENDed as `raw`, as a reader that fetches NUL bytes with
+ * BINARY sees it (readAccount, and mailvault's backups): served as BODY[] is, but with its NUL
+ * bytes.
+ */
+export function heldByDovecot(raw: Uint8Array): Buffer | null {
+  return dovecotBytes(raw, 0);
+}
+
+function dovecotBytes(raw: Uint8Array, nul: number): Buffer | null {
   if (raw.length === 0) return null;
   // Saving: CRLF to LF (a CR followed by LF or by the end of the message goes), NUL to 0x80.
   const saved = Buffer.alloc(raw.length);
@@ -38,7 +52,7 @@ export function servedByDovecot(raw: Uint8Array): Buffer | null {
   for (let i = 0; i < raw.length; i++) {
     const byte = raw[i];
     if (byte === 0x0d && (i + 1 === raw.length || raw[i + 1] === 0x0a)) continue;
-    saved[length++] = byte === 0 ? 0x80 : (byte ?? 0);
+    saved[length++] = byte === 0 ? nul : (byte ?? 0);
   }
   // Serving: LF not preceded by CR to CRLF.
   const served: number[] = [];

@@ -131,8 +131,16 @@ const SPECIAL_USE = new Set([
   '\\Trash',
 ]);
 
-/** Every existing folder with every message's bytes (as served), flags and INTERNALDATE. */
-export async function readAccount(server: DovecotServer, user: string): Promise<AccountState> {
+/**
+ * Every existing folder with every message's bytes, flags and INTERNALDATE. The bytes are those
+ * the server holds (NUL bytes read back with BINARY where that proves them, as a backup does),
+ * or with `{ nul: 'served' }` exactly what BODY[] serves.
+ */
+export async function readAccount(
+  server: DovecotServer,
+  user: string,
+  options: { nul?: 'held' | 'served' } = {},
+): Promise<AccountState> {
   const client = await masterLogin(server, user);
   try {
     const listing = await client.ok('LIST "" "*" RETURN (SPECIAL-USE SUBSCRIBED)');
@@ -148,7 +156,7 @@ export async function readAccount(server: DovecotServer, user: string): Promise<
         delimiter: entry.delimiter,
         specialUse,
         subscribed: entry.flags.has('\\subscribed'),
-        messages: await readMessages(client, entry.encodedPath),
+        messages: await readMessages(client, entry.encodedPath, options.nul ?? 'held'),
       });
     }
     folders.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
@@ -220,7 +228,11 @@ function unquote(text: string): string {
   return text.slice(1, -1).replace(/\\(.)/g, '$1');
 }
 
-async function readMessages(client: RawImap, encodedPath: string): Promise<AccountMessage[]> {
+async function readMessages(
+  client: RawImap,
+  encodedPath: string,
+  nul: 'held' | 'served',
+): Promise<AccountMessage[]> {
   // EXAMINE and BODY.PEEK: reading must not change \Seen or \Recent.
   const selected = await client.ok(`EXAMINE ${quoted(encodedPath)}`);
   const exists = selected.untagged
@@ -236,9 +248,11 @@ async function readMessages(client: RawImap, encodedPath: string): Promise<Accou
       const body =
         response.literals[0] ?? (/BODY\[\] ""/i.test(response.text) ? Buffer.alloc(0) : undefined);
       if (!flags || !date || !body) throw new Error(`unexpected FETCH response: ${response.text}`);
+      const sequence = Number(/^\* (\d+) FETCH /i.exec(response.text)?.[1]);
+      const bytes = nul === 'held' ? await withStoredNul(client, sequence, body) : body;
       messages.push({
-        sha256: createHash('sha256').update(body).digest('hex'),
-        size: body.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+        size: bytes.length,
         flags: (flags[1] ?? '')
           .split(' ')
           .filter((flag) => flag !== '' && flag.toLowerCase() !== '\\recent')
@@ -255,6 +269,25 @@ async function readMessages(client: RawImap, encodedPath: string): Promise<Accou
     return af < bf ? -1 : af > bf ? 1 : 0;
   });
   return messages;
+}
+
+/**
+ * The message as the server holds it. Dovecot serves a NUL byte as 0x80 in BODY[] and as itself
+ * only in BINARY[] (which also decodes every part's transfer encoding): where the BINARY answer is
+ * the BODY answer with NUL in some of the 0x80 places, and nothing else changed, the server holds
+ * NUL bytes there.
+ */
+async function withStoredNul(client: RawImap, sequence: number, body: Buffer): Promise<Buffer> {
+  if (!body.includes(0x80)) return body;
+  const fetched = await client.ok(`FETCH ${sequence} (BINARY.PEEK[])`);
+  const binary = fetched.untagged.find((response) => /^\* \d+ FETCH /i.test(response.text))
+    ?.literals[0];
+  if (!binary || binary.length !== body.length) return body;
+  for (let i = 0; i < body.length; i++) {
+    if (binary[i] === body[i]) continue;
+    if (!(binary[i] === 0 && body[i] === 0x80)) return body;
+  }
+  return binary;
 }
 
 const MONTH_INDEX: Record<string, number> = {
