@@ -1,5 +1,5 @@
 import type { AccountRestoreOutcome } from '../../../restore/account-restore.js';
-import type { RestoreReport } from '../../../restore/restore-report.js';
+import type { RestoreFailure, RestoreReport } from '../../../restore/restore-report.js';
 import { ExitCode } from '../../exit-codes.js';
 import { formatBytes, formatCount, formatDuration, formatTime } from '../../output/format.js';
 import type { Output } from '../../output/output.js';
@@ -63,13 +63,20 @@ export function printRestoreReport(output: Output, report: RestoreReport, elapse
     ]),
     [1, 2, 3],
   );
-  for (const failure of report.failures)
-    output.problem(
-      `FAILED  ${printable(failure.folder)}${failure.uid ? ` UID ${failure.uid}` : ''}: ${failure.reason}`,
-    );
+  for (const failure of report.failures) output.problem(`FAILED  ${failureLine(failure)}`);
   const { totals } = report;
   output.line(
     `restored ${formatCount(totals.restored)} items (${formatBytes(totals.bytes)}), ${formatCount(totals.alreadyPresent)} already there, ` +
       `${formatCount(totals.failed)} failed, ${totals.foldersCreated} folder(s) created, in ${formatDuration(elapsedMs)}`,
   );
+}
+
+/** Where a failure happened: the folder or collection, then the message's UID or the item's name. */
+export function failureLine(failure: RestoreFailure): string {
+  const where = [
+    printable(failure.folder),
+    ...(failure.uid ? [`UID ${failure.uid}`] : []),
+    ...(failure.item ? [`item ${printable(failure.item)}`] : []),
+  ];
+  return `${where.join(' ')}: ${failure.reason}`;
 }
