@@ -49,3 +49,19 @@ it('finds the context root once for every account an administrator reads', async
   await discoverAccount(http, 'alice', undefined);
   expect(server.seen.slice(before).some((r) => r.path.startsWith('/.well-known/'))).toBe(true);
 });
+
+it('names the setting that fixes a server that gives no principal for the login', async () => {
+  server = await startFakeDav(({ path }) => {
+    if (path.startsWith('/.well-known/')) return { status: 301, headers: { location: '/dav/' } };
+    return {
+      status: 207,
+      body: multistatus(
+        '<ns1:response><ns1:href>/dav/</ns1:href><ns1:propstat><ns1:prop>' +
+          '<ns1:current-user-principal/></ns1:prop>' +
+          '<ns1:status>HTTP/1.1 404 Not Found</ns1:status></ns1:propstat></ns1:response>',
+      ),
+    };
+  });
+  http = await DavHttp.open({ url: server.url, credentials: { user: 'admin', password: 'p' } });
+  await expect(discoverAccount(http, 'alice', undefined)).rejects.toThrow(/dav\.principalPath/);
+});

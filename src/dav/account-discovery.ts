@@ -120,7 +120,7 @@ async function currentUserPrincipal(http: DavHttp, root: URL): Promise<string> {
   if (href === undefined) {
     throw new DavError(
       'protocol',
-      `${http.where}: no current-user-principal for user ${http.user} at ${root.pathname} (for administrator credentials, set the principal path)`,
+      `${http.where}: no current-user-principal for user ${http.user} at ${root.pathname} (with an administrator's login, set the server's dav.principalPath in the configuration, such as /principals/{account}/)`,
     );
   }
   return collectionPath(canonicalHref(href, answer.url));
