@@ -3,6 +3,11 @@ import { parseDate, type DateSpec } from '../../../dates/parse-date.js';
 import { readAccountTree } from '../../../mailbox/account-tree.js';
 import type { ExternalAccount, PhaseResult } from '../../../restore/external-restore.js';
 import type { Repository } from '../../../repository/repository.js';
+import {
+  describeUnknownKind,
+  isKnownKind,
+  type IdentifiedSnapshot,
+} from '../../../repository/snapshot/snapshot-kind.js';
 import { UsageError } from '../../exit-codes.js';
 import type { CommandRunner } from '../../main.js';
 import { addNotifyOption, notified } from '../../notify.js';
@@ -26,10 +31,18 @@ interface ExternalOptions {
   notify?: string;
 }
 
-/** The latest account snapshot at or before a moment, per account, of a repository without a catalog. */
-async function accountsAt(repository: Repository, at: DateSpec): Promise<ExternalAccount[]> {
+/**
+ * The latest account snapshot at or before a moment, per account, of a repository without a
+ * catalog; and the snapshots of kinds this mailvault does not know, which it passes over.
+ */
+async function accountsAt(
+  repository: Repository,
+  at: DateSpec,
+): Promise<{ accounts: ExternalAccount[]; unknown: IdentifiedSnapshot[] }> {
   const latest = new Map<string, { id: string; time: Date; tree: string; source: string }>();
+  const unknown: IdentifiedSnapshot[] = [];
   for await (const { id, snapshot } of repository.snapshots()) {
+    if (!isKnownKind(snapshot.kind)) unknown.push({ id, snapshot });
     if (snapshot.kind !== 'account') continue;
     const time = new Date(snapshot.time);
     if (at.kind === 'time' && time > at.time) continue;
@@ -47,7 +60,7 @@ async function accountsAt(repository: Repository, at: DateSpec): Promise<Externa
       tree: await readAccountTree(repository, found.tree),
     });
   }
-  return accounts;
+  return { accounts, unknown };
 }
 
 export function registerRestoreExternal(restore: Command, run: CommandRunner): void {
@@ -94,7 +107,11 @@ export function registerRestoreExternal(restore: Command, run: CommandRunner): v
       const domains = (options.domain ?? []).map((domain) =>
         domain.toLowerCase().replace(/^@/, ''),
       );
-      const all = await accountsAt(external, at);
+      const { accounts: all, unknown } = await accountsAt(external, at);
+      if (unknown.length > 0)
+        context.output.warn(
+          `${unknown.length} snapshot(s) of ${options.repo} are of kinds this mailvault does not know (a newer mailvault wrote them) and are not restored; the first: ${describeUnknownKind(unknown[0] as IdentifiedSnapshot)}`,
+        );
       const accounts = all.filter(
         (account) =>
           (!options.account || options.account.includes(account.name)) &&
