@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { ImapError } from '../../../imap/imap-error.js';
 import { parseAt } from '../../../dates/at-spec.js';
 import type { ImapCounters } from '../../../imap/connect.js';
 import { readAccountTree } from '../../../mailbox/account-tree.js';
@@ -114,7 +115,9 @@ export function registerRestoreAccount(restore: Command, run: CommandRunner): vo
               const open = () => openTarget(context, targetServer, targetAccount, counters);
               const { target } = options.createAccount
                 ? await openJustProvisioned(open)
-                : await open();
+                : await open().catch((error: unknown) => {
+                    throw withCreateAccountHint(error, targetAccount !== account.name);
+                  });
               try {
                 mergeOutcome(
                   outcome,
@@ -160,4 +163,14 @@ export function registerRestoreAccount(restore: Command, run: CommandRunner): vo
       return exitCodeOf(report);
     }),
   );
+}
+
+/**
+ * A login refused for another account may mean the account does not exist yet: say what creates
+ * it. (Into the account itself, the backup's own account, a refusal is about the credentials.)
+ */
+function withCreateAccountHint(error: unknown, intoAnother: boolean): unknown {
+  if (intoAnother && error instanceof ImapError && error.kind === 'auth')
+    error.message += '; if the account does not exist yet, --create-account creates it first';
+  return error;
 }
