@@ -3,6 +3,7 @@ import { collectionLabel } from '../../collections/collection-tree.js';
 import type { Output } from '../output/output.js';
 import { clip, formatBytes, formatCount, formatTime } from '../output/format.js';
 import { printable } from '../output/printable.js';
+import { itemJson } from '../output/item-json.js';
 
 /** Calendars and address books in ls and show, beside folders and messages. */
 export function printCollections(output: Output, collections: readonly CollectionRow[]): void {
@@ -37,7 +38,7 @@ export function printCollectionItems(output: Output, items: readonly CollectionI
 
 /** `show` of a calendar or contact item version. */
 export function showCollectionItem(output: Output, item: CollectionItemRow): void {
-  output.result({ ...item, lastSeen: item.lastSeen.toISOString() });
+  output.result(itemJson({ ...item, lastSeen: item.lastSeen.toISOString() }));
   const rows: Array<[string, string]> = [
     ['item', item.key],
     ['account', `${item.source}/${item.account}`],

@@ -6,6 +6,7 @@ import type { CommandRunner } from '../main.js';
 import { clip, formatBytes, formatCount, formatTime } from '../output/format.js';
 import { parseCollectionName } from '../../collections/collection-tree.js';
 import { printCollectionItems, printCollections } from './collection-views.js';
+import { itemJson } from '../output/item-json.js';
 
 export function registerLs(program: Command, run: CommandRunner): void {
   program
@@ -75,7 +76,9 @@ export function registerLs(program: Command, run: CommandRunner): void {
               collection: folder,
               snapshot: snapshot.id,
               time: snapshot.time.toISOString(),
-              items: items.map((item) => ({ ...item, lastSeen: item.lastSeen.toISOString() })),
+              items: items.map((item) =>
+                itemJson({ ...item, lastSeen: item.lastSeen.toISOString() }),
+              ),
             });
             context.output.note(`${where}, ${folder}`);
             printCollectionItems(context.output, items);
@@ -100,7 +103,7 @@ export function registerLs(program: Command, run: CommandRunner): void {
             folder: path,
             snapshot: snapshot.id,
             time: snapshot.time.toISOString(),
-            items,
+            items: items.map(itemJson),
           });
           context.output.note(`${where}, folder ${path}`);
           context.output.table(

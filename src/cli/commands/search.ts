@@ -8,6 +8,7 @@ import { clip, formatBytes, formatTime } from '../output/format.js';
 import type { SearchHit } from '../../catalog/search.js';
 import type { CollectionItemRow } from '../../catalog/collection-queries.js';
 import { collectionLabel, parseCollectionName } from '../../collections/collection-tree.js';
+import { itemJson } from '../output/item-json.js';
 
 /** A calendar or contact item version among search results, in the columns mail hits have. */
 function asHit(item: CollectionItemRow): SearchHit & { kind: string } {
@@ -122,7 +123,7 @@ export function registerSearch(program: Command, run: CommandRunner): void {
           hits.push(...versions.map(asHit));
         }
         context.output.result(
-          hits.map((hit) => ({ ...hit, lastSeen: hit.lastSeen.toISOString() })),
+          hits.map((hit) => itemJson({ ...hit, lastSeen: hit.lastSeen.toISOString() })),
         );
         context.output.table(
           [

@@ -8,6 +8,7 @@ import { showCollectionItem } from './collection-views.js';
 import type { ItemRow } from '../../catalog/catalog.js';
 import type { CollectionItemRow } from '../../catalog/collection-queries.js';
 import type { Repository } from '../../repository/repository.js';
+import { itemJson } from '../output/item-json.js';
 
 /** A message's or a calendar/contact item's exact bytes, as backed up. */
 async function rawBytes(
@@ -55,7 +56,7 @@ export function registerShow(program: Command, run: CommandRunner): void {
         }
         const history = await catalog.itemHistory(key);
         context.output.result({
-          ...item,
+          ...itemJson(item),
           history: history.map((h) => ({
             from: h.from.toISOString(),
             until: h.until?.toISOString() ?? null,

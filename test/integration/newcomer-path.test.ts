@@ -1,12 +1,13 @@
-// What a restore says when it cannot start, so the administrator knows what to do next: a
-// restore into another account that the server does not know names --create-account.
+// What a newcomer trips over, found by running the product as one: the ids that --json prints
+// are those the tables print and the commands take back; a restore into another account that the
+// server does not know names --create-account.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { fillMailbox } from '../support/imap-fixture.js';
 import { generateMessages } from '../support/mail-generator.js';
 import { createWorkspace, shown, type Workspace } from '../support/workspace.js';
 
-describe.skipIf(!haveDovecot)('restore hints', () => {
+describe.skipIf(!haveDovecot)('the newcomer path', () => {
   let server: DovecotServer;
   let ws: Workspace;
 
@@ -20,6 +21,22 @@ describe.skipIf(!haveDovecot)('restore hints', () => {
   afterAll(async () => {
     await server?.stop();
     await ws?.remove();
+  });
+
+  it('prints the item ids it takes back, under id in --json as under ID in tables', async () => {
+    const ls = await ws.run(['ls', 'alice', 'INBOX', '--json']);
+    expect(ls.code, shown(ls)).toBe(0);
+    const items = ls.json<{ items: Array<{ id: string; subject: string }> }>().items;
+    expect(items).toHaveLength(3);
+    const [first] = items;
+    expect(first?.id).toMatch(/^[0-9a-f]{16}$/);
+    const table = await ws.run(['ls', 'alice', 'INBOX']);
+    expect(table.stdout).toContain(first?.id);
+    const search = await ws.run(['search', '--subject', first?.subject ?? '', '--json']);
+    expect(search.json<Array<{ id: string }>>().map((hit) => hit.id)).toContain(first?.id);
+    const show = await ws.run(['show', first?.id ?? '', '--json']);
+    expect(show.code, shown(show)).toBe(0);
+    expect(show.json<{ id: string }>().id).toBe(first?.id);
   });
 
   it('into an account the server refuses, names --create-account', async () => {
