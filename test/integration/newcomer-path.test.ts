@@ -39,6 +39,15 @@ describe.skipIf(!haveDovecot)('the newcomer path', () => {
     expect(show.json<{ id: string }>().id).toBe(first?.id);
   });
 
+  it('prints stats as a label and a value apart on every line', async () => {
+    const stats = await ws.run(['stats']);
+    expect(stats.code, shown(stats)).toBe(0);
+    const lines = stats.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(5);
+    for (const line of lines) expect(line).toMatch(/^[a-z][a-z ()/,]*[a-z)] {2,}\S/);
+    expect(stats.stdout).toMatch(/unique objects \(before compression\) {2,}\d/);
+  });
+
   it('into an account the server refuses, names --create-account', async () => {
     const result = await ws.run(['restore', 'account', 'alice', '--to-account', 'nobody']);
     expect(result.code, shown(result)).toBe(1);

@@ -44,8 +44,8 @@ export function registerStats(program: Command, run: CommandRunner): void {
           repositoryToLatest: latestBytes > 0 ? packBytes / latestBytes : 0,
         };
         context.output.result(stats);
-        const line = (label: string, value: string): void =>
-          context.output.line(`${label.padEnd(34)}${value}`);
+        const rows: Array<[string, string]> = [];
+        const line = (label: string, value: string): void => void rows.push([label, value]);
         line('accounts', formatCount(stats.accounts));
         line('snapshots', formatCount(stats.snapshots));
         line(
@@ -64,6 +64,9 @@ export function registerStats(program: Command, run: CommandRunner): void {
         line('deduplication ratio', `${stats.deduplicationRatio.toFixed(2)}x`);
         line('compression ratio', `${stats.compressionRatio.toFixed(2)}x`);
         line('repository size / latest mail', `${stats.repositoryToLatest.toFixed(3)}`);
+        // Values in one column, two spaces after the longest label.
+        const width = Math.max(...rows.map(([label]) => label.length)) + 2;
+        for (const [label, value] of rows) context.output.line(`${label.padEnd(width)}${value}`);
       }),
     );
 }
