@@ -297,15 +297,22 @@ function printReport(output: Output, report: RunReport, extras: ReportExtras): v
 
 function printFailures(output: Output, report: RunReport): void {
   for (const warning of report.warnings)
-    output.problem(
-      `WARNING ${warning.source}/${warning.account} ${warning.folder ?? ''} ${warning.item ?? ''}: ${warning.reason}`,
-    );
+    output.problem(`WARNING ${where(warning)}: ${warning.reason}`);
   for (const part of failedParts(report)) output.problem(`FAILED  ${part.label}: ${part.error}`);
-  for (const failure of report.failures) {
-    output.problem(
-      `FAILED  ${failure.source}/${failure.account} ${failure.folder ?? ''} ${failure.uid !== undefined ? `UID ${failure.uid}` : (failure.item ?? '')}: ${failure.reason}`,
-    );
-  }
+  for (const failure of report.failures)
+    output.problem(`FAILED  ${where(failure)}: ${failure.reason}`);
+}
+
+/** The account, then the folder and the message's UID or the item, as far as they are known. */
+function where(at: {
+  source: string;
+  account: string;
+  folder?: string;
+  uid?: number;
+  item?: string;
+}): string {
+  const item = at.uid !== undefined ? `UID ${at.uid}` : at.item;
+  return [`${at.source}/${at.account}`, at.folder, item].filter(Boolean).join(' ');
 }
 
 /** "3/3 accounts", "1/2 commands": what succeeded of what was asked, named by kind. */
