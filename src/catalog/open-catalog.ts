@@ -1,9 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, Migrator, SqliteDialect } from 'kysely';
 import { CatalogError } from './catalog-error.js';
 import { migrationProvider } from './migrations.js';
+import { makeCatalogPrivate } from './private-file.js';
 import type { CatalogSchema } from './schema.js';
 
 /**
@@ -16,7 +15,7 @@ export async function openCatalogDatabase(url: string): Promise<Kysely<CatalogSc
       'catalog.url: PostgreSQL catalogs are not supported yet; use a SQLite file path',
     );
   }
-  mkdirSync(dirname(url), { recursive: true });
+  makeCatalogPrivate(url);
   let sqlite: Database.Database;
   try {
     sqlite = new Database(url);

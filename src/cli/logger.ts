@@ -1,5 +1,30 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import {
+  ensurePrivateFile,
+  PRIVATE_FILE_MODE,
+  warnOnStderr,
+  type PrivacyWarn,
+} from '../storage/private-files.js';
 import { terminalSafeJson } from './output/printable.js';
+
+/**
+ * The configured log file (logging.file), appended to. Log lines name accounts, folders and
+ * subjects of failed items, so the file is its owner's alone: created 0600 (its missing folders
+ * 0700), and an older one readable by others tightened with a warning.
+ */
+export function logFileDestination(
+  path: string,
+  options: { sync?: boolean; warn?: PrivacyWarn } = {},
+): DestinationStream {
+  ensurePrivateFile(path, 'the log file', options.warn ?? warnOnStderr);
+  return pino.destination({
+    dest: path,
+    append: true,
+    sync: options.sync ?? false,
+    // Used again if the file is reopened after a rotation moved it away.
+    mode: PRIVATE_FILE_MODE,
+  });
+}
 
 /**
  * Diagnostics for administrators: JSON lines to the configured log file, or with --verbose on
@@ -14,9 +39,7 @@ export function createLogger(options: {
   level?: string;
 }): Logger {
   const level = options.verbose ? 'debug' : options.file ? (options.level ?? 'info') : 'silent';
-  const destination = options.file
-    ? pino.destination({ dest: options.file, append: true, mkdir: true, sync: false })
-    : pino.destination(2);
+  const destination = options.file ? logFileDestination(options.file) : pino.destination(2);
   return pino(
     {
       level,

@@ -8,6 +8,7 @@ import { settleJob, type JobVerdict } from '../../daemon/job-history.js';
 import { startJob, type JobOutcome } from '../../daemon/job-process.js';
 import type { RunHistory } from '../../catalog/run-history.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
+import { logFileDestination } from '../logger.js';
 import type { CommandRunner } from '../main.js';
 import { readSecretFile } from '../passphrase.js';
 
@@ -159,7 +160,7 @@ function daemonLogger(loaded: LoadedConfig): Logger {
       base: { program: 'mailvault serve' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },
-    pino.destination(file ? { dest: configPath(loaded, file), append: true, mkdir: true } : 1),
+    file ? logFileDestination(configPath(loaded, file)) : pino.destination(1),
   );
 }
 
