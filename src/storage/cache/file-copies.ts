@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { ByteRange, FileHandle, FileKind } from '../storage.js';
 import { describe } from '../storage.js';
 import { isNodeError, readLocalFile, writeNewFile } from './local-files.js';
+import { PRIVATE_FOLDER_MODE } from '../private-files.js';
 
 /**
  * The kinds the cache keeps a copy of: small, read at every run, and never rewritten, so a copy
@@ -66,7 +67,7 @@ export class FileCopies {
   async keep(file: FileHandle, data: Uint8Array): Promise<void> {
     const target = this.pathOf(file);
     const folder = join(this.path, file.kind);
-    await mkdir(folder, { recursive: true });
+    await mkdir(folder, { recursive: true, mode: PRIVATE_FOLDER_MODE });
     const temporary = join(folder, `.tmp-${randomBytes(6).toString('hex')}`);
     try {
       await writeNewFile(temporary, data, file.kind === 'config');
@@ -82,7 +83,7 @@ export class FileCopies {
    */
   async adopt(from: string, file: FileHandle): Promise<void> {
     const target = this.pathOf(file);
-    await mkdir(join(this.path, file.kind), { recursive: true });
+    await mkdir(join(this.path, file.kind), { recursive: true, mode: PRIVATE_FOLDER_MODE });
     await rename(from, target);
     const now = new Date();
     await utimes(target, now, now).catch(() => undefined);

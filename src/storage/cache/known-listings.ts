@@ -3,6 +3,7 @@ import { mkdir, readFile, rename, rm, stat, unlink, utimes } from 'node:fs/promi
 import { join } from 'node:path';
 import type { FileKind } from '../storage.js';
 import { isNodeError, writeNewFile } from './local-files.js';
+import { PRIVATE_FOLDER_MODE } from '../private-files.js';
 
 /**
  * What the remote last listed of each metadata kind, one name a line. With the remote out of
@@ -18,7 +19,7 @@ export class KnownListings {
    * that (a file uploaded meanwhile) may be missing from it, and is added back by whoever reads.
    */
   async record(kind: FileKind, names: readonly string[], begunAt: number): Promise<void> {
-    await mkdir(this.path, { recursive: true });
+    await mkdir(this.path, { recursive: true, mode: PRIVATE_FOLDER_MODE });
     const temporary = join(this.path, `.tmp-${randomBytes(6).toString('hex')}`);
     try {
       await writeNewFile(temporary, Buffer.from(names.map((name) => `${name}\n`).join('')), false);

@@ -10,6 +10,7 @@ import {
   syncDirectory,
   writeNewFile,
 } from './local-files.js';
+import { PRIVATE_FOLDER_MODE } from '../private-files.js';
 
 /** A file saved to the cache and not on the remote yet. */
 export interface PendingFile {
@@ -115,7 +116,7 @@ export class PendingFolder {
   /** Saves a file durably under the next sequence number. */
   async add(file: FileHandle, data: Uint8Array): Promise<PendingFile> {
     if (!this.created) {
-      await mkdir(this.path, { recursive: true });
+      await mkdir(this.path, { recursive: true, mode: PRIVATE_FOLDER_MODE });
       this.created = true;
     }
     const temporary = join(this.path, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);

@@ -1,6 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type BetterSqlite from 'better-sqlite3';
+import { ensurePrivateFile, warnOnStderr } from '../private-files.js';
 
 /** Lock files this process holds: a second SQLite connection here would release the first one's lock. */
 const heldHere = new Set<string>();
@@ -27,7 +26,8 @@ export class UploadLock {
     if (heldHere.has(this.path)) return false;
     const { default: Sqlite } = await import('better-sqlite3');
     if (heldHere.has(this.path)) return false;
-    await mkdir(dirname(this.path), { recursive: true });
+    // Made 0600 before SQLite opens it, which would give it 0644.
+    ensurePrivateFile(this.path, 'the cache file', warnOnStderr);
     if (heldHere.has(this.path)) return false;
     const db = new Sqlite(this.path, { timeout: 0 });
     try {

@@ -10,6 +10,7 @@ import type { RemoteHealth } from './remote-health.js';
 import type { UploadLock } from './upload-lock.js';
 import { uploadable } from './upload-order.js';
 import { Signal, eventOrTimeout } from './wait.js';
+import { PRIVATE_FOLDER_MODE } from '../private-files.js';
 
 export interface UploaderTiming {
   /** Uploads at once (the remote's write limit holds them to its own number besides). */
@@ -233,7 +234,7 @@ export class Uploader {
    * this one is pointless and deleting it unwise, so it is kept aside for an administrator.
    */
   private async setAside(entry: PendingFile): Promise<void> {
-    await mkdir(this.parts.conflicts, { recursive: true });
+    await mkdir(this.parts.conflicts, { recursive: true, mode: PRIVATE_FOLDER_MODE });
     const aside = join(this.parts.conflicts, entry.fileName);
     await rename(this.parts.pending.pathOf(entry), aside);
     this.parts.pending.forget(entry);
