@@ -6,6 +6,7 @@ import { readStreamBytes, type StoredStream } from '../repository/stream-store.j
 import { mergeCalendars } from './calendar-merge.js';
 import { EXPORT_MARKER } from './export-writer.js';
 import { beginOutput, commitOutput, discardOutput } from './output-place.js';
+import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from '../storage/private-files.js';
 
 export interface CollectionToExport {
   kind: CollectionKind;
@@ -59,9 +60,9 @@ export async function exportCollections(
             place.temporary,
             item.broken && !options.allVersions ? `${base}.broken` : base,
           );
-          await mkdir(folder, { recursive: true });
+          await mkdir(folder, { recursive: true, mode: PRIVATE_FOLDER_MODE });
           const file = `${safeName(item.name.replace(/\.(ics|vcf)$/i, ''))}--${item.key}.${extension}`;
-          await writeFile(join(folder, file), bytes);
+          await writeFile(join(folder, file), bytes, { mode: PRIVATE_FILE_MODE });
           outcome.files++;
           if (item.broken)
             outcome.broken.push({
@@ -90,7 +91,9 @@ export async function exportCollections(
           collection.kind === 'calendar'
             ? mergeCalendars(whole, collection.displayName ?? collection.name)
             : whole.map((card) => (card.endsWith('\n') ? card : `${card}\r\n`)).join('');
-        await writeFile(join(place.temporary, `${base}.${extension}`), text);
+        await writeFile(join(place.temporary, `${base}.${extension}`), text, {
+          mode: PRIVATE_FILE_MODE,
+        });
         outcome.files++;
       }
     }
@@ -98,10 +101,12 @@ export async function exportCollections(
       await writeFile(
         join(place.temporary, 'manifest.json'),
         JSON.stringify(manifest, null, 2) + '\n',
+        { mode: PRIVATE_FILE_MODE },
       );
     await writeFile(
       join(place.temporary, EXPORT_MARKER),
       JSON.stringify(options.description, null, 2) + '\n',
+      { mode: PRIVATE_FILE_MODE },
     );
     await commitOutput(place);
     return outcome;

@@ -12,6 +12,7 @@ import {
 import { FileWrites } from './file-writes.js';
 import { FolderPaths } from './folder-paths.js';
 import { ZipSink } from './zip-sink.js';
+import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from '../storage/private-files.js';
 
 /**
  * One `.eml` file per message, holding its exact bytes, in a directory per folder (subfolders
@@ -39,7 +40,11 @@ export class EmlWriter implements ExportWriter {
   async openFolder(folder: ExportFolder): Promise<void> {
     this.components = this.paths.of(folder.path, folder.delimiter);
     this.names = new UniqueNames();
-    if (!this.zip) await mkdir(join(this.root, ...this.components), { recursive: true });
+    if (!this.zip)
+      await mkdir(join(this.root, ...this.components), {
+        recursive: true,
+        mode: PRIVATE_FOLDER_MODE,
+      });
   }
 
   async write(message: ExportMessage, bytes: Buffer): Promise<string> {
@@ -59,7 +64,10 @@ export class EmlWriter implements ExportWriter {
 
   async finish(): Promise<void> {
     if (this.zip) await this.zip.close();
-    else await writeFile(join(this.root, EXPORT_MARKER), describeExport(this.description));
+    else
+      await writeFile(join(this.root, EXPORT_MARKER), describeExport(this.description), {
+        mode: PRIVATE_FILE_MODE,
+      });
   }
 
   async abort(): Promise<void> {

@@ -1,4 +1,5 @@
 import { utimes, writeFile } from 'node:fs/promises';
+import { PRIVATE_FILE_MODE } from '../storage/private-files.js';
 
 /** Files being written at once: creating a file costs several system calls, which overlap well. */
 const IN_FLIGHT = 8;
@@ -15,7 +16,7 @@ export class FileWrites {
   /** Starts writing a new file (never an existing one) dated `mtime`; waits while too many are under way. */
   async add(path: string, bytes: Buffer, mtime: Date): Promise<void> {
     this.check();
-    const write = writeFile(path, bytes, { flag: 'wx' })
+    const write = writeFile(path, bytes, { flag: 'wx', mode: PRIVATE_FILE_MODE })
       .then(() => utimes(path, mtime, mtime))
       .catch((error: unknown) => {
         this.failure ??= { error };

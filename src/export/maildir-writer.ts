@@ -10,6 +10,7 @@ import {
 } from './export-writer.js';
 import { FileWrites } from './file-writes.js';
 import { KeywordTable, maildirInfo, maildirName } from './maildir-flags.js';
+import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from '../storage/private-files.js';
 
 /**
  * A Maildir++ tree, the layout Dovecot and Courier use by default and Python's mailbox.Maildir
@@ -45,7 +46,7 @@ export class MaildirWriter implements ExportWriter {
     if (this.relative !== '') {
       await makeMaildir(this.dir);
       // Maildir++ marks subfolders with this empty file (Courier and Dovecot both write it).
-      await writeFile(join(this.dir, 'maildirfolder'), '');
+      await writeFile(join(this.dir, 'maildirfolder'), '', { mode: PRIVATE_FILE_MODE });
     }
     this.keywords = new KeywordTable();
     this.sequence = 0;
@@ -60,7 +61,9 @@ export class MaildirWriter implements ExportWriter {
   async closeFolder(): Promise<void> {
     await this.files.drain();
     if (this.keywords.size > 0)
-      await writeFile(join(this.dir, 'dovecot-keywords'), this.keywords.file());
+      await writeFile(join(this.dir, 'dovecot-keywords'), this.keywords.file(), {
+        mode: PRIVATE_FILE_MODE,
+      });
     if (this.keywords.dropped.size > 0)
       this.warnings.push(
         `${this.relative || 'INBOX'}: keywords beyond the 26 a Maildir folder can name were left out of file names: ${[...this.keywords.dropped].join(' ')}`,
@@ -69,7 +72,9 @@ export class MaildirWriter implements ExportWriter {
 
   async finish(): Promise<void> {
     if (!this.started) await makeMaildir(this.root);
-    await writeFile(join(this.root, EXPORT_MARKER), describeExport(this.description));
+    await writeFile(join(this.root, EXPORT_MARKER), describeExport(this.description), {
+      mode: PRIVATE_FILE_MODE,
+    });
   }
 
   async abort(): Promise<void> {
@@ -78,7 +83,8 @@ export class MaildirWriter implements ExportWriter {
 }
 
 async function makeMaildir(dir: string): Promise<void> {
-  for (const sub of ['cur', 'new', 'tmp']) await mkdir(join(dir, sub), { recursive: true });
+  for (const sub of ['cur', 'new', 'tmp'])
+    await mkdir(join(dir, sub), { recursive: true, mode: PRIVATE_FOLDER_MODE });
 }
 
 function escapeName(name: string): string {

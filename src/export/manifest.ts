@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { SourceMessage } from './export-source.js';
 import { writeAll } from './write-all.js';
+import { PRIVATE_FILE_MODE } from '../storage/private-files.js';
 
 /**
  * The --all-versions manifest: one record per exported item (its id, folder, when it was first
@@ -136,8 +137,8 @@ export class ManifestWriter {
     csvPath: string,
     about: Record<string, unknown>,
   ): Promise<ManifestWriter> {
-    const jsonFile = await open(jsonPath, 'wx');
-    const csvFile = await open(csvPath, 'wx').catch(async (error: unknown) => {
+    const jsonFile = await open(jsonPath, 'wx', PRIVATE_FILE_MODE);
+    const csvFile = await open(csvPath, 'wx', PRIVATE_FILE_MODE).catch(async (error: unknown) => {
       await jsonFile.close();
       throw error;
     });

@@ -12,6 +12,7 @@ import { FolderPaths, safeComponent } from './folder-paths.js';
 import type { MboxBase } from './mbox-status.js';
 import { mboxEntry } from './mboxrd.js';
 import { writeAll } from './write-all.js';
+import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from '../storage/private-files.js';
 
 /** Bytes gathered before one write to the file: fewer system calls for small messages. */
 const WRITE_BATCH = 1024 * 1024;
@@ -61,9 +62,9 @@ export class MboxWriter implements ExportWriter {
         ...components.slice(0, -1),
         `${components[components.length - 1]}.mbox`,
       );
-      await mkdir(dirname(path), { recursive: true });
+      await mkdir(dirname(path), { recursive: true, mode: PRIVATE_FOLDER_MODE });
     }
-    this.file = await open(path, 'wx');
+    this.file = await open(path, 'wx', PRIVATE_FILE_MODE);
     this.count = 0;
     // A new UIDVALIDITY, as Dovecot picks one for a new mailbox: the moment it is made.
     this.base = { uidValidity: Math.floor(Date.now() / 1000), keywords };
@@ -97,7 +98,9 @@ export class MboxWriter implements ExportWriter {
 
   async finish(): Promise<void> {
     if (this.single === undefined)
-      await writeFile(join(this.root, EXPORT_MARKER), describeExport(this.description));
+      await writeFile(join(this.root, EXPORT_MARKER), describeExport(this.description), {
+        mode: PRIVATE_FILE_MODE,
+      });
   }
 
   async abort(): Promise<void> {

@@ -1,6 +1,7 @@
 import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { EXPORT_MARKER } from './export-writer.js';
+import { PRIVATE_FOLDER_MODE } from '../storage/private-files.js';
 
 /** The output is wrong for what was asked (exists, is of the wrong kind): a usage error. */
 export class OutputError extends Error {
@@ -64,9 +65,9 @@ export async function checkOutput(path: string, kind: OutputKind, force: boolean
 export async function beginOutput(path: string, kind: OutputKind): Promise<OutputPlace> {
   const final = resolve(path);
   const temporary = join(dirname(final), `.${basename(final)}.partial-${process.pid}`);
-  await mkdir(dirname(final), { recursive: true });
+  await mkdir(dirname(final), { recursive: true, mode: PRIVATE_FOLDER_MODE });
   await rm(temporary, { recursive: true, force: true });
-  if (kind === 'directory') await mkdir(temporary);
+  if (kind === 'directory') await mkdir(temporary, { mode: PRIVATE_FOLDER_MODE });
   return { final, temporary, kind };
 }
 

@@ -2,6 +2,10 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
+import { PRIVATE_FILE_MODE } from '../storage/private-files.js';
+
+/** A regular file, 0600: what an unzip that keeps modes gives each entry (yazl's default is 0664). */
+const ENTRY_MODE = 0o100000 | PRIVATE_FILE_MODE;
 
 /** Message bytes handed to the zip and not yet taken up by it, at most (then add() waits). */
 const BACKLOG_BYTES = 32 * 1024 * 1024;
@@ -21,7 +25,10 @@ export class ZipSink {
 
   constructor(path: string) {
     this.zip.on('error', (error: Error) => this.fail(error));
-    this.written = pipeline(this.zip.outputStream, createWriteStream(path, { flags: 'wx' }));
+    this.written = pipeline(
+      this.zip.outputStream,
+      createWriteStream(path, { flags: 'wx', mode: PRIVATE_FILE_MODE }),
+    );
     this.written.catch((error: unknown) => this.fail(error as Error));
   }
 
@@ -33,11 +40,15 @@ export class ZipSink {
   async add(name: string, bytes: Buffer, mtime: Date): Promise<void> {
     if (this.failure) throw this.failure;
     this.backlog += bytes.length;
-    this.zip.addReadStreamLazy(name, { mtime, size: bytes.length }, (callback) => {
-      this.backlog -= bytes.length;
-      this.wake?.();
-      callback(null, Readable.from([bytes], { objectMode: false }));
-    });
+    this.zip.addReadStreamLazy(
+      name,
+      { mtime, size: bytes.length, mode: ENTRY_MODE },
+      (callback) => {
+        this.backlog -= bytes.length;
+        this.wake?.();
+        callback(null, Readable.from([bytes], { objectMode: false }));
+      },
+    );
     while (this.backlog > BACKLOG_BYTES && !this.failure)
       await new Promise<void>((resolve) => (this.wake = resolve));
     this.wake = null;
