@@ -1,25 +1,17 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { readAccountTree } from '../mailbox/account-tree.js';
-import { readListing } from '../mailbox/folder-listing.js';
-import { messageObjects, readManifest } from '../mailbox/message-store.js';
 import { parseKeyFile } from '../repository/crypto/key-file.js';
-import { decodePackHeader, type PackEntry } from '../repository/pack/pack-format.js';
-import type { ObjectIndex } from '../repository/index/object-index.js';
-import type { Repository } from '../repository/repository.js';
+import type { PackGroup } from '../repository/index/object-index.js';
+import type { Repository, UnreadableFile } from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import {
   describeUnknownKind,
   isKnownKind,
   refuseUnknownKinds,
 } from '../repository/snapshot/snapshot-kind.js';
+import { traceItems, type AffectedItem } from './item-trace.js';
+import { checkPackHeaders, headerDamageMessage, type HeaderDamage } from './pack-headers.js';
 import { SnapshotWalker } from './snapshot-walk.js';
-import { commandTreeObjects, readCommandTree } from '../command-output/command-tree.js';
-import { visitFileSetObjects } from '../filesets/stored-tree.js';
-import {
-  collectionLabel,
-  readListing as readCollectionListing,
-} from '../collections/collection-tree.js';
 
 export interface CheckOptions {
   /** Read every pack and authenticate every object. */
@@ -38,17 +30,16 @@ export interface CheckOptions {
   repair?: boolean;
 }
 
-/** A message that cannot be restored as it was backed up, and why. */
-export interface DamagedItem {
-  source: string;
-  account: string;
-  folder: string;
-  /** Null for calendar and contact items. */
-  uid: number | null;
-  date: string | null;
-  sha256: string;
-  subject: string | null;
-  snapshots: string[];
+/** A message (or other item) that cannot be restored as it was backed up. */
+export type DamagedItem = AffectedItem;
+
+/** A pack no readable index file lists, whose own header said what it holds. */
+export interface UnindexedPack {
+  pack: string;
+  /** Objects its header lists that no indexed pack holds. */
+  objects: number;
+  /** A snapshot needs one of them: the index must list it again (check --repair). */
+  needed: boolean;
 }
 
 export interface CheckReport {
@@ -57,6 +48,18 @@ export interface CheckReport {
   warnings: string[];
   damagedObjects: string[];
   damagedItems: DamagedItem[];
+  /** Index files (errors) and condemned files (warnings) that could not be read. */
+  unreadableFiles: UnreadableFile[];
+  /** Key files whose content does not match their name. */
+  damagedKeys: string[];
+  /** Packs in no readable index file, read from their headers. */
+  unindexedPacks: UnindexedPack[];
+  /** Packs in no readable index file whose header cannot be read either. */
+  unreadablePacks: Array<{ pack: string; error: string }>;
+  /** Items that are intact, but only in packs no readable index file lists. */
+  unindexedItems: DamagedItem[];
+  /** Indexed packs whose header cannot be read (their objects read through the index). */
+  damagedHeaders: HeaderDamage[];
   stats: {
     keys: number;
     indexes: number;
@@ -68,11 +71,16 @@ export interface CheckReport {
   };
 }
 
+/** How many packs a message names before it only counts the rest. */
+const NAMED_PACKS = 5;
+
 /**
  * Verifies a repository. The structural check reads keys, indexes, pack headers and every tree
  * that a snapshot reaches, and makes sure every object a snapshot needs is indexed in a pack that
- * exists. With readData it also reads every pack, checks its hash and authenticates every object.
- * Damaged or missing objects are traced back to the messages they belong to.
+ * exists. Packs no readable index file lists are read from their own headers, so that what only
+ * they hold is found and named (check --repair lists them again). With readData it also reads
+ * every pack, checks its hash and authenticates every object. Damaged, missing or unindexed
+ * objects are traced back to the messages they belong to.
  */
 export async function checkRepository(
   repository: Repository,
@@ -84,6 +92,12 @@ export async function checkRepository(
     warnings: [],
     damagedObjects: [],
     damagedItems: [],
+    unreadableFiles: [],
+    damagedKeys: [],
+    unindexedPacks: [],
+    unreadablePacks: [],
+    unindexedItems: [],
+    damagedHeaders: [],
     stats: { keys: 0, indexes: 0, packs: 0, snapshots: 0, objects: 0, packsRead: 0, bytesRead: 0 },
   };
   const error = (message: string): void => {
@@ -97,7 +111,12 @@ export async function checkRepository(
   const snapshotErrors: string[] = [];
   const label = { snapshots: 'snapshot', runs: 'run file' } as const;
   for await (const entry of repository.snapshots((file, failure) =>
-    snapshotErrors.push(`${label[file.kind]} ${file.name}: ${failure.message}`),
+    snapshotErrors.push(
+      // The message names the file when it comes from reading it, not always from loading it.
+      failure.message.includes(file.name)
+        ? failure.message
+        : `${label[file.kind]} ${file.name}: ${failure.message}`,
+    ),
   ))
     snapshots.push(entry);
   if (options.repair)
@@ -107,101 +126,43 @@ export async function checkRepository(
       'What a snapshot of a kind it does not know needs cannot be told, so check --repair can neither find its damage nor repair it',
     );
 
-  for await (const name of storage.names('keys')) {
-    report.stats.keys++;
-    try {
-      parseKeyFile(await storage.load({ kind: 'keys', name }), name);
-    } catch (failure) {
-      error(`key ${name}: ${(failure as Error).message}`);
-    }
-  }
+  await checkKeys(repository, report);
 
   // Indexes: which pack holds what, loaded as every command loads them (superseded files left
   // out, condemned packs noted); an unreadable index file is an error, a condemned file a warning.
   const loaded = await repository.loadIndex();
   report.stats.indexes = loaded.files;
+  report.unreadableFiles = loaded.damaged;
   for (const file of loaded.damaged) {
-    if (file.kind === 'index') error(`index ${file.name}: ${file.error}`);
-    else report.warnings.push(`condemned file ${file.name}: ${file.error}`);
+    if (file.kind === 'index') error(unreadableIndexMessage(file));
+    else report.warnings.push(unreadableCondemnedMessage(file));
   }
+
+  const packSizes = new Map<string, number>();
+  for await (const file of storage.list('data')) packSizes.set(file.name, file.size);
+  report.stats.packs = packSizes.size;
+  // Every pack no readable index file lists, from its own header (loading did so for some).
+  const triedAlready = new Set(loaded.fromHeaders.unreadable.map((entry) => entry.pack));
+  const fromHeaders = await repository.indexFromHeaders(
+    [...packSizes].flatMap(([name, size]) => (triedAlready.has(name) ? [] : [{ name, size }])),
+  );
+  report.unreadablePacks = [...loaded.fromHeaders.unreadable, ...fromHeaders.unreadable];
+
   // A pack at a time, by entry number: an object per indexed object would take hundreds of
   // megabytes at a million objects, gigabytes at tens of millions.
   const { index } = repository;
   const packsInIndex = index.packGroups();
   report.stats.objects = index.size;
-  const damaged = new Set<string>();
-  const damageAll = (entries: Uint32Array): void => {
-    for (const entry of entries) damaged.add(index.idAt(entry).toString('hex'));
-  };
+  const headers = await checkPackHeaders(repository, packsInIndex, packSizes, (done, total) =>
+    options.onProgress?.('pack headers', done, total),
+  );
+  report.errors.push(...headers.errors);
+  report.damagedHeaders = headers.headers;
+  for (const damage of headers.headers) error(headerDamageMessage(damage));
+  const damaged = headers.damaged;
 
-  const packSizes = new Map<string, number>();
-  for await (const file of storage.list('data')) packSizes.set(file.name, file.size);
-  report.stats.packs = packSizes.size;
-  const toRead = options.readPacks?.([...packSizes.keys()]);
-  let done = 0;
-  for (const { pack, entries } of packsInIndex) {
-    options.onProgress?.('pack headers', ++done, packsInIndex.length);
-    const size = packSizes.get(pack);
-    if (size === undefined) {
-      error(`pack ${pack} is listed in an index but missing`);
-      damageAll(entries);
-      continue;
-    }
-    let header: PackEntry[];
-    try {
-      header = await readPackHeader(repository, pack, size);
-    } catch (failure) {
-      error(`pack ${pack}: header unreadable: ${(failure as Error).message}`);
-      damageAll(entries);
-      continue;
-    }
-    for (const id of misplacedObjects(index, entries, header)) {
-      error(`pack ${pack}: object ${id} is not where the index says`);
-      damaged.add(id);
-    }
-  }
-  const indexed = new Set(packsInIndex.map((group) => group.pack));
-  const unindexed = [...packSizes.keys()].filter((pack) => !indexed.has(pack));
-  if (unindexed.length > 0) {
-    report.warnings.push(
-      `${unindexed.length} pack(s) are in no index (left by an interrupted backup; harmless, prune removes them)`,
-    );
-  }
-
-  if (options.readData) {
-    done = 0;
-    for (const { pack, entries } of packsInIndex) {
-      options.onProgress?.('reading data', ++done, packsInIndex.length);
-      if (!packSizes.has(pack) || (toRead && !toRead.has(pack))) continue;
-      let bytes: Buffer;
-      try {
-        bytes = await storage.load({ kind: 'data', name: pack });
-      } catch (failure) {
-        error(`pack ${pack}: cannot read: ${(failure as Error).message}`);
-        damageAll(entries);
-        continue;
-      }
-      report.stats.packsRead++;
-      report.stats.bytesRead += bytes.length;
-      if (createHash('sha256').update(bytes).digest('hex') !== pack)
-        error(`pack ${pack}: its content does not match its name (damaged)`);
-      for (const entry of entries) {
-        const id = index.idAt(entry);
-        const location = index.locationAt(entry);
-        try {
-          repository.openObject(
-            id,
-            location,
-            bytes.subarray(location.offset, location.offset + location.length),
-            true,
-          );
-        } catch (failure) {
-          damaged.add(id.toString('hex'));
-          error((failure as Error).message);
-        }
-      }
-    }
-  }
+  if (options.readData)
+    await readData(repository, packsInIndex, packSizes, options, report, damaged);
 
   // Snapshots: everything they reach must be indexed (and, after a data read, undamaged).
   for (const message of snapshotErrors) error(message);
@@ -213,9 +174,17 @@ export async function checkRepository(
     return false;
   });
   const missing = new Set<string>();
+  /** Objects snapshots need that only packs known from their headers hold. */
+  const unindexed = new Set<string>();
+  const neededPacks = new Set<string>();
   const walker = new SnapshotWalker(repository, {
     object: (id) => {
-      if (!repository.index.has(Buffer.from(id, 'hex'))) missing.add(id);
+      const location = index.get(Buffer.from(id, 'hex'));
+      if (!location) missing.add(id);
+      else if (repository.packsFromHeaders.has(location.pack)) {
+        unindexed.add(id);
+        neededPacks.add(location.pack);
+      }
     },
     unreadable: (id, use, failure) => {
       damaged.add(id);
@@ -223,167 +192,150 @@ export async function checkRepository(
       if (!missing.has(id)) error(`${where}: tree ${id} is unreadable: ${failure.message}`);
     },
   });
-  done = 0;
+  let done = 0;
   for (const { snapshot } of walkable) {
     options.onProgress?.('snapshots', ++done, walkable.length);
     await walker.walk(snapshot);
   }
   for (const id of missing) error(`object ${id} is needed by a snapshot but is in no index`);
 
+  reportUnindexedPacks(repository, report, neededPacks, missing.size > 0);
+
   const bad = new Set([...damaged, ...missing]);
   report.damagedObjects = [...bad].sort();
-  if (bad.size > 0) report.damagedItems = await damagedItems(repository, walkable, bad);
+  if (bad.size > 0) report.damagedItems = await traceItems(repository, walkable, bad);
+  for (const id of bad) unindexed.delete(id);
+  if (unindexed.size > 0) report.unindexedItems = await traceItems(repository, walkable, unindexed);
   report.ok = report.errors.length === 0;
   return report;
 }
 
-/** The ids (hex) of a pack's indexed objects that its header puts elsewhere or not at all. */
-function misplacedObjects(
-  index: ObjectIndex,
-  entries: Uint32Array,
-  header: readonly PackEntry[],
-): string[] {
-  const byId = new Map(header.map((entry) => [entry.id.toString('hex'), entry]));
-  const misplaced: string[] = [];
-  for (const entry of entries) {
-    const id = index.idAt(entry).toString('hex');
-    const { offset, length, type } = index.locationAt(entry);
-    const found = byId.get(id);
-    if (!found || found.offset !== offset || found.length !== length || found.type !== type)
-      misplaced.push(id);
-  }
-  return misplaced;
-}
-
-async function readPackHeader(
-  repository: Repository,
-  pack: string,
-  size: number,
-): Promise<PackEntry[]> {
-  const tailLength = Math.min(size, 64 * 1024);
-  let tail = await repository.storage.load(
-    { kind: 'data', name: pack },
-    { offset: size - tailLength, length: tailLength },
-  );
-  const headerLength = tail.readUInt32LE(tail.length - 4) + 4;
-  if (headerLength > tail.length && headerLength <= size) {
-    tail = await repository.storage.load(
-      { kind: 'data', name: pack },
-      { offset: size - headerLength, length: headerLength },
+/**
+ * Key files: each must parse, and its content must match its name (a key file is named by the
+ * SHA-256 of its bytes): one damaged where the passphrase's key is sealed fails as a wrong
+ * passphrase would, and only this tells the two apart.
+ */
+async function checkKeys(repository: Repository, report: CheckReport): Promise<void> {
+  for await (const name of repository.storage.names('keys')) {
+    report.stats.keys++;
+    let bytes: Buffer;
+    try {
+      bytes = await repository.storage.load({ kind: 'keys', name });
+      parseKeyFile(bytes, name);
+    } catch (failure) {
+      report.errors.push(`key ${name}: ${(failure as Error).message}`);
+      continue;
+    }
+    if (createHash('sha256').update(bytes).digest('hex') === name) continue;
+    report.damagedKeys.push(name);
+    const short = name.slice(0, 12);
+    report.errors.push(
+      name === repository.keyName
+        ? `key ${name}: its content does not match its name (damaged), but it still opens the repository with this passphrase: run mailvault key passwd to write it afresh`
+        : `key ${name}: its content does not match its name (damaged): its passphrase may no longer open the repository; if so, remove it (mailvault key remove ${short}) and add that passphrase again (mailvault key add)`,
     );
   }
-  return decodePackHeader(repository.key.encryption, tail, size, pack);
 }
 
-/** Names the messages (per account and folder, across snapshots) whose objects are bad. */
-async function damagedItems(
+/** Reads every indexed pack whole, checks its hash and authenticates every object. */
+async function readData(
   repository: Repository,
-  snapshots: Array<{ id: string; snapshot: Snapshot }>,
-  bad: ReadonlySet<string>,
-): Promise<DamagedItem[]> {
-  const verdict = new Map<string, boolean>();
-  const isBad = async (manifest: string): Promise<boolean> => {
-    let known = verdict.get(manifest);
-    if (known === undefined) {
+  packsInIndex: readonly PackGroup[],
+  packSizes: ReadonlyMap<string, number>,
+  options: CheckOptions,
+  report: CheckReport,
+  damaged: Set<string>,
+): Promise<void> {
+  const { index, storage } = repository;
+  const toRead = options.readPacks?.([...packSizes.keys()]);
+  let done = 0;
+  for (const { pack, entries } of packsInIndex) {
+    options.onProgress?.('reading data', ++done, packsInIndex.length);
+    if (!packSizes.has(pack) || (toRead && !toRead.has(pack))) continue;
+    let bytes: Buffer;
+    try {
+      bytes = await storage.load({ kind: 'data', name: pack });
+    } catch (failure) {
+      report.errors.push(`pack ${pack}: cannot read: ${(failure as Error).message}`);
+      for (const entry of entries) damaged.add(index.idAt(entry).toString('hex'));
+      continue;
+    }
+    report.stats.packsRead++;
+    report.stats.bytesRead += bytes.length;
+    if (createHash('sha256').update(bytes).digest('hex') !== pack)
+      report.errors.push(`pack ${pack}: its content does not match its name (damaged)`);
+    for (const entry of entries) {
+      const id = index.idAt(entry);
+      const location = index.locationAt(entry);
       try {
-        known = (await messageObjects(repository, manifest)).some((id) => bad.has(id));
-      } catch {
-        known = true;
-      }
-      verdict.set(manifest, known);
-    }
-    return known;
-  };
-  const items = new Map<string, DamagedItem>();
-  const setItem = (id: string, snapshot: Snapshot, folder: string): void => {
-    const key = [snapshot.source, snapshot.name, folder].join('\0');
-    const item = items.get(key) ?? {
-      source: snapshot.source,
-      account: snapshot.name,
-      folder,
-      uid: null,
-      date: null,
-      sha256: '',
-      subject: null,
-      snapshots: [],
-    };
-    items.set(key, item);
-    if (!item.snapshots.includes(id)) item.snapshots.push(id);
-  };
-  for (const { id, snapshot } of snapshots) {
-    if (bad.has(snapshot.tree)) continue;
-    // A file set's damaged files, by path; a command's output as a whole.
-    if (snapshot.kind === 'files')
-      await visitFileSetObjects(
-        repository,
-        snapshot.tree,
-        (object, type, path) => {
-          if (type === 'data' && bad.has(object)) setItem(id, snapshot, path);
-        },
-        () => undefined,
-      );
-    if (snapshot.kind === 'command') {
-      const tree = await readCommandTree(repository, snapshot.tree).catch(() => null);
-      if (tree && commandTreeObjects(tree).some((object) => bad.has(object)))
-        setItem(id, snapshot, 'output');
-    }
-    if (snapshot.kind !== 'account') continue;
-    const tree = await readAccountTree(repository, snapshot.tree).catch(() => null);
-    for (const folder of tree?.folders ?? []) {
-      if (!folder.listing) continue;
-      try {
-        for await (const entry of readListing(repository, folder.listing)) {
-          if (!(await isBad(entry.manifest))) continue;
-          const key = [snapshot.source, snapshot.name, folder.path, entry.sha256].join('\0');
-          let item = items.get(key);
-          if (!item) {
-            const subject = await readManifest(repository, entry.manifest).then(
-              (m) => m.summary.subject,
-              () => null,
-            );
-            item = {
-              source: snapshot.source,
-              account: snapshot.name,
-              folder: folder.path,
-              uid: entry.uid,
-              date: entry.date,
-              sha256: entry.sha256,
-              subject,
-              snapshots: [],
-            };
-            items.set(key, item);
-          }
-          item.snapshots.push(id);
-        }
-      } catch {
-        // The listing itself is damaged; the structural errors already name it.
-      }
-    }
-    for (const collection of tree?.collections ?? []) {
-      const listing = await readCollectionListing(repository, collection.listing).catch(() => []);
-      for (const entry of listing) {
-        if (!entry.content.chunks.some((chunk) => bad.has(chunk))) continue;
-        const folder = collectionLabel(collection);
-        const key = [snapshot.source, snapshot.name, folder, entry.name, entry.content.sha256].join(
-          '\0',
+        repository.openObject(
+          id,
+          location,
+          bytes.subarray(location.offset, location.offset + location.length),
+          true,
         );
-        let item = items.get(key);
-        if (!item) {
-          item = {
-            source: snapshot.source,
-            account: snapshot.name,
-            folder,
-            uid: null,
-            date: null,
-            sha256: entry.content.sha256,
-            subject: entry.summary.title || entry.name,
-            snapshots: [],
-          };
-          items.set(key, item);
-        }
-        item.snapshots.push(id);
+      } catch (failure) {
+        damaged.add(id.toString('hex'));
+        report.errors.push((failure as Error).message);
       }
     }
   }
-  return [...items.values()];
+}
+
+/**
+ * What the packs no readable index file lists are: those holding something a snapshot needs are
+ * an error (check --repair lists them again); the others are harmless leftovers; those whose
+ * header cannot be read are an error only when a snapshot needs objects found nowhere.
+ */
+function reportUnindexedPacks(
+  repository: Repository,
+  report: CheckReport,
+  neededPacks: ReadonlySet<string>,
+  objectsMissing: boolean,
+): void {
+  const counts = new Map<string, number>();
+  for (const { pack, entries } of repository.index.packGroups())
+    if (repository.packsFromHeaders.has(pack)) counts.set(pack, entries.length);
+  report.unindexedPacks = [...repository.packsFromHeaders].map((pack) => ({
+    pack,
+    objects: counts.get(pack) ?? 0,
+    needed: neededPacks.has(pack),
+  }));
+  const needed = report.unindexedPacks.filter((entry) => entry.needed);
+  if (needed.length > 0) {
+    const objects = needed.reduce((sum, entry) => sum + entry.objects, 0);
+    report.errors.push(
+      `${needed.length} pack(s) that snapshots need are in no readable index file (${named(needed.map((entry) => entry.pack))}); their own headers list ${objects} object(s), and they are read from there: check --repair lists them in the index again`,
+    );
+  }
+  const leftovers = report.unindexedPacks.length - needed.length;
+  if (leftovers > 0) {
+    const damagedIndex = report.unreadableFiles.some((file) => file.kind === 'index');
+    report.warnings.push(
+      `${leftovers} pack(s) are in no index and no snapshot needs them (left by an interrupted backup${damagedIndex ? ' or listed only by the unreadable index file' : ''}, or being written by a backup now); harmless: prune removes them`,
+    );
+  }
+  for (const { pack, error } of report.unreadablePacks) {
+    const message = `pack ${pack} is in no index, and its header cannot be read (${error})`;
+    if (objectsMissing)
+      report.errors.push(
+        `${message}: it may hold objects that snapshots need and no index lists (named below)`,
+      );
+    else report.warnings.push(`${message}; no snapshot needs anything only it may hold`);
+  }
+}
+
+function unreadableIndexMessage(file: UnreadableFile): string {
+  return file.damaged
+    ? `${file.error}: check --repair rebuilds the index without it, from the packs' own headers`
+    : `index ${file.name} could not be read (${file.error}): run check again; check --repair does not replace a file it could not read`;
+}
+
+function unreadableCondemnedMessage(file: UnreadableFile): string {
+  return `${file.error}: the packs it condemned count as live until a prune condemns them again${file.damaged ? '; check --repair removes it' : ''}`;
+}
+
+function named(packs: readonly string[]): string {
+  const more = packs.length > NAMED_PACKS ? ` and ${packs.length - NAMED_PACKS} more` : '';
+  return packs.slice(0, NAMED_PACKS).join(', ') + more;
 }

@@ -544,6 +544,9 @@ describe('indexes', () => {
 });
 
 describe('loadIndex', () => {
+  /** No pack needed reading from its header: every index file was readable. */
+  const NONE = { packs: [], objects: 0, unreadable: [] };
+
   /** Two flushes, so two index files; returns an object of each and the index file names. */
   async function twoIndexes() {
     const repository = await init();
@@ -563,7 +566,7 @@ describe('loadIndex', () => {
   it('reports nothing damaged in a sound repository', async () => {
     await twoIndexes();
     const opened = await Repository.open(new LocalStorage(path), PASSPHRASE);
-    expect(await opened.loadIndex()).toEqual({ damaged: [], files: 2 });
+    expect(await opened.loadIndex()).toEqual({ damaged: [], files: 2, fromHeaders: NONE });
     expect(opened.index.size).toBe(2);
   });
 
@@ -577,11 +580,34 @@ describe('loadIndex', () => {
         kind: 'index',
         name: firstIndex,
         error: `index ${firstIndex}: its content does not match its name (damaged)`,
+        damaged: true,
       },
     ]);
-    expect(opened.index.has(first)).toBe(false);
     expect(opened.index.has(second)).toBe(true);
     expect((await opened.readObject(second)).toString()).toBe('Tuesday');
+    // The pack only the damaged file listed is read by its own header: readable, but no writer
+    // takes its objects for stored until an index file lists them again.
+    expect((await opened.readObject(first)).toString()).toBe('Monday');
+    expect(opened.isStored(first)).toBe(false);
+    expect(opened.isStored(second)).toBe(true);
+  });
+
+  it('takes a damaged index file that a readable one supersedes for replaced, not damaged', async () => {
+    const { first, firstIndex } = await twoIndexes();
+    const opened = await Repository.open(new LocalStorage(path), PASSPHRASE);
+    await opened.loadIndex();
+    // A rewrite that ended before removing the file it replaced (a crash, a failed removal).
+    const replacing = await opened.saveIndex({
+      superseded: [firstIndex],
+      packs: [(await opened.readIndexFile(firstIndex)).packs[0] ?? { id: '', entries: [] }],
+    });
+    await flipByte(join(path, 'index', firstIndex), 30);
+    const again = await Repository.open(new LocalStorage(path), PASSPHRASE);
+    const loaded = await again.loadIndex();
+    expect(loaded.damaged).toEqual([]);
+    expect(loaded.fromHeaders.packs).toEqual([]);
+    expect(again.indexFiles.live).toContain(replacing);
+    expect(again.isStored(first)).toBe(true);
   });
 
   it('passes over index files that fail authentication or are not index files', async () => {
@@ -614,7 +640,7 @@ describe('loadIndex', () => {
     await writeFile(join(path, 'index', '.tmp-0123456789abcdef'), 'half an index');
     await writeFile(join(path, 'index', 'AB'.repeat(32)), 'upper case is not a name');
     const opened = await Repository.open(new LocalStorage(path), PASSPHRASE);
-    expect(await opened.loadIndex()).toEqual({ damaged: [], files: 2 });
+    expect(await opened.loadIndex()).toEqual({ damaged: [], files: 2, fromHeaders: NONE });
     expect(opened.index.has(first)).toBe(true);
     expect(opened.index.has(second)).toBe(true);
   });

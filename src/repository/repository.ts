@@ -12,7 +12,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Chunker, createGearTable } from '../chunking/fastcdc.js';
-import type { Storage } from '../storage/storage.js';
+import type { FileInfo, Storage } from '../storage/storage.js';
 import {
   createKeyFile,
   parseKeyFile,
@@ -24,6 +24,7 @@ import { generateMasterKey, objectId, type MasterKey } from './crypto/master-key
 import { decodeCondemned, encodeCondemned, type CondemnedFile } from './index/condemned-file.js';
 import { decodeIndex, encodeIndex, visitIndex, type IndexContent } from './index/index-file.js';
 import { ObjectIndex, type ObjectLocation } from './index/object-index.js';
+import { indexFromHeaders, type HeaderIndexing } from './index/unindexed-packs.js';
 import { ObjectWriter } from './object-writer.js';
 import { openSealedObject } from './open-sealed.js';
 import { createSealer } from './sealing/sealer.js';
@@ -71,12 +72,30 @@ export interface UnreadableFile {
   kind: 'index' | 'condemned';
   name: string;
   error: string;
+  /**
+   * Its bytes were read and are not what its name promises (damaged, unauthentic, malformed),
+   * as opposed to a read that failed: only such a file may be superseded or removed by a repair.
+   */
+  damaged: boolean;
+}
+
+/** What loadIndex found. */
+export interface IndexLoad {
+  /** Index and condemned files passed over. */
+  damaged: UnreadableFile[];
+  /** Index files listed. */
+  files: number;
+  /** Packs in no readable index file, indexed from their own headers (see unindexed-packs.ts). */
+  fromHeaders: HeaderIndexing;
 }
 
 /** The warning every command gives for an unreadable file its index loading passed over. */
 export function unreadableFileWarning(file: UnreadableFile): string {
   const what = file.kind === 'index' ? 'index' : 'condemned file';
-  return `${what} ${file.name} is unreadable and was passed over (${file.error}); run mailvault check`;
+  const passed = `${what} ${file.name} is unreadable and was passed over (${withoutSubject(file.error, `${what} ${file.name}`)})`;
+  if (file.kind === 'condemned')
+    return `${passed}: the packs it condemned count as live until a prune condemns them again; mailvault check --repair removes it`;
+  return `${passed}: the packs only it listed are read by their own headers, and a backup stores again what it needs of them, until mailvault check --repair rebuilds the index`;
 }
 
 /** Packs read whole are kept up to this many bytes (see PackCache). */
@@ -95,6 +114,11 @@ export class Repository {
    * section 8). An index written again from memory (rewriteIndex) replaces them all.
    */
   indexFiles: { live: string[]; superseded: string[] } = { live: [], superseded: [] };
+  /**
+   * Packs no readable index file lists, whose objects the in-memory index holds from the packs'
+   * own headers (see unindexed-packs.ts): readable, but not stored in a writer's eyes.
+   */
+  readonly packsFromHeaders = new Set<string>();
   private chunkerInstance: Chunker | undefined;
   private readonly packs = new PackCache(PACK_CACHE_BYTES, {
     whole: (name) => this.storage.load({ kind: 'data', name }),
@@ -190,9 +214,11 @@ export class Repository {
 
   /**
    * Loads every index file into memory; needed before reading objects or deduplicating. A damaged
-   * index file is passed over (its packs' headers still say what they hold) and reported.
+   * index file is passed over and reported; the packs no readable file lists are then indexed
+   * from their own headers, so that what they hold stays readable (format section 8).
+   * `packHeaders: 'always'` does so even when every index file was readable (check).
    */
-  async loadIndex(): Promise<{ damaged: UnreadableFile[]; files: number }> {
+  async loadIndex(options: { packHeaders?: 'when-damaged' | 'always' } = {}): Promise<IndexLoad> {
     const damaged: UnreadableFile[] = [];
     const names: string[] = [];
     let bytes = 0;
@@ -209,6 +235,7 @@ export class Repository {
     // from the others.
     const superseded = new Set<string>();
     const readable: string[] = [];
+    this.packsFromHeaders.clear();
     // Condemned packs first: an object stored again while its pack was condemned is listed by
     // two index files, and must load at its new pack whichever file is read first.
     await this.loadCondemned(damaged);
@@ -218,12 +245,13 @@ export class Repository {
         pack: () => undefined,
         entry: (pack, entry) => this.recordStored(entry.id, { pack, ...entry }),
       });
+    const unreadable: UnreadableFile[] = [];
     for (const name of names) {
       try {
         await addFile(name, (old) => superseded.add(old));
         readable.push(name);
       } catch (error) {
-        damaged.push({ kind: 'index', name, error: errorText(error) });
+        unreadable.push({ kind: 'index', name, ...describeFailure(error) });
       }
     }
     const live = readable.filter((name) => !superseded.has(name));
@@ -232,7 +260,31 @@ export class Repository {
       for (const name of live) await addFile(name);
     }
     this.indexFiles = { live, superseded: readable.filter((name) => superseded.has(name)) };
-    return { damaged, files: names.length };
+    // A damaged file that a readable one supersedes was replaced already (a repair or a prune
+    // ended before removing it): what it listed is listed again, and it no longer counts.
+    damaged.push(...unreadable.filter((file) => !superseded.has(file.name)));
+    const fromHeaders =
+      options.packHeaders === 'always' || damaged.some((file) => file.kind === 'index')
+        ? await this.indexFromHeaders(this.storage.list('data'))
+        : { packs: [], objects: 0, unreadable: [] };
+    return { damaged, files: names.length, fromHeaders };
+  }
+
+  /**
+   * Adds the objects of the listed packs that the in-memory index does not know, from the packs'
+   * own headers (see unindexed-packs.ts); they are noted in packsFromHeaders.
+   */
+  async indexFromHeaders(
+    packs: AsyncIterable<FileInfo> | Iterable<FileInfo>,
+  ): Promise<HeaderIndexing> {
+    const known = new Set(this.index.packs());
+    const found = await indexFromHeaders(
+      { storage: this.storage, encryptionKey: this.key.encryption, index: this.index },
+      packs,
+      (pack) => known.has(pack) || this.packsFromHeaders.has(pack),
+    );
+    for (const pack of found.packs) this.packsFromHeaders.add(pack);
+    return found;
   }
 
   /** Every condemned file, the earliest time kept for a pack named in several. */
@@ -244,7 +296,7 @@ export class Repository {
         file = await this.loadCondemnedFile(name);
       } catch (error) {
         // Unreadable: its packs are taken for live, which wastes space and loses nothing.
-        damaged.push({ kind: 'condemned', name, error: errorText(error) });
+        damaged.push({ kind: 'condemned', name, ...describeFailure(error) });
         continue;
       }
       for (const { pack, since } of file.packs) {
@@ -256,7 +308,7 @@ export class Repository {
   }
 
   async loadCondemnedFile(name: string): Promise<CondemnedFile> {
-    const sealed = await this.storage.load({ kind: 'condemned', name });
+    const sealed = await loaded(this.storage.load({ kind: 'condemned', name }));
     checkName(sealed, name, 'condemned file');
     return decodeCondemned(
       openFile(this.key.encryption, 'condemned', sealed, `condemned file ${name}`),
@@ -268,17 +320,28 @@ export class Repository {
     return this.saveSealed('condemned', encodeCondemned(file));
   }
 
-  /** Whether a writer may take the object for stored: indexed, in a pack not condemned. */
+  /**
+   * Whether a writer may take the object for stored: listed by an index file, in a pack not
+   * condemned. An object known from a pack's header alone is not (format section 12: only an
+   * object an index file lists is stored; the pack may be an interrupted backup's).
+   */
   isStored(id: Uint8Array): boolean {
     const location = this.index.get(id);
-    return location !== undefined && !this.condemned.has(location.pack);
+    return (
+      location !== undefined &&
+      !this.condemned.has(location.pack) &&
+      !this.packsFromHeaders.has(location.pack)
+    );
   }
 
   /** An object a writer stored (and indexed): it lives in the new pack from now on. */
   recordStored(id: Uint8Array, location: ObjectLocation): void {
+    // Listed by an index file now (its writer's, a copy's): no longer known from its header alone.
+    if (this.packsFromHeaders.size > 0) this.packsFromHeaders.delete(location.pack);
     if (this.index.add(id, location)) return;
     const known = this.index.get(id);
-    if (known && this.condemned.has(known.pack)) this.index.relocate(id, location);
+    if (known && (this.condemned.has(known.pack) || this.packsFromHeaders.has(known.pack)))
+      this.index.relocate(id, location);
   }
 
   async readIndexFile(name: string): Promise<IndexContent> {
@@ -287,7 +350,7 @@ export class Repository {
 
   /** An index file's plaintext, checked against its name and authenticated. */
   private async openIndexFile(name: string): Promise<Buffer> {
-    const sealed = await this.storage.load({ kind: 'index', name });
+    const sealed = await loaded(this.storage.load({ kind: 'index', name }));
     checkName(sealed, name, 'index');
     return openFile(this.key.encryption, 'index', sealed, `index ${name}`);
   }
@@ -460,4 +523,31 @@ function checkName(bytes: Buffer, name: string, what: string): void {
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A file that could not be read at all, as opposed to one read and found damaged. */
+class ReadFailedError extends Error {
+  constructor(readonly reason: unknown) {
+    super(errorText(reason));
+  }
+}
+
+/** The bytes of a load, its failure marked as a failed read. */
+async function loaded(load: Promise<Buffer>): Promise<Buffer> {
+  try {
+    return await load;
+  } catch (error) {
+    throw new ReadFailedError(error);
+  }
+}
+
+function describeFailure(error: unknown): { error: string; damaged: boolean } {
+  return { error: errorText(error), damaged: !(error instanceof ReadFailedError) };
+}
+
+/** "its content does not match its name" from "index 1f2e…: its content does not match its name". */
+function withoutSubject(message: string, subject: string): string {
+  if (message.startsWith(`${subject}: `)) return message.slice(subject.length + 2);
+  if (message.startsWith(`${subject} `)) return message.slice(subject.length + 1);
+  return message;
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import type { CheckReport } from '../../maintenance/check.js';
-import type { IndexRepair, RepairFolder } from '../../maintenance/repair.js';
+import type { CheckReport, DamagedItem } from '../../maintenance/check.js';
+import type { RepairFolder, RepositoryRepair } from '../../maintenance/repair.js';
 import type { Repository } from '../../repository/repository.js';
 import type { CliContext } from '../context.js';
 import { recordRun, startRun } from '../record-run.js';
@@ -106,8 +106,8 @@ export function registerCheck(program: Command, run: CommandRunner): void {
             }
             lock?.assertHeld();
             const repair =
-              options.repair && report.damagedObjects.length > 0
-                ? await repairDamage(context, repository, report)
+              options.repair && needsRepair(report, repository)
+                ? await repairDamage(context, repository, report, () => lock?.assertHeld())
                 : null;
             context.output.result({
               ...report,
@@ -126,15 +126,11 @@ export function registerCheck(program: Command, run: CommandRunner): void {
             });
             for (const warning of report.warnings) context.output.warn(warning);
             for (const error of report.errors) context.output.problem(`error: ${error}`);
-            for (const item of report.damagedItems) {
-              context.output.problem(
-                `damaged item: ${item.source}/${item.account} ${item.uid === null ? item.folder : `folder ${item.folder} UID ${item.uid} (${item.date ?? ''})`} "${item.subject ?? '?'}" in ${item.snapshots.length} snapshot(s)`,
-              );
-            }
-            if (repair)
-              context.output.line(
-                `repair: ${repair.objectsDropped} damaged object(s) dropped from the index (${repair.indexFilesSuperseded} index file(s) written again); the next backup reads ${repair.folders.length} folder(s) whole and stores again what the server still has: ${repair.folders.map((f) => `${f.source}/${f.account} ${f.folder}`).join(', ')}`,
-              );
+            for (const item of report.damagedItems)
+              context.output.problem(`damaged item: ${describeItem(item)}`);
+            for (const item of report.unindexedItems)
+              context.output.problem(`unindexed item: ${describeItem(item)}`);
+            if (repair) context.output.line(`repair: ${describeRepair(repair)}`);
             const { stats } = report;
             context.output.line(
               `${report.ok ? 'no errors' : `${report.errors.length} error(s)`}: ${stats.snapshots} snapshots, ${stats.objects} objects in ${stats.packs} packs, ` +
@@ -151,18 +147,41 @@ export function registerCheck(program: Command, run: CommandRunner): void {
     );
 }
 
-/** check --repair: the index forgets the damaged objects, the next backup re-reads their folders. */
+/** Whether check --repair has something to do: damage, or an index that is not whole. */
+function needsRepair(report: CheckReport, repository: Repository): boolean {
+  return (
+    report.damagedObjects.length > 0 ||
+    report.damagedHeaders.length > 0 ||
+    repository.packsFromHeaders.size > 0 ||
+    report.unreadableFiles.some((file) => file.damaged)
+  );
+}
+
+/**
+ * check --repair: the index written again as the packs say (damaged objects left out), then the
+ * next backup re-reads the folders of damaged messages.
+ */
 async function repairDamage(
   context: CliContext,
   repository: Repository,
   report: CheckReport,
-): Promise<IndexRepair & { folders: RepairFolder[] }> {
-  const { dropFromIndex, markForRepair } = await import('../../maintenance/repair.js');
-  const dropped = await dropFromIndex(repository, new Set(report.damagedObjects));
+  assertLocked: () => void,
+): Promise<RepositoryRepair & { folders: RepairFolder[] }> {
+  const { repairRepository, markForRepair, itemsNeeding } =
+    await import('../../maintenance/repair.js');
+  const progress = context.output.progress('repair');
+  const repaired = await repairRepository(repository, report, {
+    assertLocked,
+    onProgress: (phase, done, total) => progress.setDetail(`${phase} ${done}/${total}`),
+  });
+  progress.finish();
+  // Damage found only by the repair's own reading is repaired the same way.
+  const found = await itemsNeeding(repository, repaired.newlyDamaged);
+  for (const item of found) context.output.problem(`damaged item: ${describeItem(item)}`);
   // Mail folders only: calendars and contacts are compared by ETag, not read again (yet).
   const folders = [
     ...new Map(
-      report.damagedItems
+      [...report.damagedItems, ...found]
         .filter((item) => item.uid !== null)
         .map((item) => [
           JSON.stringify([item.source, item.account, item.folder]),
@@ -170,6 +189,45 @@ async function repairDamage(
         ]),
     ).values(),
   ];
-  await markForRepair((await context.catalog({ sync: false })).db, folders);
-  return { ...dropped, folders };
+  if (folders.length > 0) await markForRepair((await context.catalog({ sync: false })).db, folders);
+  return { ...repaired, folders };
+}
+
+/** "mail1/alice folder INBOX UID 3 (2026-11-20T…) \"Subject\"", or the part of a snapshot. */
+function describeItem(item: DamagedItem): string {
+  const account = `${item.source}/${item.account}`;
+  const where =
+    item.part === 'account tree'
+      ? 'its account tree'
+      : item.part === 'folder listing'
+        ? `folder ${item.folder}: its listing`
+        : item.uid === null
+          ? `${item.folder} "${item.subject ?? '?'}"`
+          : `folder ${item.folder} UID ${item.uid} (${item.date ?? ''}) "${item.subject ?? '?'}"`;
+  return `${account} ${where} in ${item.snapshots.length} snapshot(s)`;
+}
+
+function describeRepair(repair: RepositoryRepair & { folders: RepairFolder[] }): string {
+  const done: string[] = [];
+  if (repair.packsIndexed > 0)
+    done.push(
+      `${repair.packsIndexed} pack(s) no readable index file listed were read whole, verified, and their ${repair.objectsIndexed} intact object(s) indexed again`,
+    );
+  if (repair.packsRewritten > 0)
+    done.push(
+      `${repair.packsRewritten} pack(s) with a damaged header had their ${repair.objectsRewritten} intact object(s) written into new packs (prune deletes the old ones)`,
+    );
+  if (repair.objectsDropped > 0)
+    done.push(`${repair.objectsDropped} damaged object(s) dropped from the index`);
+  if (repair.indexFilesWritten > 0)
+    done.push(
+      `${repair.indexFilesWritten} index file(s) written in place of ${repair.indexFilesSuperseded}`,
+    );
+  if (repair.condemnedFilesRemoved > 0)
+    done.push(`${repair.condemnedFilesRemoved} damaged condemned file(s) removed`);
+  if (repair.folders.length > 0)
+    done.push(
+      `the next backup reads ${repair.folders.length} folder(s) whole and stores again what the server still has: ${repair.folders.map((f) => `${f.source}/${f.account} ${f.folder}`).join(', ')}`,
+    );
+  return done.length > 0 ? done.join('; ') : 'nothing could be repaired';
 }

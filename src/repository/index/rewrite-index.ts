@@ -1,7 +1,8 @@
 /**
  * Writes the repository's index again from memory, without the objects `drop` names, in place
  * of the index files it was loaded from (Repository.indexFiles): what `prune` does when it
- * deletes packs and `check --repair` when it forgets damaged objects. One mechanism for both, so
+ * deletes packs, and `check --repair` when it forgets damaged objects or lists again the packs
+ * that only a damaged index file listed (known from their headers, see unindexed-packs.ts). One mechanism for both, so
  * the crash-safe order lives in one place: the new files first, the last of them naming the old
  * ones in its `superseded` list (until it is written the old files hold), then the old files go.
  *
@@ -33,9 +34,16 @@ export interface IndexRewrite {
 export async function rewriteIndex(
   repository: Repository,
   drop: (id: Buffer, location: ObjectLocation) => boolean,
+  options: {
+    /**
+     * Damaged index files to supersede as well (check --repair): only when everything they could
+     * have listed is in memory, from the packs' own headers.
+     */
+    alsoReplace?: readonly string[];
+  } = {},
 ): Promise<IndexRewrite> {
   const outcome: IndexRewrite = { filesWritten: 0, filesRemoved: 0, objectsDropped: 0 };
-  const replaced = [...repository.indexFiles.live];
+  const replaced = [...new Set([...repository.indexFiles.live, ...(options.alsoReplace ?? [])])];
   let batch: IndexedPack[] = [];
   let entriesInBatch = 0;
   const save = async (last: boolean): Promise<void> => {
@@ -66,6 +74,8 @@ export async function rewriteIndex(
     }
   }
   await save(true);
+  // Packs known from their headers alone are listed by an index file now: stored like any other.
+  repository.packsFromHeaders.clear();
   const gone = [...repository.indexFiles.superseded, ...replaced];
   repository.indexFiles = {
     live: repository.indexFiles.live.filter((name) => !replaced.includes(name)),
