@@ -8,6 +8,7 @@ import { unchangedSnapshotId, type UnchangedEntry } from '../repository/snapshot
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import { backupAccount, type AccountJob, type AccountResult } from './account-backup.js';
 import type { ItemFailure } from './item-failure.js';
+import { NO_CLAIMS, TurnQueue, type PartClaims, type PartName } from './part-claims.js';
 import type { SetJob, SetReport, SetResult } from './set-job.js';
 
 export interface BackupRunOptions {
@@ -38,6 +39,8 @@ export interface BackupRunOptions {
   onStored?: (sha256: string, summary: HeaderSummary, raw: Buffer) => void;
   /** Threads that compress and seal (default: one per core). */
   workers?: number;
+  /** Turns taken with other runs at the same moment (default: none, a run alone). */
+  claims?: PartClaims;
 }
 
 export type ProgressEvent =
@@ -46,7 +49,9 @@ export type ProgressEvent =
   | { type: 'message'; bytes: number }
   | { type: 'account-end'; account: string; ok: boolean }
   | { type: 'set-start'; kind: SetJob['kind']; name: string }
-  | { type: 'set-end'; kind: SetJob['kind']; name: string; ok: boolean };
+  | { type: 'set-end'; kind: SetJob['kind']; name: string; ok: boolean }
+  /** Another run backs the part up now: this one waits for its turn. */
+  | { type: 'waiting'; part: PartName; holder: string };
 
 export interface AccountReport {
   source: string;
@@ -104,6 +109,7 @@ const RUN_FILE_ENTRIES = 5_000;
 const RUN_FILE_INTERVAL_MS = 15 * 60_000;
 
 interface Waiting {
+  part: PartName;
   snapshot: Snapshot;
   parentTree: string | null;
   hints: IngestHints;
@@ -119,6 +125,7 @@ interface Waiting {
 export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
   const run = options.run ?? newRunId(new Date());
   const started = new Date();
+  const claims = options.claims ?? NO_CLAIMS;
   const writer = options.repository.writer({ workers: options.workers });
   const reports: AccountReport[] = [];
   const failures: ItemFailure[] = [];
@@ -140,11 +147,14 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
     if (waiting.parentTree === snapshot.tree) {
       if (unchanged.length === 0) unchangedSince = Date.now();
       unchanged.push(waiting);
+      // Its snapshot is its parent's: another run may start from that one at once.
+      await claims.release(waiting.part);
       return;
     }
     const id = await options.repository.saveSnapshot(snapshot);
     report.snapshot = id;
     await options.onSnapshot(id, snapshot, waiting.hints);
+    await claims.release(waiting.part);
   };
 
   const writeRunFile = async (final: boolean): Promise<void> => {
@@ -179,6 +189,7 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
       if (batch.length > 0 || sets.length > 0) await writer.flush();
       for (const { job, result, report } of sets) {
         await record({
+          part: { source: job.source, name: job.name },
           snapshot: {
             version: 1,
             kind: job.kind,
@@ -200,6 +211,7 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
       }
       for (const { job, result, report } of batch) {
         await record({
+          part: { source: job.source, name: job.account },
           snapshot: {
             version: 1,
             kind: 'account',
@@ -247,8 +259,9 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
       options.onProgress?.({ type: 'folder', account, folder }),
   };
 
-  async function backupSet(job: SetJob): Promise<SetReport> {
-    options.onProgress?.({ type: 'set-start', kind: job.kind, name: job.name });
+  async function backupSet(claimed: SetJob): Promise<SetReport> {
+    options.onProgress?.({ type: 'set-start', kind: claimed.kind, name: claimed.name });
+    let job = claimed;
     const report: SetReport = {
       kind: job.kind,
       name: job.name,
@@ -262,6 +275,7 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
       bytesAdded: 0,
     };
     try {
+      job = await claims.currentSet(claimed);
       const result = await job.backup({ repository: options.repository, writer, log: options.log });
       Object.assign(report, {
         ok: true,
@@ -274,14 +288,23 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
     } catch (error) {
       report.error = error instanceof Error ? error.message : String(error);
       options.log.error({ kind: job.kind, set: job.name, err: error }, report.error);
+      await claims.release({ source: job.source, name: job.name });
     }
     options.onProgress?.({ type: 'set-end', kind: job.kind, name: job.name, ok: report.ok });
     return report;
   }
 
-  const queue = [...options.jobs];
+  const turns = <J>(jobs: readonly J[], partOf: (job: J) => PartName): TurnQueue<J> =>
+    new TurnQueue(jobs, partOf, claims, {
+      onWait: (part, holder) => options.onProgress?.({ type: 'waiting', part, holder }),
+      // The snapshots ready are written first: the run holding the part may be waiting for one.
+      beforeWait: () =>
+        pending.length + pendingSets.length > 0 ? checkpoint() : Promise.resolve(),
+    });
+  const queue = turns(options.jobs, (job) => ({ source: job.source, name: job.account }));
   const worker = async (): Promise<void> => {
-    for (let job = queue.shift(); job; job = queue.shift()) {
+    for (let claimed = await queue.next(); claimed; claimed = await queue.next()) {
+      let job = claimed;
       options.onProgress?.({ type: 'account-start', account: job.account });
       const report: AccountReport = {
         source: job.source,
@@ -298,6 +321,7 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
       };
       reports.push(report);
       try {
+        job = await claims.currentAccount(claimed);
         const result = await backupAccount(context, job);
         Object.assign(report, {
           ok: true,
@@ -318,6 +342,7 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
       } catch (error) {
         report.error = error instanceof Error ? error.message : String(error);
         options.log.error({ account: job.account, source: job.source, err: error }, report.error);
+        await claims.release({ source: job.source, name: job.account });
       }
       options.onProgress?.({ type: 'account-end', account: job.account, ok: report.ok });
     }
@@ -329,7 +354,8 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
         worker,
       ),
     );
-    for (const job of options.sets ?? []) {
+    const sets = turns(options.sets ?? [], (job) => ({ source: job.source, name: job.name }));
+    for (let job = await sets.next(); job; job = await sets.next()) {
       setReports.push(await backupSet(job));
     }
     await checkpoint(true);
@@ -337,6 +363,8 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
     await writer.flush();
   } finally {
     await writer.close();
+    // What is left held (a part that failed with the catalog) holds nothing once the run ends.
+    await claims.releaseAll().catch(() => undefined);
   }
 
   const ok = reports.filter((report) => report.ok);

@@ -241,6 +241,25 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('runs').addColumn('heartbeat', 'bigint').execute();
     },
   },
+  '0010-backup-claims': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // Backup runs at the same moment take turns per account (and file set, and command): the
+      // run that backs one up holds it here until its snapshot is recorded (run-history-claims.ts).
+      await db.schema
+        .createTable('backup_claims')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('run_id', 'text', (c) => c.notNull())
+        .addColumn('since', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('backup_claims_part', ['source', 'name'])
+        .execute();
+      await db.schema
+        .createIndex('backup_claims_run')
+        .on('backup_claims')
+        .column('run_id')
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -99,6 +99,9 @@ export function unreadableFileWarning(file: UnreadableFile): string {
 }
 
 /** Packs read whole are kept up to this many bytes (see PackCache). */
+/** After a refresh of the index that found nothing new, misses within this time are final. */
+const FRUITLESS_REFRESH_PAUSE_MS = 1_000;
+
 const PACK_CACHE_BYTES = 64 * 1024 * 1024;
 
 export class Repository {
@@ -120,6 +123,12 @@ export class Repository {
    */
   readonly packsFromHeaders = new Set<string>();
   private chunkerInstance: Chunker | undefined;
+  /** A refresh of the index in progress (refreshIndex), shared by whoever asks meanwhile. */
+  private refreshing?: Promise<number>;
+  /** When a refresh last found no new index file: a miss soon after is a real one. */
+  private lastFruitlessRefresh = 0;
+  /** Index files a refresh could not read (loadIndex reports them; they are not tried again). */
+  private readonly unreadableIndexFiles = new Set<string>();
   private readonly packs = new PackCache(PACK_CACHE_BYTES, {
     whole: (name) => this.storage.load({ kind: 'data', name }),
     range: (name, offset, length) => this.storage.load({ kind: 'data', name }, { offset, length }),
@@ -349,6 +358,52 @@ export class Repository {
   }
 
   /** An index file's plaintext, checked against its name and authenticated. */
+  /**
+   * Adds the index files that other writers saved since the index was loaded (format section
+   * 2.2): a snapshot another backup wrote meanwhile names objects that only its index files list,
+   * and a writer that knows them stores them no second time. Files they supersede stay loaded: a
+   * prune deletes nothing a loaded index may still name before its grace period. Returns the
+   * number of index files added.
+   */
+  refreshIndex(): Promise<number> {
+    this.refreshing ??= this.addNewIndexFiles().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async addNewIndexFiles(): Promise<number> {
+    const { live, superseded } = this.indexFiles;
+    const known = new Set([...live, ...superseded, ...this.unreadableIndexFiles]);
+    let added = 0;
+    for await (const name of this.storage.names('index')) {
+      if (known.has(name)) continue;
+      try {
+        visitIndex(await this.openIndexFile(name), name, {
+          superseded: (old) => superseded.push(old),
+          pack: () => undefined,
+          entry: (pack, entry) => this.recordStored(entry.id, { pack, ...entry }),
+        });
+        live.push(name);
+        added++;
+      } catch {
+        this.unreadableIndexFiles.add(name);
+      }
+    }
+    if (added === 0) this.lastFruitlessRefresh = Date.now();
+    return added;
+  }
+
+  /**
+   * Where an object is; one the index does not know may be another writer's, saved since the
+   * index was loaded: the index is brought up to date before it is called missing (unless a
+   * refresh just found nothing new, as for every object of a damaged index file).
+   */
+  private async locateNow(id: Uint8Array): Promise<ObjectLocation> {
+    if (this.index.has(id)) return this.locate(id);
+    if (Date.now() - this.lastFruitlessRefresh >= FRUITLESS_REFRESH_PAUSE_MS)
+      await this.refreshIndex();
+    return this.locate(id);
+  }
+
   private async openIndexFile(name: string): Promise<Buffer> {
     const sealed = await loaded(this.storage.load({ kind: 'index', name }));
     checkName(sealed, name, 'index');
@@ -373,12 +428,12 @@ export class Repository {
    */
   /** An object's sealed bytes as its pack holds them, for opening elsewhere (openSealedObject). */
   async readSealed(id: Uint8Array): Promise<Buffer> {
-    const location = this.locate(id);
+    const location = await this.locateNow(id);
     return this.packs.read(location.pack, location.offset, location.length);
   }
 
   async readObject(id: Uint8Array): Promise<Buffer> {
-    const location = this.locate(id);
+    const location = await this.locateNow(id);
     const sealed = await this.packs.read(location.pack, location.offset, location.length);
     try {
       return this.openObject(id, location, sealed);

@@ -21,6 +21,7 @@ import {
   isItemFailure,
   setLabel,
 } from './backup-history.js';
+import { catalogClaims, type JobMaker } from './backup-claims.js';
 import { runHookAfter } from './backup-hook.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes, formatCount, formatDuration } from '../output/format.js';
@@ -53,23 +54,36 @@ export function registerBackup(program: Command, run: CommandRunner): void {
         const { id: runId } = await startRun(context, 'backup', { id: newRunId(new Date()) });
         const repository = await context.repository();
         const catalog = await context.catalog();
-        const sets = await setJobs(catalog, config, wanted, loaded.directory);
+        // The key is unlocked: what the run says from here on (that it waits for another run) is
+        // shown as it happens, not held back to its end.
+        await context.output.settled();
+        const setMakers = await setJobs(catalog, config, wanted, loaded.directory);
         const counters: ImapCounters = { commands: 0 };
         // Folders `check --repair` found damaged messages in: read whole, not from the parent.
         const { repairFolders, repairDone } = await import('../../maintenance/repair.js');
         const repairs = await repairFolders(catalog.db);
-        const jobs: AccountJob[] = [];
+        const accountMakers = new Map<AccountJob, JobMaker<AccountJob>>();
         for (const ref of refs) {
           const repaired = repairs
             .filter((r) => r.source === ref.server.name && r.account === ref.account.name)
             .map((r) => r.folder);
-          jobs.push(
-            await accountJob(context, loaded, ref, {
-              parent: await parentOf(catalog, repository, ref, repaired),
-              counters,
-            }),
-          );
+          const maker: JobMaker<AccountJob> = {
+            latest: async () => (await lastSnapshot(catalog, ref))?.id ?? null,
+            make: async () =>
+              accountJob(context, loaded, ref, {
+                parent: await parentOf(catalog, repository, ref, repaired),
+                counters,
+              }),
+          };
+          accountMakers.set(await maker.make(), maker);
         }
+        const jobs = [...accountMakers.keys()];
+        const sets = [...setMakers.keys()];
+        // Other backup runs at the same moment: each account, file set and command in turn.
+        const claims = await catalogClaims(catalog, repository, runId, {
+          accounts: accountMakers,
+          sets: setMakers,
+        });
         const texts = catalog.textIndexer();
         const progress = context.output.progress('backup');
         progress.setTotal(jobs.length + sets.length);
@@ -86,6 +100,7 @@ export function registerBackup(program: Command, run: CommandRunner): void {
             program: PROGRAM,
             isRetryable: (error) => error instanceof ImapError && error.retryable,
             isFolderRefusal: (error) => error instanceof ImapError && error.kind === 'refused',
+            claims,
             onSnapshot: async (id, snapshot, hints, runFile) => {
               await texts.flush();
               await catalog.ingest(repository, { id, snapshot, runFile }, hints);
@@ -98,6 +113,10 @@ export function registerBackup(program: Command, run: CommandRunner): void {
                 progress.setDetail(`${event.kind} ${event.name}`);
               else if (event.type === 'folder')
                 progress.setDetail(`${event.account} ${event.folder}`);
+              else if (event.type === 'waiting')
+                context.output.note(
+                  `${event.part.source}/${event.part.name}: ${event.holder} is backing it up; this run backs up the rest first, then waits for it and backs up what changed since`,
+                );
             },
           });
         } finally {
@@ -143,6 +162,14 @@ export function registerBackup(program: Command, run: CommandRunner): void {
     );
 }
 
+/** The account's last snapshot in the catalog. */
+async function lastSnapshot(catalog: Catalog, ref: AccountRef) {
+  const known = (await catalog.findAccounts(ref.account.name)).find(
+    (account) => account.source === ref.server.name,
+  );
+  return known ? catalog.snapshotAt(known.id, { kind: 'last' }) : null;
+}
+
 /** The account's last snapshot, the base of this run, without the folders a repair asks to read whole. */
 async function parentOf(
   catalog: Catalog,
@@ -150,10 +177,7 @@ async function parentOf(
   ref: AccountRef,
   repaired: readonly string[],
 ): Promise<AccountJob['parent']> {
-  const known = (await catalog.findAccounts(ref.account.name)).find(
-    (account) => account.source === ref.server.name,
-  );
-  const last = known ? await catalog.snapshotAt(known.id, { kind: 'last' }) : null;
+  const last = await lastSnapshot(catalog, ref);
   if (!last) return null;
   return {
     id: last.id,
@@ -215,13 +239,13 @@ async function settled<T>(work: () => Promise<T>): Promise<{ value: T } | { erro
   }
 }
 
-/** File sets and commands to back up, each with its previous snapshot. */
+/** File sets and commands to back up, each with its previous snapshot, and how to make it again. */
 async function setJobs(
   catalog: Catalog,
   config: Config,
   wanted: (name: string) => boolean,
   cwd: string,
-): Promise<SetJob[]> {
+): Promise<Map<SetJob, JobMaker<SetJob>>> {
   const { fileSetJob } = await import('../../backup/file-set-job.js');
   const { commandJob } = await import('../../backup/command-job.js');
   const previous = async (source: string, name: string) => {
@@ -229,13 +253,21 @@ async function setJobs(
     const last = rows.at(-1);
     return last ? { id: last.id, tree: last.tree } : null;
   };
-  const jobs: SetJob[] = [];
+  const makers: Array<JobMaker<SetJob>> = [];
+  const maker = (source: string, name: string, job: (parent: Parent) => SetJob) =>
+    makers.push({
+      latest: async () => (await previous(source, name))?.id ?? null,
+      make: async () => job(await previous(source, name)),
+    });
+  type Parent = Awaited<ReturnType<typeof previous>>;
   for (const set of config.files.filter((set) => wanted(set.name)))
-    jobs.push(fileSetJob(set, await previous('files', set.name)));
+    maker('files', set.name, (parent) => fileSetJob(set, parent));
   for (const [index, command] of config.commands.entries()) {
     if (wanted(command.name))
-      jobs.push(commandJob(command, await previous('commands', command.name), { cwd, index }));
+      maker('commands', command.name, (parent) => commandJob(command, parent, { cwd, index }));
   }
+  const jobs = new Map<SetJob, JobMaker<SetJob>>();
+  for (const made of makers) jobs.set(await made.make(), made);
   return jobs;
 }
 
