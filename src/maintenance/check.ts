@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { parseKeyFile } from '../repository/crypto/key-file.js';
 import type { PackGroup } from '../repository/index/object-index.js';
-import type { Repository, UnreadableFile } from '../repository/repository.js';
+import {
+  DamagedFileError,
+  type Repository,
+  type UnreadableFile,
+} from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import {
   describeUnknownKind,
@@ -60,6 +64,13 @@ export interface CheckReport {
   unindexedItems: DamagedItem[];
   /** Indexed packs whose header cannot be read (their objects read through the index). */
   damagedHeaders: HeaderDamage[];
+  /** Snapshot and run files that cannot be read; `damaged`: their bytes do not match their name. */
+  unreadableSnapshotFiles: Array<{
+    kind: 'snapshots' | 'runs';
+    name: string;
+    error: string;
+    damaged: boolean;
+  }>;
   stats: {
     keys: number;
     indexes: number;
@@ -98,6 +109,7 @@ export async function checkRepository(
     unreadablePacks: [],
     unindexedItems: [],
     damagedHeaders: [],
+    unreadableSnapshotFiles: [],
     stats: { keys: 0, indexes: 0, packs: 0, snapshots: 0, objects: 0, packsRead: 0, bytesRead: 0 },
   };
   const error = (message: string): void => {
@@ -108,15 +120,16 @@ export async function checkRepository(
   // Snapshot and run files first, so that a repair refuses before the long part; their problems
   // are reported where they always were, after the packs'.
   const snapshots: Array<{ id: string; snapshot: Snapshot }> = [];
-  const snapshotErrors: string[] = [];
   const label = { snapshots: 'snapshot', runs: 'run file' } as const;
   for await (const entry of repository.snapshots((file, failure) =>
-    snapshotErrors.push(
+    report.unreadableSnapshotFiles.push({
+      ...file,
       // The message names the file when it comes from reading it, not always from loading it.
-      failure.message.includes(file.name)
+      error: failure.message.includes(file.name)
         ? failure.message
         : `${label[file.kind]} ${file.name}: ${failure.message}`,
-    ),
+      damaged: failure instanceof DamagedFileError,
+    }),
   ))
     snapshots.push(entry);
   if (options.repair)
@@ -165,7 +178,12 @@ export async function checkRepository(
     await readData(repository, packsInIndex, packSizes, options, report, damaged);
 
   // Snapshots: everything they reach must be indexed (and, after a data read, undamaged).
-  for (const message of snapshotErrors) error(message);
+  for (const file of report.unreadableSnapshotFiles)
+    error(
+      file.damaged
+        ? `${file.error}: check --repair writes it again from this machine's catalog, if the catalog recorded it`
+        : file.error,
+    );
   report.stats.snapshots = snapshots.length;
   // A kind this mailvault does not know is a problem it cannot check; the others are checked.
   const walkable = snapshots.filter((entry) => {
@@ -328,7 +346,7 @@ function reportUnindexedPacks(
 function unreadableIndexMessage(file: UnreadableFile): string {
   return file.damaged
     ? `${file.error}: check --repair rebuilds the index without it, from the packs' own headers`
-    : `index ${file.name} could not be read (${file.error}): run check again; check --repair does not replace a file it could not read`;
+    : `index ${file.name} cannot be read (${file.error}); its content matches its name (it was written so, by another mailvault or with another key, or the read failed): check --repair leaves it`;
 }
 
 function unreadableCondemnedMessage(file: UnreadableFile): string {

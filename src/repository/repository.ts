@@ -73,8 +73,9 @@ export interface UnreadableFile {
   name: string;
   error: string;
   /**
-   * Its bytes were read and are not what its name promises (damaged, unauthentic, malformed),
-   * as opposed to a read that failed: only such a file may be superseded or removed by a repair.
+   * Its bytes do not hash to its name: changed after it was written (DamagedFileError). A file
+   * that fails otherwise (a failed read; a newer mailvault's, or another key's, whose bytes are
+   * as written) is not: only a damaged file may be replaced or removed by a repair.
    */
   damaged: boolean;
 }
@@ -171,19 +172,23 @@ export class Repository {
     const unreadable: string[] = [];
     for await (const name of storage.names('keys')) {
       let keyFile;
+      let bytes: Buffer | undefined;
       try {
-        keyFile = parseKeyFile(await storage.load({ kind: 'keys', name }), name);
+        bytes = await storage.load({ kind: 'keys', name });
+        keyFile = parseKeyFile(bytes, name);
       } catch (error) {
-        unreadable.push(error instanceof Error ? error.message : String(error));
+        unreadable.push(errorText(error) + damageNote(bytes, name));
         continue;
       }
       try {
         return new Repository(storage, config, await unlockKeyFile(keyFile, passphrase), name);
       } catch (error) {
+        // A key file is named by the SHA-256 of its bytes: one that does not match was changed
+        // after it was written, and may be this passphrase's (nothing else tells the two apart).
         if (!(error instanceof WrongPassphraseError))
-          unreadable.push(
-            `key file ${name}: ${error instanceof Error ? error.message : String(error)}`,
-          );
+          unreadable.push(`key file ${name}: ${errorText(error)}${damageNote(bytes, name)}`);
+        else if (damageNote(bytes, name))
+          unreadable.push(`key file ${name}: its content does not match its name (damaged)`);
       }
     }
     throw new WrongPassphraseError(storage.location, unreadable);
@@ -317,7 +322,7 @@ export class Repository {
   }
 
   async loadCondemnedFile(name: string): Promise<CondemnedFile> {
-    const sealed = await loaded(this.storage.load({ kind: 'condemned', name }));
+    const sealed = await this.storage.load({ kind: 'condemned', name });
     checkName(sealed, name, 'condemned file');
     return decodeCondemned(
       openFile(this.key.encryption, 'condemned', sealed, `condemned file ${name}`),
@@ -353,11 +358,6 @@ export class Repository {
       this.index.relocate(id, location);
   }
 
-  async readIndexFile(name: string): Promise<IndexContent> {
-    return decodeIndex(await this.openIndexFile(name), name);
-  }
-
-  /** An index file's plaintext, checked against its name and authenticated. */
   /**
    * Adds the index files that other writers saved since the index was loaded (format section
    * 2.2): a snapshot another backup wrote meanwhile names objects that only its index files list,
@@ -404,8 +404,13 @@ export class Repository {
     return this.locate(id);
   }
 
+  async readIndexFile(name: string): Promise<IndexContent> {
+    return decodeIndex(await this.openIndexFile(name), name);
+  }
+
+  /** An index file's plaintext, checked against its name and authenticated. */
   private async openIndexFile(name: string): Promise<Buffer> {
-    const sealed = await loaded(this.storage.load({ kind: 'index', name }));
+    const sealed = await this.storage.load({ kind: 'index', name });
     checkName(sealed, name, 'index');
     return openFile(this.key.encryption, 'index', sealed, `index ${name}`);
   }
@@ -569,35 +574,35 @@ export class Repository {
   }
 }
 
-/** Index, snapshot and run files are named by the SHA-256 of their bytes; a mismatch is damage. */
-function checkName(bytes: Buffer, name: string, what: string): void {
-  if (createHash('sha256').update(bytes).digest('hex') !== name) {
-    throw new Error(`${what} ${name}: its content does not match its name (damaged)`);
+/**
+ * A repository file whose bytes do not hash to its name (format section 2): changed after it was
+ * written, by a disk, a copy or a hand. (A file written with other bytes would have another name.)
+ */
+export class DamagedFileError extends Error {
+  constructor(what: string, name: string) {
+    super(`${what} ${name}: its content does not match its name (damaged)`);
+    this.name = 'DamagedFileError';
   }
+}
+
+/** Index, snapshot, run and condemned files are named by the SHA-256 of their bytes. */
+function checkName(bytes: Buffer, name: string, what: string): void {
+  if (createHash('sha256').update(bytes).digest('hex') !== name)
+    throw new DamagedFileError(what, name);
 }
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** A file that could not be read at all, as opposed to one read and found damaged. */
-class ReadFailedError extends Error {
-  constructor(readonly reason: unknown) {
-    super(errorText(reason));
-  }
-}
-
-/** The bytes of a load, its failure marked as a failed read. */
-async function loaded(load: Promise<Buffer>): Promise<Buffer> {
-  try {
-    return await load;
-  } catch (error) {
-    throw new ReadFailedError(error);
-  }
+/** " (its content does not match its name: damaged)" for a key file changed after it was written. */
+function damageNote(bytes: Buffer | undefined, name: string): string {
+  if (!bytes || createHash('sha256').update(bytes).digest('hex') === name) return '';
+  return ' (its content does not match its name: damaged)';
 }
 
 function describeFailure(error: unknown): { error: string; damaged: boolean } {
-  return { error: errorText(error), damaged: !(error instanceof ReadFailedError) };
+  return { error: errorText(error), damaged: error instanceof DamagedFileError };
 }
 
 /** "its content does not match its name" from "index 1f2e…: its content does not match its name". */

@@ -1,12 +1,16 @@
 import type { Command } from 'commander';
 import type { CheckReport, DamagedItem } from '../../maintenance/check.js';
 import type { RepairFolder, RepositoryRepair } from '../../maintenance/repair.js';
+import type { SnapshotFileRepair } from '../../maintenance/snapshot-file-repair.js';
 import type { Repository } from '../../repository/repository.js';
 import type { CliContext } from '../context.js';
 import { recordRun, startRun } from '../record-run.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes } from '../output/format.js';
+import { PROGRAM } from '../program-name.js';
+
+type CheckRepair = RepositoryRepair & { folders: RepairFolder[]; files: SnapshotFileRepair[] };
 
 export function registerCheck(program: Command, run: CommandRunner): void {
   program
@@ -130,6 +134,11 @@ export function registerCheck(program: Command, run: CommandRunner): void {
               context.output.problem(`damaged item: ${describeItem(item)}`);
             for (const item of report.unindexedItems)
               context.output.problem(`unindexed item: ${describeItem(item)}`);
+            for (const file of repair?.files ?? [])
+              if (file.notRepaired)
+                context.output.problem(
+                  `not repaired: ${file.kind === 'runs' ? 'run file' : 'snapshot'} ${file.name}: ${file.notRepaired}`,
+                );
             if (repair) context.output.line(`repair: ${describeRepair(repair)}`);
             const { stats } = report;
             context.output.line(
@@ -153,7 +162,8 @@ function needsRepair(report: CheckReport, repository: Repository): boolean {
     report.damagedObjects.length > 0 ||
     report.damagedHeaders.length > 0 ||
     repository.packsFromHeaders.size > 0 ||
-    report.unreadableFiles.some((file) => file.damaged)
+    report.unreadableFiles.some((file) => file.damaged) ||
+    report.unreadableSnapshotFiles.some((file) => file.damaged)
   );
 }
 
@@ -166,9 +176,17 @@ async function repairDamage(
   repository: Repository,
   report: CheckReport,
   assertLocked: () => void,
-): Promise<RepositoryRepair & { folders: RepairFolder[] }> {
+): Promise<CheckRepair> {
   const { repairRepository, markForRepair, itemsNeeding } =
     await import('../../maintenance/repair.js');
+  const { rewriteFromCatalog } = await import('../../maintenance/snapshot-file-repair.js');
+  // Damaged snapshot and run files first: until they are readable again, prune must refuse.
+  const files = await rewriteFromCatalog(
+    repository,
+    (await context.catalog({ sync: false })).db,
+    report.unreadableSnapshotFiles.filter((file) => file.damaged),
+    { program: PROGRAM, assertLocked },
+  );
   const progress = context.output.progress('repair');
   const repaired = await repairRepository(repository, report, {
     assertLocked,
@@ -190,7 +208,7 @@ async function repairDamage(
     ).values(),
   ];
   if (folders.length > 0) await markForRepair((await context.catalog({ sync: false })).db, folders);
-  return { ...repaired, folders };
+  return { ...repaired, folders, files };
 }
 
 /** "mail1/alice folder INBOX UID 3 (2026-11-20T…) \"Subject\"", or the part of a snapshot. */
@@ -207,8 +225,17 @@ function describeItem(item: DamagedItem): string {
   return `${account} ${where} in ${item.snapshots.length} snapshot(s)`;
 }
 
-function describeRepair(repair: RepositoryRepair & { folders: RepairFolder[] }): string {
+function describeRepair(repair: CheckRepair): string {
   const done: string[] = [];
+  for (const file of repair.files) {
+    if (file.notRepaired) continue;
+    const what = file.kind === 'runs' ? 'run file' : 'snapshot file';
+    done.push(
+      file.written
+        ? `damaged ${what} ${file.name} written again from the catalog as ${file.written} (${file.snapshots} snapshot(s)) and removed`
+        : `damaged ${what} ${file.name} removed (readable files hold its ${file.snapshots} snapshot(s))`,
+    );
+  }
   if (repair.packsIndexed > 0)
     done.push(
       `${repair.packsIndexed} pack(s) no readable index file listed were read whole, verified, and their ${repair.objectsIndexed} intact object(s) indexed again`,
