@@ -6,13 +6,15 @@
  * it is still unneeded, or *pardons* it if a snapshot written meanwhile needs it. Packs in no
  * index (a crash, a pack whose index is being written right now) are condemned the same way.
  * A pack still needed but mostly unneeded is repacked (its needed objects copied into new packs)
- * and condemned the same way (src/maintenance/repack.ts).
+ * and condemned the same way (src/maintenance/repack.ts), and so is a pack holding copies of
+ * objects the index places in another pack, whatever its share of them (see `copyBytes`).
  *
  * The mark is a bitset over the index's entries: a bit an object, so the memory it takes is an
  * eighth of a byte per object (the walk's own set of trees aside).
  */
 import { EntryBits } from '../repository/index/entry-bits.js';
 import { rewriteIndex } from '../repository/index/rewrite-index.js';
+import { packSizeOf } from '../repository/pack/pack-format.js';
 import type { Repository } from '../repository/repository.js';
 import {
   isKnownKind,
@@ -21,6 +23,11 @@ import {
 } from '../repository/snapshot/snapshot-kind.js';
 import { isSparse, repackPacks } from './repack.js';
 import { SnapshotWalker } from './snapshot-walk.js';
+import {
+  planTemporaryFiles,
+  removeTemporaryFiles,
+  type TemporaryFilesPlan,
+} from './temporary-files.js';
 
 export interface PrunePlan {
   /** Packs to condemn now: no snapshot needs them (`unused`), or no index lists them. */
@@ -33,10 +40,12 @@ export interface PrunePlan {
   waiting: Array<{ pack: string; bytes: number; since: Date }>;
   /**
    * Packs a snapshot needs, more than `--max-unused` of whose bytes (`unusedBytes`, from the
-   * index's lengths) none does: their needed objects are copied into new packs, and they are
-   * condemned.
+   * index's lengths) none does, or that hold copies (`copyBytes`): their needed objects are
+   * copied into new packs, and they are condemned.
    */
-  repack: Array<{ pack: string; bytes: number; unusedBytes: number }>;
+  repack: Array<{ pack: string; bytes: number; unusedBytes: number; copyBytes: number }>;
+  /** Files saves left under a temporary name: those older than the grace period are deleted. */
+  temporaryFiles: TemporaryFilesPlan;
   stats: { snapshots: number; packs: number; objects: number; usedObjects: number };
   /** The mark, by index entry number, for the repacking (a function: left out of JSON). */
   isNeeded: (entry: number) => boolean;
@@ -56,6 +65,8 @@ export interface PruneOutcome {
   packsWritten: number;
   /** Sparse packs left as they are: a needed object in them failed authentication. */
   repackDamaged: string[];
+  temporaryFilesRemoved: number;
+  temporaryBytesRemoved: number;
 }
 
 /** Refused: what a snapshot needs cannot be known, so nothing may be called unneeded. */
@@ -105,39 +116,47 @@ export async function planPrune(
     );
 
   const isNeeded = (entry: number): boolean => needed.has(entry);
-  const usedInPack = new Map<string, { objects: number; unusedBytes: number }>();
+  const usedInPack = new Map<string, PackUse>();
   let usedObjects = 0;
   for (const { pack, entries } of index.packGroups()) {
-    let objects = 0;
-    let unusedBytes = 0;
+    const use: PackUse = { objects: 0, unusedBytes: 0, indexedBytes: 0, indexedObjects: 0 };
     for (const entry of entries) {
-      if (isNeeded(entry)) objects++;
-      else unusedBytes += index.locationAt(entry).length;
+      const { length } = index.locationAt(entry);
+      use.indexedObjects++;
+      use.indexedBytes += length;
+      if (isNeeded(entry)) use.objects++;
+      else use.unusedBytes += length;
     }
-    usedObjects += objects;
-    usedInPack.set(pack, { objects, unusedBytes });
+    usedObjects += use.objects;
+    usedInPack.set(pack, use);
   }
   const sizes = new Map<string, number>();
   for await (const file of repository.storage.list('data')) sizes.set(file.name, file.size);
 
+  const due = options.now.getTime() - options.graceMs;
   const plan: PrunePlan = {
     condemn: [],
     remove: [],
     pardon: [],
     waiting: [],
     repack: [],
+    temporaryFiles: await planTemporaryFiles(repository.storage, due),
     stats: { snapshots, packs: sizes.size, objects: index.size, usedObjects },
     isNeeded,
   };
-  const due = options.now.getTime() - options.graceMs;
   for (const [pack, bytes] of sizes) {
     const use = usedInPack.get(pack);
     const since = repository.condemned.get(pack);
     if (use !== undefined && use.objects > 0) {
+      const copyBytes = copiesIn(bytes, use);
+      const maxUnused = options.maxUnused ?? null;
       // A condemned pack taken back is left whole: the next prune may repack it.
       if (since) plan.pardon.push(pack);
-      else if (isSparse({ bytes, unusedBytes: use.unusedBytes }, options.maxUnused ?? null))
-        plan.repack.push({ pack, bytes, unusedBytes: use.unusedBytes });
+      else if (
+        (copyBytes > 0 && maxUnused !== null) ||
+        isSparse({ bytes, unusedBytes: use.unusedBytes }, maxUnused)
+      )
+        plan.repack.push({ pack, bytes, unusedBytes: use.unusedBytes, copyBytes });
       continue;
     }
     if (!since) {
@@ -151,14 +170,38 @@ export async function planPrune(
   return plan;
 }
 
+/** What the index says of a pack: its objects, and of them those a snapshot needs. */
+interface PackUse {
+  /** Objects a snapshot needs. */
+  objects: number;
+  /** Bytes of the objects no snapshot needs. */
+  unusedBytes: number;
+  indexedObjects: number;
+  indexedBytes: number;
+}
+
+/**
+ * Bytes of a pack that none of the objects the index places in it account for: objects it holds
+ * that the index places in another pack. An object listed twice (a prune killed between saving
+ * the index of its repacked objects and writing the index again without their old places, or two
+ * writers that stored the same object) is read from the first place a reader meets, so each of
+ * the two packs may end up holding some objects the index places elsewhere. Nothing reads those
+ * copies, and no entry counts them as unneeded: only repacking the pack frees them. A pack
+ * smaller than its entries say (damaged) has none.
+ */
+function copiesIn(bytes: number, use: PackUse): number {
+  return Math.max(0, bytes - packSizeOf(use.indexedObjects, use.indexedBytes));
+}
+
 /**
  * Carries the plan out, in an order a crash at any moment leaves valid: the needed objects of
  * sparse packs copied into new packs (with index files of their own); the index written again
  * from memory, without the packs to delete and with the copied objects in their new packs only
  * (rewriteIndex); the packs deleted; then the new list of condemned packs (with the repacked
- * ones), then the old lists. Until the index is rewritten, a copied object is indexed twice and
- * its old pack is not condemned; until the list is saved, the next prune finds the old pack
- * holding unneeded objects alone and condemns it.
+ * ones), then the old lists; last the old temporary files. Until the index is rewritten, a copied
+ * object is indexed twice and its old pack is not condemned (the next prune repacks whichever pack
+ * holds copies the index places elsewhere: copiesIn); until the list is saved, the next prune
+ * finds the old pack holding unneeded objects alone and condemns it.
  *
  * `assertLocked` is called before each step that changes what is there (RepositoryLock).
  */
@@ -179,6 +222,8 @@ export async function applyPrune(
     repackBytesWritten: 0,
     packsWritten: 0,
     repackDamaged: [],
+    temporaryFilesRemoved: 0,
+    temporaryBytesRemoved: 0,
   };
   const now = new Date();
   let repacked: string[] = [];
@@ -229,5 +274,12 @@ export async function applyPrune(
   ].filter(({ pack }) => !pardoned.has(pack) && !removed.has(pack));
   if (list.length > 0) await repository.saveCondemned({ version: 1, packs: list });
   for (const name of oldLists) await repository.storage.remove({ kind: 'condemned', name });
+
+  if (plan.temporaryFiles.remove.length > 0) {
+    assertLocked();
+    const removedFiles = await removeTemporaryFiles(repository.storage, plan.temporaryFiles);
+    outcome.temporaryFilesRemoved = removedFiles.files;
+    outcome.temporaryBytesRemoved = removedFiles.bytes;
+  }
   return outcome;
 }

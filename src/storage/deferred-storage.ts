@@ -5,6 +5,7 @@ import {
   type FileInfo,
   type FileKind,
   type Storage,
+  type TemporaryFile,
 } from './storage.js';
 
 /**
@@ -48,6 +49,14 @@ export class DeferredStorage implements Storage {
 
   async remove(file: FileHandle): Promise<void> {
     return (await this.opened()).remove(file);
+  }
+
+  async *temporaryFiles(): AsyncIterable<TemporaryFile> {
+    yield* (await this.opened()).temporaryFiles();
+  }
+
+  async removeTemporary(path: string): Promise<void> {
+    return (await this.opened()).removeTemporary(path);
   }
 
   async create(): Promise<void> {

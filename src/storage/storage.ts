@@ -30,6 +30,44 @@ export interface FileInfo {
   size: number;
 }
 
+/**
+ * A file a save left under a temporary name (`.tmp-…`): the writer stopped (a crash, a kill, a
+ * lost connection) before it gave the file its real name. Readers pass over such files; `prune`
+ * deletes those no writer can still be writing (format section 12).
+ */
+export interface TemporaryFile {
+  /**
+   * Where it lies, for removeTemporary and for messages: its path below the repository's
+   * location (`data/3f/.tmp-0123abcd`), or the absolute path of a local cache's own.
+   */
+  path: string;
+  size: number;
+  /** When it was last written to. */
+  modified: Date;
+}
+
+/** Whether a name is one a save writes before the real one. */
+export function isTemporaryName(name: string): boolean {
+  return /^\.tmp-[0-9A-Za-z._-]+$/.test(name);
+}
+
+/** The folders of a repository (its root, '', among them) where saves leave temporary files. */
+export function temporaryFolders(dataFolders: readonly string[]): string[] {
+  const kinds = FILE_KINDS.filter((kind) => kind !== 'config' && kind !== 'data');
+  return ['', ...kinds, ...dataFolders.map((sub) => `data/${sub}`)];
+}
+
+/** Whether a path below a repository's location names a temporary file in one of its folders. */
+export function isTemporaryPath(path: string): boolean {
+  const slash = path.lastIndexOf('/');
+  const folder = slash < 0 ? '' : path.slice(0, slash);
+  const folderOk =
+    folder === '' ||
+    /^data\/[0-9a-f]{2}$/.test(folder) ||
+    FILE_KINDS.some((kind) => kind !== 'config' && kind !== 'data' && kind === folder);
+  return folderOk && isTemporaryName(path.slice(slash + 1));
+}
+
 export interface ByteRange {
   offset: number;
   length: number;
@@ -52,6 +90,16 @@ export interface Storage {
   /** The names of the files of a kind, as cheaply as the backend can list them. */
   names(kind: FileKind): AsyncIterable<string>;
   remove(file: FileHandle): Promise<void>;
+  /**
+   * The files saves left under a temporary name in the repository's folders, with when each was
+   * last written: what `prune` deletes once they are older than its grace period.
+   */
+  temporaryFiles(): AsyncIterable<TemporaryFile>;
+  /**
+   * Deletes a file temporaryFiles() gave, by its path; one gone meanwhile is no error. Any other
+   * path is refused: this never deletes a repository file.
+   */
+  removeTemporary(path: string): Promise<void>;
   /** Creates the folders a new repository needs; fails if the location already holds a repository config. */
   create(): Promise<void>;
   /** The error means the file does not exist. */

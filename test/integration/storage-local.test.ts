@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { describe } from 'vitest';
 import { LocalStorage } from '../../src/storage/local/local-storage.js';
 import { openStorage } from '../../src/storage/open-storage.js';
@@ -8,7 +9,11 @@ import { storageContract } from '../support/storage-contract.js';
 describe('local storage keeps the storage contract', () => {
   storageContract(async () => {
     const dir = await makeTempDir('storage-local');
-    return { storage: new LocalStorage(join(dir, 'repo')), cleanup: () => removeTempDir(dir) };
+    return {
+      storage: new LocalStorage(join(dir, 'repo')),
+      leaveTemporary: (path, data) => leaveFile(join(dir, 'repo', path), data),
+      cleanup: () => removeTempDir(dir),
+    };
   });
 });
 
@@ -17,6 +22,15 @@ describe('local storage keeps the storage contract', () => {
 describe('local storage as openStorage wraps it keeps the storage contract', () => {
   storageContract(async () => {
     const dir = await makeTempDir('storage-local-wrapped');
-    return { storage: openStorage('repo', dir), cleanup: () => removeTempDir(dir) };
+    return {
+      storage: openStorage('repo', dir),
+      leaveTemporary: (path, data) => leaveFile(join(dir, 'repo', path), data),
+      cleanup: () => removeTempDir(dir),
+    };
   });
 });
+
+async function leaveFile(path: string, data: Buffer): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, data);
+}

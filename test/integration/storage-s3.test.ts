@@ -58,11 +58,19 @@ describe.skipIf(!haveS3rver)('S3 storage against s3rver', () => {
   describe('keeps the storage contract', () => {
     let repositories = 0;
     storageContract(
-      async () => ({
-        storage: open(`contract/repository-${++repositories}`),
-        // Each test has a prefix of its own; the server's folder goes at the end, whole.
-        cleanup: async () => undefined,
-      }),
+      async () => {
+        const prefix = `contract/repository-${++repositories}`;
+        return {
+          storage: open(prefix),
+          leaveTemporary: async (path, data) => {
+            await server.client.send(
+              new PutObjectCommand({ Bucket: BUCKET, Key: `${prefix}/${path}`, Body: data }),
+            );
+          },
+          // Each test has a prefix of its own; the server's folder goes at the end, whole.
+          cleanup: async () => undefined,
+        };
+      },
       { largeBytes: LARGE_BYTES },
     );
   });

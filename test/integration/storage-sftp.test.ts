@@ -75,7 +75,15 @@ describe.skipIf(!haveSshd)('SFTP storage against OpenSSH', () => {
         { keyFile: server.clientKeyFile, knownHostsFile: server.knownHostsFile },
         server.dir,
       );
-      return { storage, cleanup: () => rm(folder, { recursive: true, force: true }) };
+      return {
+        storage,
+        // The server's disk is this machine's.
+        leaveTemporary: async (path, data) => {
+          await mkdir(join(folder, path, '..'), { recursive: true });
+          await writeFile(join(folder, path), data);
+        },
+        cleanup: () => rm(folder, { recursive: true, force: true }),
+      };
     });
   });
 

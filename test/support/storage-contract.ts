@@ -12,6 +12,11 @@ import {
 
 export interface ContractSubject {
   storage: Storage;
+  /**
+   * Leaves a file at `path` below the repository's location by the backend's own means (not
+   * through `storage`), as a save killed before it gave its file its real name leaves one.
+   */
+  leaveTemporary(path: string, data: Buffer): Promise<void>;
   /** Removes what the test made (the backend's location and anything around it). */
   cleanup(): Promise<void>;
 }
@@ -182,6 +187,43 @@ export function storageContract(make: MakeSubject, options: { largeBytes?: numbe
     for (const entry of small)
       expect((await storage.load(entry.file)).equals(entry.data)).toBe(true);
   }, 120_000);
+
+  it('lists the files interrupted saves left under a temporary name, and removes them alone', async () => {
+    const kept: FileHandle = { kind: 'index', name: hexName('kept') };
+    await storage.save(kept, Buffer.from('a real file'));
+    await storage.save({ kind: 'data', name: hexName('pack') }, Buffer.from('a pack'));
+    const left = ['.tmp-0123abcd', 'index/.tmp-4567ef01', 'locks/.tmp-89abcdef'];
+    const pack = `data/${hexName('pack').slice(0, 2)}/.tmp-fedcba98`;
+    left.push(pack);
+    const before = Date.now();
+    for (const [i, path] of left.entries())
+      await subject.leaveTemporary(path, Buffer.alloc(10 + i, 1));
+    const listed = (await all(storage.temporaryFiles())).sort((a, b) =>
+      a.path.localeCompare(b.path),
+    );
+    expect(listed.map((file) => [file.path, file.size])).toEqual(
+      left
+        .map((path, i) => [path, 10 + i])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    );
+    for (const file of listed) {
+      // A backend's clock may stand a little apart from this one; seconds, at most.
+      expect(Math.abs(file.modified.getTime() - before)).toBeLessThan(60_000);
+    }
+    // Readers pass over them; removing them touches nothing else.
+    expect(await all(storage.names('index'))).toEqual([kept.name]);
+    for (const path of left) await storage.removeTemporary(path);
+    await storage.removeTemporary(pack); // gone already: no error
+    expect(await all(storage.temporaryFiles())).toEqual([]);
+    expect((await storage.load(kept)).toString()).toBe('a real file');
+    // A real file, or anything outside the repository's folders, is never removed this way.
+    for (const path of [`index/${kept.name}`, '../.tmp-0123abcd', 'elsewhere/.tmp-0123abcd']) {
+      const error = await failure(storage.removeTemporary(path));
+      expect(String(error)).toContain(`${path} is not a temporary file`);
+      expect(storage.isPermanent(error)).toBe(true);
+    }
+    expect((await storage.load(kept)).toString()).toBe('a real file');
+  });
 
   it('refuses to create a repository where one already is', async () => {
     await storage.save({ kind: 'config', name: '' }, Buffer.from('{}'));

@@ -104,8 +104,12 @@ export function registerPrune(program: Command, run: CommandRunner): void {
         );
         if (plan.repack.length > 0 || maxUnused !== null) {
           const unused = plan.repack.reduce((sum, e) => sum + e.unusedBytes, 0);
+          const copies = plan.repack.reduce((sum, e) => sum + e.copyBytes, 0);
           context.output.line(
             `repacked: ${plan.repack.length} sparse pack(s) ${verb} repacked, ${formatBytes(bytes(plan.repack))} of which ${formatBytes(unused)} unneeded` +
+              (copies > 0
+                ? ` and ${formatBytes(copies)} of copies of objects other packs hold (left by an interrupted prune, or by two backups at once)`
+                : '') +
               (outcome && outcome.packsRepacked + outcome.repackDamaged.length > 0
                 ? `; ${formatCount(outcome.objectsRepacked)} objects copied (read ${formatBytes(outcome.repackBytesRead)}, wrote ${formatBytes(outcome.repackBytesWritten)} in ${formatCount(outcome.packsWritten)} new pack(s)); the old packs are condemned`
                 : ''),
@@ -114,6 +118,14 @@ export function registerPrune(program: Command, run: CommandRunner): void {
         for (const pack of outcome?.repackDamaged ?? [])
           context.output.warn(
             `pack ${pack} was not repacked: an object a snapshot needs in it is damaged; run mailvault check --read-data`,
+          );
+        const temporary = plan.temporaryFiles;
+        if (temporary.remove.length + temporary.waiting > 0)
+          context.output.line(
+            `temporary files left by interrupted writes: ${temporary.remove.length} ${verb} deleted, ${formatBytes(bytes(temporary.remove))} freed` +
+              (temporary.waiting > 0
+                ? `; ${temporary.waiting} written within the grace period left (a backup may be writing them)`
+                : ''),
           );
         if (plan.pardon.length > 0)
           context.output.line(

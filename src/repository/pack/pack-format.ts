@@ -1,4 +1,4 @@
-import { kindLabel, open, seal } from '../crypto/aead.js';
+import { SEAL_OVERHEAD, kindLabel, open, seal } from '../crypto/aead.js';
 
 /**
  * A pack is one file holding many sealed objects, followed by a sealed header that lists them
@@ -31,6 +31,16 @@ export interface PackEntry {
 const MAGIC = Buffer.from('MVPK', 'latin1');
 const VERSION = 1;
 const ENTRY_LENGTH = 1 + 4 + 4 + 32;
+/** The header's plaintext before its entries: magic, version, count. */
+const HEADER_START = MAGIC.length + 1 + 4;
+
+/**
+ * The size of a pack holding `count` objects whose sealed lengths add up to `objectBytes`: the
+ * objects, the sealed header listing them, and the header's length.
+ */
+export function packSizeOf(count: number, objectBytes: number): number {
+  return objectBytes + SEAL_OVERHEAD + HEADER_START + count * ENTRY_LENGTH + 4;
+}
 
 export function typeCode(type: ObjectType): number {
   return TYPE_CODES[type];

@@ -7,10 +7,12 @@ import {
   type FileInfo,
   type FileKind,
   type Storage,
+  type TemporaryFile,
 } from '../storage.js';
 import type { StorageRequestCounts } from '../wrappers/counting-storage.js';
 import { errorMessage, silentLogger, type StorageLogger } from '../wrappers/storage-logger.js';
 import { labelCacheFolder } from './cache-folder.js';
+import { cacheLeftovers, isCacheLeftover, removeCacheLeftover } from './cache-leftovers.js';
 import { FileCopies, isCopied } from './file-copies.js';
 import { KnownListings } from './known-listings.js';
 import { isNodeError } from './local-files.js';
@@ -233,6 +235,18 @@ export class CachedStorage implements RepositoryStorage {
       // A file that had not reached the remote yet is removed all the same.
       if (!(waiting && this.remote.retried.isNotFound(error))) throw error;
     }
+  }
+
+  /** The remote's, then the cache's own (by their absolute paths). */
+  async *temporaryFiles(): AsyncIterable<TemporaryFile> {
+    yield* this.remote.retried.temporaryFiles();
+    yield* cacheLeftovers(this.settings.folder);
+  }
+
+  async removeTemporary(path: string): Promise<void> {
+    if (isCacheLeftover(this.settings.folder, path))
+      return removeCacheLeftover(this.settings.folder, path);
+    return this.remote.retried.removeTemporary(path);
   }
 
   /**

@@ -7,11 +7,15 @@ import {
   FILE_KINDS,
   StorageError,
   describe,
+  isTemporaryName,
+  isTemporaryPath,
+  temporaryFolders,
   type ByteRange,
   type FileHandle,
   type FileInfo,
   type FileKind,
   type Storage,
+  type TemporaryFile,
 } from '../storage.js';
 
 /**
@@ -170,6 +174,35 @@ export class LocalStorage implements Storage {
     }
   }
 
+  async *temporaryFiles(): AsyncIterable<TemporaryFile> {
+    const data = (await readdirOrEmpty(join(this.location, 'data')))
+      .filter((sub) => sub.isDirectory() && /^[0-9a-f]{2}$/.test(sub.name))
+      .map((sub) => sub.name);
+    for (const folder of temporaryFolders(data)) {
+      for (const entry of await readdirOrEmpty(join(this.location, folder))) {
+        if (!entry.isFile() || !isTemporaryName(entry.name)) continue;
+        const path = folder === '' ? entry.name : `${folder}/${entry.name}`;
+        try {
+          const info = await stat(join(this.location, path));
+          yield { path, size: info.size, modified: info.mtime };
+        } catch (error) {
+          // Renamed or removed by its writer meanwhile.
+          if (!isNodeError(error, 'ENOENT')) throw error;
+        }
+      }
+    }
+  }
+
+  async removeTemporary(path: string): Promise<void> {
+    if (!isTemporaryPath(path))
+      throw new StorageError(`${path} is not a temporary file of the repository`, 'denied');
+    try {
+      await unlink(join(this.location, path));
+    } catch (error) {
+      if (!isNodeError(error, 'ENOENT')) throw wrap(error, path);
+    }
+  }
+
   isNotFound(error: unknown): boolean {
     return error instanceof StorageError && error.code === 'not-found';
   }
@@ -187,9 +220,10 @@ function isNodeError(error: unknown, code: string): boolean {
   return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
 }
 
-function wrap(error: unknown, file: FileHandle): unknown {
+/** A StorageError naming the file (a handle, or a path below the repository's location). */
+function wrap(error: unknown, file: FileHandle | string): unknown {
   if (error instanceof StorageError) return error;
-  const name = describe(file);
+  const name = typeof file === 'string' ? file : describe(file);
   if (isNodeError(error, 'ENOENT'))
     return new StorageError(`${name} not found`, 'not-found', { cause: error });
   if (isNodeError(error, 'EACCES') || isNodeError(error, 'EPERM'))

@@ -10,11 +10,13 @@ import {
 import {
   StorageError,
   describe,
+  isTemporaryPath,
   type ByteRange,
   type FileHandle,
   type FileInfo,
   type FileKind,
   type Storage,
+  type TemporaryFile,
 } from '../storage.js';
 import { PART_BYTES, uploadInParts } from './multipart.js';
 import { isPermanentS3Error, toStorageError } from './s3-errors.js';
@@ -192,6 +194,33 @@ export class S3Storage implements Storage {
       await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
     } catch (error) {
       throw this.wrap(error, file);
+    }
+  }
+
+  /**
+   * mailvault writes no temporary objects here (an upload shows only once complete), but a
+   * repository copied in from a folder by a file tool brings the `.tmp-` files a crash left
+   * there. One listing of every key of the repository.
+   */
+  async *temporaryFiles(): AsyncIterable<TemporaryFile> {
+    for await (const object of this.objectsUnder(this.root)) {
+      const path = (object.Key ?? '').slice(this.root.length);
+      if (isTemporaryPath(path))
+        // (no time given: taken for one being written now, so never deleted by its age)
+        yield { path, size: object.Size ?? 0, modified: object.LastModified ?? new Date() };
+    }
+  }
+
+  /** DeleteObject succeeds for a missing key: one gone meanwhile is no error here. */
+  async removeTemporary(path: string): Promise<void> {
+    if (!isTemporaryPath(path))
+      throw new StorageError(`${path} is not a temporary file of the repository`, 'denied');
+    try {
+      await this.client.send(
+        new DeleteObjectCommand({ Bucket: this.bucket, Key: `${this.root}${path}` }),
+      );
+    } catch (error) {
+      throw toStorageError(error, path, this.bucket);
     }
   }
 

@@ -5,11 +5,15 @@ import {
   FILE_KINDS,
   StorageError,
   describe,
+  isTemporaryName,
+  isTemporaryPath,
+  temporaryFolders,
   type ByteRange,
   type FileHandle,
   type FileInfo,
   type FileKind,
   type Storage,
+  type TemporaryFile,
 } from '../storage.js';
 import { errorMessage } from '../wrappers/storage-logger.js';
 import { ReadHandles } from './read-handles.js';
@@ -171,6 +175,38 @@ export class SftpStorage implements Storage {
       await session.unlink(path);
     } catch (error) {
       throw this.failure(error, describe(file));
+    }
+  }
+
+  /** Sizes and times come with the folder listings, as for list(). */
+  async *temporaryFiles(): AsyncIterable<TemporaryFile> {
+    try {
+      const session = await this.connection.session();
+      const data = (await this.foldersOf(session, 'data')).map((folder) => posix.basename(folder));
+      for (const folder of temporaryFolders(data)) {
+        for (const entry of await listFolder(session, posix.join(this.address.path, folder))) {
+          if (!isTemporaryName(entry.filename)) continue;
+          if ((entry.attrs.mode & S_IFMT) !== S_IFREG) continue;
+          yield {
+            path: folder === '' ? entry.filename : `${folder}/${entry.filename}`,
+            size: entry.attrs.size,
+            modified: new Date(entry.attrs.mtime * 1000),
+          };
+        }
+      }
+    } catch (error) {
+      throw this.failure(error, 'temporary files');
+    }
+  }
+
+  async removeTemporary(path: string): Promise<void> {
+    if (!isTemporaryPath(path))
+      throw new StorageError(`${path} is not a temporary file of the repository`, 'denied');
+    try {
+      const session = await this.connection.session();
+      await session.unlink(posix.join(this.address.path, path));
+    } catch (error) {
+      if (sftpStatus(error) !== SFTP_STATUS.noSuchFile) throw this.failure(error, path);
     }
   }
 

@@ -1,4 +1,4 @@
-import type { ByteRange, FileHandle, FileInfo, FileKind } from '../storage.js';
+import type { ByteRange, FileHandle, FileInfo, FileKind, TemporaryFile } from '../storage.js';
 import { eachStepThrough } from './each-step.js';
 import { ForwardingStorage } from './forwarding-storage.js';
 
@@ -60,6 +60,14 @@ export class CountingStorage extends ForwardingStorage {
 
   override names(kind: FileKind): AsyncIterable<string> {
     return this.countedListing(this.inner.names(kind));
+  }
+
+  override temporaryFiles(): AsyncIterable<TemporaryFile> {
+    return this.countedListing(this.inner.temporaryFiles());
+  }
+
+  override removeTemporary(path: string): Promise<void> {
+    return this.counted('remove', () => this.inner.removeTemporary(path));
   }
 
   private async counted<T>(kind: RequestKind, request: () => Promise<T>): Promise<T> {

@@ -3,15 +3,26 @@
 import {
   StorageError,
   describe,
+  isTemporaryPath,
   type ByteRange,
   type FileHandle,
   type FileInfo,
   type FileKind,
   type Storage,
+  type TemporaryFile,
 } from '../storage.js';
 import type { StorageLogger } from './storage-logger.js';
 
-export type Operation = 'save' | 'load' | 'stat' | 'list' | 'names' | 'remove' | 'create';
+export type Operation =
+  | 'save'
+  | 'load'
+  | 'stat'
+  | 'list'
+  | 'names'
+  | 'remove'
+  | 'create'
+  | 'temporaryFiles'
+  | 'removeTemporary';
 
 interface PlannedFailure {
   operation: Operation;
@@ -28,6 +39,8 @@ export const ioError = (message = 'connection reset'): StorageError =>
 export class FakeStorage implements Storage {
   readonly location = 'fake://storage';
   readonly files = new Map<string, Buffer>();
+  /** Files left under a temporary name, by path (a test puts them here). */
+  readonly temporary = new Map<string, TemporaryFile>();
   /** Every request that reached the backend, as "operation file-or-kind". */
   readonly requests: string[] = [];
   /** Each request waits for this first: a test holds requests in flight with it. */
@@ -76,6 +89,18 @@ export class FakeStorage implements Storage {
 
   async create(): Promise<void> {
     await this.beginOrFail('create', '');
+  }
+
+  async *temporaryFiles(): AsyncIterable<TemporaryFile> {
+    await this.beginOrFail('temporaryFiles', '');
+    yield* [...this.temporary.values()];
+  }
+
+  async removeTemporary(path: string): Promise<void> {
+    await this.beginOrFail('removeTemporary', path);
+    if (!isTemporaryPath(path))
+      throw new StorageError(`${path} is not a temporary file of the repository`, 'denied');
+    this.temporary.delete(path);
   }
 
   async *names(kind: FileKind): AsyncIterable<string> {

@@ -1,4 +1,11 @@
-import type { ByteRange, FileHandle, FileInfo, FileKind, Storage } from '../storage.js';
+import type {
+  ByteRange,
+  FileHandle,
+  FileInfo,
+  FileKind,
+  Storage,
+  TemporaryFile,
+} from '../storage.js';
 
 /**
  * Passes every call on to the storage it wraps. Each wrapper extends it and overrides only what
@@ -33,6 +40,14 @@ export abstract class ForwardingStorage implements Storage {
 
   remove(file: FileHandle): Promise<void> {
     return this.inner.remove(file);
+  }
+
+  temporaryFiles(): AsyncIterable<TemporaryFile> {
+    return this.inner.temporaryFiles();
+  }
+
+  removeTemporary(path: string): Promise<void> {
+    return this.inner.removeTemporary(path);
   }
 
   create(): Promise<void> {

@@ -1,4 +1,11 @@
-import type { ByteRange, FileHandle, FileInfo, FileKind, Storage } from '../storage.js';
+import type {
+  ByteRange,
+  FileHandle,
+  FileInfo,
+  FileKind,
+  Storage,
+  TemporaryFile,
+} from '../storage.js';
 import { eachStepThrough } from './each-step.js';
 import { FifoSemaphore } from './fifo-semaphore.js';
 import { ForwardingStorage } from './forwarding-storage.js';
@@ -33,6 +40,10 @@ export class LimitingStorage extends ForwardingStorage {
     return this.writes.run(() => this.inner.remove(file));
   }
 
+  override removeTemporary(path: string): Promise<void> {
+    return this.writes.run(() => this.inner.removeTemporary(path));
+  }
+
   override create(): Promise<void> {
     return this.writes.run(() => this.inner.create());
   }
@@ -53,5 +64,9 @@ export class LimitingStorage extends ForwardingStorage {
 
   override names(kind: FileKind): AsyncIterable<string> {
     return eachStepThrough(this.inner.names(kind), (next) => this.reads.run(next));
+  }
+
+  override temporaryFiles(): AsyncIterable<TemporaryFile> {
+    return eachStepThrough(this.inner.temporaryFiles(), (next) => this.reads.run(next));
   }
 }

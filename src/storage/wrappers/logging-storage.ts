@@ -5,6 +5,7 @@ import {
   type FileInfo,
   type FileKind,
   type Storage,
+  type TemporaryFile,
 } from '../storage.js';
 import { eachStepThrough } from './each-step.js';
 import { ForwardingStorage } from './forwarding-storage.js';
@@ -80,13 +81,22 @@ export class LoggingStorage extends ForwardingStorage {
     return this.loggedListing('names', kind, this.inner.names(kind));
   }
 
+  override temporaryFiles(): AsyncIterable<TemporaryFile> {
+    return this.loggedListing('temporaryFiles', 'temporary', this.inner.temporaryFiles());
+  }
+
+  override removeTemporary(path: string): Promise<void> {
+    return this.logged('removeTemporary', path, () => this.inner.removeTemporary(path));
+  }
+
   private async logged<T>(
     operation: string,
-    file: FileHandle | undefined,
+    file: FileHandle | string | undefined,
     request: () => Promise<T>,
     bytesOf?: (result: T) => number,
   ): Promise<T> {
-    const fields = { storage: this.label, operation, ...(file ? { file: describe(file) } : {}) };
+    const named = typeof file === 'string' ? file : file && describe(file);
+    const fields = { storage: this.label, operation, ...(named ? { file: named } : {}) };
     const started = this.now();
     try {
       const result = await request();
@@ -104,7 +114,7 @@ export class LoggingStorage extends ForwardingStorage {
    */
   private loggedListing<T>(
     operation: string,
-    kind: FileKind,
+    kind: FileKind | 'temporary',
     items: AsyncIterable<T>,
   ): AsyncIterable<T> {
     const fields = { storage: this.label, operation, kind };

@@ -6,6 +6,7 @@ import {
   type FileInfo,
   type FileKind,
   type Storage,
+  type TemporaryFile,
 } from '../storage.js';
 import { ForwardingStorage } from './forwarding-storage.js';
 import { errorMessage, silentLogger, type StorageLogger } from './storage-logger.js';
@@ -96,6 +97,14 @@ export class RetryingStorage extends ForwardingStorage {
 
   override create(): Promise<void> {
     return this.retried('create', () => this.inner.create());
+  }
+
+  override temporaryFiles(): AsyncIterable<TemporaryFile> {
+    return this.retriedListing('list temporary files', () => this.inner.temporaryFiles());
+  }
+
+  override removeTemporary(path: string): Promise<void> {
+    return this.retried(`remove ${path}`, () => this.inner.removeTemporary(path));
   }
 
   override list(kind: FileKind): AsyncIterable<FileInfo> {
