@@ -113,6 +113,9 @@ export class CliContext {
    * check --repair), its warnings (a stale lock taken over) shown. The caller releases it.
    */
   async lock(command: string, storage?: Storage): Promise<RepositoryLock> {
+    // The passphrase first: a command refused the key writes nothing in the repository, not
+    // even a lock file it would delete again (a caller with its own storage opened it already).
+    if (!storage) await this.unlockedRepository();
     const { acquireLock } = await import('../repository/lock/repository-lock.js');
     return acquireLock(
       { storage: storage ?? (await this.storage()) },
