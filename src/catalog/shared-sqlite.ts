@@ -1,3 +1,4 @@
+import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import {
@@ -99,7 +100,9 @@ export function explainSqliteError(error: unknown, path: string): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !(error instanceof Error)) return error;
   const said = error.message;
-  if (code === 'SQLITE_FULL')
+  // SQLite says SQLITE_FULL only for the database and its journal; the WAL's shared-memory file
+  // failing to grow says "disk I/O error" (SQLITE_IOERR_SHMSIZE): the file system says which.
+  if (code === 'SQLITE_FULL' || (code.startsWith('SQLITE_IOERR') && noSpaceLeft(dirname(path))))
     return new CatalogWriteError(
       `cannot write to the catalog ${path}: no space left on the file system of ${dirname(path)} (${said}); free some space there and run the command again`,
       code,
@@ -112,4 +115,17 @@ export function explainSqliteError(error: unknown, path: string): unknown {
       code,
     );
   return error;
+}
+
+/** Below this, a failed write in the folder is taken for a full disk (SQLite writes pages of 4 KiB). */
+const NEARLY_FULL_BYTES = 64 * 1024;
+
+/** Whether the file system of the folder has (next to) no space left for its user. */
+function noSpaceLeft(folder: string): boolean {
+  try {
+    const fs = statfsSync(folder);
+    return fs.bavail * fs.bsize < NEARLY_FULL_BYTES;
+  } catch {
+    return false;
+  }
 }
