@@ -1,0 +1,6 @@
+// A remote repository on a real OpenSSH server (SFTP) that sees a backup killed while it uploads;
+// the tests are in test/support/remote-outage-suites.ts, shared with the other remote kind.
+import { remoteKind } from '../support/remote-outage.js';
+import { killedWhileUploading } from '../support/remote-outage-suites.js';
+
+killedWhileUploading(remoteKind('SFTP'));
