@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './test/support/longest-first-sequencer.js';
 
 export default defineConfig({
   test: {
@@ -6,6 +7,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Integration tests each start their own servers; two cores, so keep files to two at a time.
+    // (Three at a time on a machine already busy pushed the longest remote-outage tests past
+    // their timeouts.)
     maxWorkers: 2,
+    sequence: { sequencer: LongestFirstSequencer },
   },
 });
