@@ -120,7 +120,9 @@ for (const condstore of [true, false]) {
         expect(await catalogView(ws, 'alice')).toEqual(
           serverView(await readAccount(server, 'alice')),
         );
-      });
+        // Two backups and two catalog views of 13 folders (a CLI process for each folder): about
+        // 30 s on an idle machine, bounded but long, and past the default timeout under load.
+      }, 180_000);
 
       it('reads no message on a run with no change', async () => {
         const run = await ws.run(['backup', '--json']);
