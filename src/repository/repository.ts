@@ -172,12 +172,13 @@ export class Repository {
     const unreadable: string[] = [];
     for await (const name of storage.names('keys')) {
       let keyFile;
-      let bytes: Buffer | undefined;
+      let bytes: Buffer;
       try {
         bytes = await storage.load({ kind: 'keys', name });
         keyFile = parseKeyFile(bytes, name);
       } catch (error) {
-        unreadable.push(errorText(error) + damageNote(bytes, name));
+        // Not a key file at all: that says enough (whether its name still matches or not).
+        unreadable.push(errorText(error));
         continue;
       }
       try {
@@ -596,8 +597,8 @@ function errorText(error: unknown): string {
 }
 
 /** " (its content does not match its name: damaged)" for a key file changed after it was written. */
-function damageNote(bytes: Buffer | undefined, name: string): string {
-  if (!bytes || createHash('sha256').update(bytes).digest('hex') === name) return '';
+function damageNote(bytes: Buffer, name: string): string {
+  if (createHash('sha256').update(bytes).digest('hex') === name) return '';
   return ' (its content does not match its name: damaged)';
 }
 
