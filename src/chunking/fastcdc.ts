@@ -34,24 +34,36 @@ function highBits(bits: number): number {
   return -1 << (32 - bits);
 }
 
-function checkParams({ minSize, avgSize, maxSize }: ChunkerParams): void {
-  const bits = Math.log2(avgSize);
+/**
+ * The largest chunk a chunker may cut: each chunk is held whole in memory while it is stored, so
+ * this bounds a backup's memory whatever a repository's config asks for (the default cuts at 1 MiB).
+ */
+export const MAX_CHUNK_SIZE = 2 ** 24;
+
+/** Why these sizes cannot drive a chunker, or null when they can. */
+export function chunkerParamsProblem(params: unknown): string | null {
+  const { minSize, avgSize, maxSize } = (params ?? {}) as Partial<Record<string, unknown>>;
+  const sizes = [minSize, avgSize, maxSize];
+  const bits = Math.log2(Number(avgSize));
   const ok =
-    Number.isInteger(minSize) &&
-    Number.isInteger(maxSize) &&
+    sizes.every((size) => Number.isSafeInteger(size)) &&
     Number.isInteger(bits) &&
     bits - NORMALIZATION >= 1 &&
     bits + NORMALIZATION <= 31 &&
-    minSize >= 1 &&
-    minSize <= avgSize &&
-    avgSize <= maxSize &&
-    maxSize <= 2 ** 30;
-  if (!ok) {
-    throw new RangeError(
-      `invalid chunker parameters ${JSON.stringify({ minSize, avgSize, maxSize })}: ` +
-        'need 1 <= minSize <= avgSize <= maxSize <= 2^30 with avgSize a power of two',
-    );
-  }
+    Number(minSize) >= 1 &&
+    Number(minSize) <= Number(avgSize) &&
+    Number(avgSize) <= Number(maxSize) &&
+    Number(maxSize) <= MAX_CHUNK_SIZE;
+  if (ok) return null;
+  return (
+    `invalid chunker parameters ${JSON.stringify(params ?? null)}: ` +
+    `need whole numbers 1 <= minSize <= avgSize <= maxSize <= ${MAX_CHUNK_SIZE} (16 MiB) with avgSize a power of two`
+  );
+}
+
+function checkParams(params: ChunkerParams): void {
+  const problem = chunkerParamsProblem(params);
+  if (problem !== null) throw new RangeError(problem);
 }
 
 export class Chunker {

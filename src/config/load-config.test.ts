@@ -35,7 +35,7 @@ describe('parseConfig', () => {
 
   it('names a key with a value of the wrong type', () => {
     expect(refused(`${valid}backup: { concurrency: many }\n`)).toMatch(
-      /^mailvault\.yml: backup\.concurrency: expected number/,
+      /^mailvault\.yml: backup\.concurrency: a whole number from 1 to 64, not "many"$/,
     );
   });
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { checkConfigFiles } from './file-checks.js';
@@ -45,7 +45,7 @@ export function parseConfig(text: string, where: string): Config {
       `${where}${line ? `:${line.line}` : ''}: invalid YAML: ${(yamlError.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`,
     );
   }
-  const result = configSchema.safeParse(document.toJS() ?? {});
+  const result = configSchema.safeParse(plainValue(document, where) ?? {});
   if (!result.success) {
     // A misspelt key also makes the key it was meant to be look missing: name the misspelling.
     const issues = result.error.issues;
@@ -64,6 +64,25 @@ export function parseConfig(text: string, where: string): Config {
   checkSetNames(config, where);
   return config;
 }
+
+/**
+ * The document as plain values. Aliases are expanded here, and a few lines of nested aliases
+ * (a "billion laughs") would expand to gigabytes: the parser stops counting at
+ * MAX_ALIAS_EXPANSIONS and the file is refused. A real configuration needs no alias at all.
+ */
+function plainValue(document: Document, where: string): unknown {
+  try {
+    return document.toJS({ maxAliasCount: MAX_ALIAS_EXPANSIONS });
+  } catch (error) {
+    if (error instanceof ReferenceError && /alias/i.test(error.message))
+      throw new ConfigError(
+        `${where}: invalid YAML: its aliases (*name) expand too far (more than ${MAX_ALIAS_EXPANSIONS} times over); write the values out`,
+      );
+    throw error;
+  }
+}
+
+const MAX_ALIAS_EXPANSIONS = 100;
 
 /**
  * `backup NAME` and the snapshot listings find file sets and commands by name alone, so a name

@@ -2,7 +2,9 @@ import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { compileExclude, ExcludePatternError } from '../sources/files/exclude-matcher.js';
 import { parseByteSize } from '../storage/cache/byte-size.js';
+import { repositoryUrlProblem } from '../storage/repository-url.js';
 import { parseTimeoutMs } from './duration.js';
+import { port, seconds, wholeNumber } from './numbers.js';
 
 /**
  * The configuration file (mailvault.yml), as described in the README. Every object is strict, so
@@ -27,18 +29,24 @@ const imapAuth = z.strictObject({
   masterSeparator: nonEmpty.default('*'),
 });
 
+/** Snapshots kept per period by retention: far beyond any real policy, refused as a typo above. */
+const MAX_KEEP = 1_000_000;
+
+/** A day: longer than any server takes to answer, and well within what a timer can wait. */
+const MAX_IMAP_TIMEOUT_SECONDS = 86_400;
+
 const imap = z.strictObject({
   host: nonEmpty,
-  port: z.number().int().min(1).max(65535).optional(),
+  port: port.optional(),
   tls: z.enum(['implicit', 'starttls', 'none']).default('implicit'),
   /** Check the server's certificate (turn off only for self-signed test servers). */
   verifyCertificate: z.boolean().default(true),
   caFile: nonEmpty.optional(),
   auth: imapAuth,
   /** Connection attempts and retries after a dropped connection. */
-  retries: z.number().int().min(0).max(20).default(3),
+  retries: wholeNumber(0, 20).default(3),
   /** Seconds to wait for the server before giving up on a connection or command. */
-  timeout: z.number().positive().default(60),
+  timeout: seconds(MAX_IMAP_TIMEOUT_SECONDS).default(60),
 });
 
 const accounts = z
@@ -143,7 +151,10 @@ const byteSize = z
 
 export const configSchema = z.strictObject({
   repository: z.strictObject({
-    url: nonEmpty,
+    url: nonEmpty.superRefine((url, context) => {
+      const problem = repositoryUrlProblem(url);
+      if (problem !== null) context.addIssue({ code: 'custom', message: problem });
+    }),
     passwordFile: nonEmpty.optional(),
     /** For sftp:// URLs: paths are relative to the configuration file. */
     sftp: z
@@ -205,17 +216,17 @@ export const configSchema = z.strictObject({
   backup: z
     .strictObject({
       /** Accounts backed up at the same time. */
-      concurrency: z.number().int().min(1).max(64).default(4),
+      concurrency: wholeNumber(1, 64).default(4),
       /** Threads that compress and encrypt (default: one per core; 0: none). */
-      workers: z.number().int().min(0).max(8).optional(),
+      workers: wholeNumber(0, 8).optional(),
     })
     .default({ concurrency: 4 }),
   restore: z
     .strictObject({
       /** Messages sent in one MULTIAPPEND command. */
-      batchSize: z.number().int().min(1).max(1000).default(100),
+      batchSize: wholeNumber(1, 1000).default(100),
       /** Threads that decrypt and put messages together (default: one per core; 0: none). */
-      workers: z.number().int().min(0).max(8).optional(),
+      workers: wholeNumber(0, 8).optional(),
     })
     .default({ batchSize: 100 }),
   files: z
@@ -242,11 +253,11 @@ export const configSchema = z.strictObject({
   retention: z
     .strictObject({
       keepWithin: duration.optional(),
-      keepLast: z.number().int().min(0).optional(),
-      keepDaily: z.number().int().min(0).optional(),
-      keepWeekly: z.number().int().min(0).optional(),
-      keepMonthly: z.number().int().min(0).optional(),
-      keepYearly: z.number().int().min(0).optional(),
+      keepLast: wholeNumber(0, MAX_KEEP).optional(),
+      keepDaily: wholeNumber(0, MAX_KEEP).optional(),
+      keepWeekly: wholeNumber(0, MAX_KEEP).optional(),
+      keepMonthly: wholeNumber(0, MAX_KEEP).optional(),
+      keepYearly: wholeNumber(0, MAX_KEEP).optional(),
       deletedItems: duration.optional(),
       legalHold: z.array(nonEmpty).default([]),
     })
@@ -274,11 +285,14 @@ export const configSchema = z.strictObject({
   serve: z
     .strictObject({
       /** Port of the HTTP health endpoint on 127.0.0.1; none without it. */
-      healthPort: z.number().int().min(1).max(65535).optional(),
+      healthPort: port.optional(),
       /** The scheduled check reads this share of the packs (check --read-data-subset). */
       checkReadDataSubset: z
         .string()
         .regex(/^\d+(\.\d+)?%$/, 'a percentage such as 10%')
+        .refine((text) => Number(text.slice(0, -1)) > 0 && Number(text.slice(0, -1)) <= 100, {
+          error: (issue) => `a percentage above 0% and at most 100%, not ${String(issue.input)}`,
+        })
         .optional(),
     })
     .optional(),
@@ -287,7 +301,7 @@ export const configSchema = z.strictObject({
     .strictObject({
       smtp: z.strictObject({
         host: nonEmpty,
-        port: z.number().int().min(1).max(65535).default(25),
+        port: port.default(25),
         from: nonEmpty,
         secure: z.boolean().optional(),
         user: nonEmpty.optional(),

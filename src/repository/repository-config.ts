@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { chunkerParamsProblem } from '../chunking/index.js';
 
 /**
  * The `config` file at the root of a repository: plain JSON, readable without the key, so that
@@ -49,5 +50,10 @@ export function parseRepositoryConfig(bytes: Buffer, location: string): Reposito
     throw new Error(`${location}: invalid repository format version ${String(parsed.version)}`);
   }
   if (parsed.version > FORMAT_VERSION) throw new UnsupportedFormatError(parsed.version);
+  // Sizes no mailvault writes: a damaged or forged file. Taken as they are, a zero or a huge
+  // maxSize would make every backup fail at its first message, or hold gigabytes in memory.
+  const chunkerProblem = chunkerParamsProblem(parsed.chunker);
+  if (chunkerProblem !== null)
+    throw new Error(`${location}: the repository's config file has ${chunkerProblem}`);
   return parsed;
 }

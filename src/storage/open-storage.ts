@@ -1,15 +1,13 @@
 import { isAbsolute, resolve } from 'node:path';
 import { LocalStorage } from './local/local-storage.js';
-import { userInfo } from 'node:os';
 import { cacheFolderFor } from './cache/cache-folder.js';
 import { CachedStorage, type CacheTiming } from './cache/cached-storage.js';
 import { UncachedStorage, type RepositoryStorage } from './cache/repository-storage.js';
 import { DeferredStorage } from './deferred-storage.js';
+import { parseRepositoryUrl, redactUrl, type RemoteRepositoryUrl } from './repository-url.js';
 import type { S3Options } from './s3/open-s3.js';
-import { parseS3Url } from './s3/s3-url.js';
 import type { SftpOptions } from './sftp/open-sftp.js';
-import { parseSftpUrl } from './sftp/sftp-url.js';
-import { StorageError, type Storage } from './storage.js';
+import type { Storage } from './storage.js';
 import type { ConcurrencyLimits } from './wrappers/limiting-storage.js';
 import { RetryingStorage, type RetryPolicy } from './wrappers/retrying-storage.js';
 import type { StorageLogger } from './wrappers/storage-logger.js';
@@ -49,10 +47,7 @@ export interface RemoteCacheOptions {
 const REMOTE_CONCURRENCY: ConcurrencyLimits = { reads: 8, writes: 4 };
 const LOCAL_CONCURRENCY: ConcurrencyLimits = { reads: 32, writes: 8 };
 
-/** Removes a password from a URL before it is printed or logged. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@/]*@/i, '$1:***@');
-}
+export { redactUrl };
 
 /**
  * Picks the backend for a repository URL: a path (relative to `base`), `file://`, `sftp://` or
@@ -67,11 +62,11 @@ export function openStorage(
   base: string,
   options: StorageOptions = {},
 ): RepositoryStorage {
-  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
-  if (scheme === undefined || scheme === 'file') {
+  const parsed = parseRepositoryUrl(url);
+  if (parsed.scheme === 'path' || parsed.scheme === 'file') {
     const path =
-      scheme === 'file'
-        ? decodeURIComponent(new URL(url).pathname)
+      parsed.scheme === 'file'
+        ? decodeURIComponent(parsed.url.pathname)
         : isAbsolute(url)
           ? url
           : resolve(base, url);
@@ -82,7 +77,7 @@ export function openStorage(
       }),
     );
   }
-  const backend = openRemote(scheme, url, base, options);
+  const backend = openRemote(parsed, base, options);
   const location = redactUrl(url);
   const wrapping = {
     concurrency: limits(options.concurrency, REMOTE_CONCURRENCY),
@@ -115,28 +110,23 @@ export function openStorage(
 }
 
 /**
- * A remote backend, its URL checked now and its client loaded at the first request (see
- * DeferredStorage).
+ * A remote backend, its URL checked already (parseRepositoryUrl) and its client loaded at the
+ * first request (see DeferredStorage).
  */
-function openRemote(scheme: string, url: string, base: string, options: StorageOptions): Storage {
-  const location = redactUrl(url);
-  if (scheme === 'sftp') {
-    parseSftpUrl(new URL(url), () => userInfo().username);
+function openRemote(parsed: RemoteRepositoryUrl, base: string, options: StorageOptions): Storage {
+  const location = redactUrl(parsed.text);
+  const url = parsed.url;
+  if (parsed.scheme === 'sftp')
     return new DeferredStorage(location, async () =>
       (await import('./sftp/open-sftp.js')).openSftpStorage(
-        new URL(url),
+        url,
         { ...options.sftp, log: options.sftp?.log ?? options.logger },
         base,
       ),
     );
-  }
-  if (scheme === 's3') {
-    parseS3Url(new URL(url));
-    return new DeferredStorage(location, async () =>
-      (await import('./s3/open-s3.js')).openS3Storage(new URL(url), options.s3 ?? {}, base),
-    );
-  }
-  throw new StorageError(`${location}: unknown repository URL scheme ${scheme}`, 'io');
+  return new DeferredStorage(location, async () =>
+    (await import('./s3/open-s3.js')).openS3Storage(url, options.s3 ?? {}, base),
+  );
 }
 
 function limits(

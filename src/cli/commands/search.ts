@@ -88,9 +88,7 @@ export function registerSearch(program: Command, run: CommandRunner): void {
     .option('--limit <n>', 'at most this many results', '100')
     .action(async (options: SearchOptions) =>
       run(async (context) => {
-        const limit = Number(options.limit);
-        if (!Number.isInteger(limit) || limit < 1)
-          throw new UsageError('--limit: a whole number of at least 1');
+        const limit = readLimit(options.limit);
         // A snapshot id stands for the moment it was taken.
         const afterAt =
           options.after === undefined ? undefined : parseAt(options.after, '--after', 'start');
@@ -159,4 +157,19 @@ export function registerSearch(program: Command, run: CommandRunner): void {
         );
       }),
     );
+}
+
+/**
+ * The catalog takes the limit as an SQLite integer: `1e99` passed Number.isInteger and reached
+ * it as a float ("datatype mismatch"). Digits alone, up to a bound far above any listing.
+ */
+const MAX_LIMIT = 1_000_000_000;
+
+function readLimit(text: string): number {
+  const limit = /^\s*\d+\s*$/.test(text) ? Number(text) : Number.NaN;
+  if (!(limit >= 1 && limit <= MAX_LIMIT))
+    throw new UsageError(
+      `--limit: a whole number from 1 to ${MAX_LIMIT}, not ${JSON.stringify(text)}`,
+    );
+  return limit;
 }

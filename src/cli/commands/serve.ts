@@ -35,7 +35,8 @@ export function registerServe(program: Command, run: CommandRunner): void {
     .action(async () =>
       run(async (context) => {
         const { Daemon } = await import('../../daemon/daemon.js');
-        const { readSchedule, nextRuns } = await import('../../scheduler/schedule.js');
+        const { readSchedule, nextRuns, ScheduleError } =
+          await import('../../scheduler/schedule.js');
         const { createNotifier } = await import('../../notify/notifier.js');
         const { loadConfig } = await import('../../config/load-config.js');
         const loaded = await context.config();
@@ -57,9 +58,10 @@ export function registerServe(program: Command, run: CommandRunner): void {
             try {
               nextRuns(job, schedule.timezone, new Date(), 1);
             } catch (error) {
-              throw new UsageError(
-                `schedule.${job.kind}: ${error instanceof Error ? error.message : String(error)}`,
-              );
+              // A ScheduleError names its key already (schedule.backup, or schedule.timezone).
+              if (error instanceof ScheduleError)
+                throw new UsageError(`${config.path}: ${error.message}`);
+              throw error;
             }
           }
           const notifier = createNotifier(

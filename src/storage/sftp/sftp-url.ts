@@ -30,6 +30,8 @@ export function parseSftpUrl(url: URL, defaultUser: () => string): SftpAddress {
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   if (host === '') refuse('the URL names no host (sftp://user@host/path)');
   const port = url.port === '' ? DEFAULT_SFTP_PORT : Number(url.port);
+  // The URL parser takes port 0, which no server listens on.
+  if (port < 1) refuse(`the port ${port} is not from 1 to 65535`);
   const path = decodeOrRefuse(url.pathname, refuse).replace(/\/+$/, '');
   if (path === '') refuse('the URL needs the repository folder, an absolute path on the server');
   if (path.includes('\0')) refuse('the path holds a NUL character');
