@@ -97,6 +97,13 @@ export class LocalStorage implements Storage {
       await syncDirectory(folder);
     } catch (error) {
       await unlink(temporary).catch(() => undefined);
+      // Which file matters less than where: the user frees space on that file system.
+      if (isNodeError(error, 'ENOSPC'))
+        throw new StorageError(
+          `no space left on the file system of the repository ${this.location} (writing ${describe(file)}); free some space there and run the command again`,
+          'io',
+          { cause: error },
+        );
       throw wrap(error, file);
     }
   }
