@@ -21,7 +21,7 @@ export function registerCheck(program: Command, run: CommandRunner): void {
     .option('--read-data', 'read every pack and authenticate every object')
     .option(
       '--repair',
-      'with damage found: drop the damaged objects from the index and have the next backup read the folders that need them whole, storing again what the server still has',
+      'put right what check found: rebuild the index from the packs where an index file or a pack header is damaged, write a damaged snapshot or run file again from the catalog, remove a damaged condemned file, drop damaged objects from the index and have the next backup read the folders that need them whole, storing again what the server still has',
     )
     .option(
       '--read-data-subset <percent>',
