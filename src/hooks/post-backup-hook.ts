@@ -23,8 +23,9 @@ export interface FinishedRun {
   repository: string;
   /** The run's snapshots, unchanged accounts' included (as `snapshots` lists them). */
   snapshots: readonly string[];
-  accounts: number;
-  failedAccounts: number;
+  /** The accounts the run was asked for, by name, and those of them that failed. */
+  accounts: readonly string[];
+  failedAccounts: readonly string[];
   items: number;
   newItems: number;
   bytesAdded: number;
@@ -51,8 +52,11 @@ export function postBackupEnvironment(run: FinishedRun): Record<string, string> 
     MAILVAULT_OUTCOME: run.outcome,
     MAILVAULT_REPOSITORY: run.repository,
     MAILVAULT_SNAPSHOTS: run.snapshots.join(' '),
-    MAILVAULT_ACCOUNTS: String(run.accounts),
-    MAILVAULT_FAILED_ACCOUNTS: String(run.failedAccounts),
+    // Names, space-separated as the snapshot ids are (the README's promise); the counts beside.
+    MAILVAULT_ACCOUNTS: run.accounts.join(' '),
+    MAILVAULT_FAILED_ACCOUNTS: run.failedAccounts.join(' '),
+    MAILVAULT_ACCOUNT_COUNT: String(run.accounts.length),
+    MAILVAULT_FAILED_ACCOUNT_COUNT: String(run.failedAccounts.length),
     MAILVAULT_ITEMS: String(run.items),
     MAILVAULT_NEW_ITEMS: String(run.newItems),
     MAILVAULT_BYTES_ADDED: String(run.bytesAdded),

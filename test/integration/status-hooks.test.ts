@@ -120,13 +120,16 @@ describe.skipIf(!haveDovecot)('status and the postBackup hook', () => {
       MAILVAULT_OUTCOME: 'ok',
       MAILVAULT_REPOSITORY: ws.repository,
       MAILVAULT_SNAPSHOTS: expect.any(String),
-      MAILVAULT_ACCOUNTS: '2',
-      MAILVAULT_FAILED_ACCOUNTS: '0',
+      MAILVAULT_ACCOUNTS: expect.any(String),
+      MAILVAULT_FAILED_ACCOUNTS: '',
+      MAILVAULT_ACCOUNT_COUNT: '2',
+      MAILVAULT_FAILED_ACCOUNT_COUNT: '0',
       MAILVAULT_ITEMS: '13',
       MAILVAULT_NEW_ITEMS: '13',
       MAILVAULT_BYTES_ADDED: String(report.totals.bytesAdded),
     });
     expect(env.MAILVAULT_SNAPSHOTS?.split(' ').sort()).toEqual([...afterFirst].sort());
+    expect(env.MAILVAULT_ACCOUNTS?.split(' ').sort()).toEqual(['alice', 'bob']);
 
     // Nothing changed: the run's snapshots are the unchanged accounts' new entries, as listed.
     const second = await ws.run(['backup', '--json']);

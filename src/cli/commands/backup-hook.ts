@@ -39,8 +39,10 @@ export async function runHookAfter(
       outcome,
       repository: repositoryLocation(loaded.config.repository.url, loaded.directory),
       snapshots: runSnapshots(report),
-      accounts: totals.accounts,
-      failedAccounts: totals.failedAccounts,
+      accounts: report.accounts.map((account) => account.account),
+      failedAccounts: report.accounts
+        .filter((account) => !account.ok)
+        .map((account) => account.account),
       items: totals.items,
       newItems: totals.newItems,
       bytesAdded: totals.bytesAdded,
