@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { DovecotServer } from './dovecot.js';
 import { cliFor, emptyTally, type CheckTally, type Cli } from './fault-checks.js';
 import { sampleSteps, type FaultSettings } from './fault-points.js';
+import { writeOrderProblems } from './fault-order.js';
 import { describeStep, runCounted, type FaultOutcome, type FaultStep } from './fault-run.js';
 import { createWorkspace, shown, type Workspace, type WorkspaceOptions } from './workspace.js';
 
@@ -236,9 +237,18 @@ export async function runScenario(
         problems: [`the uncut run failed: ${shown(counting)}`],
       });
     else if (checkUncut) record(await point(undefined, 0, true));
+    const order = writeOrderProblems(trace);
+    if (order.length > 0)
+      record({
+        n: 0,
+        step: 'no step (write order of the uncut run)',
+        killed: false,
+        problems: order,
+      });
     const lanes = Math.max(1, options.lanes);
 
-    if (options.settings.scale === 'full' && only === undefined) {
+    // FAULT_ONLY naming a scenario alone (no steps) runs all of its steps at full scale.
+    if (options.settings.scale === 'full' && !Array.isArray(only)) {
       // Every step, until a run completes without reaching it (a run may take a few steps more
       // or fewer than the counted one: concurrent writes finish in any order).
       // FAULT_STRIDE=k takes every k-th step (1, 1+k, ...) for a long command.

@@ -179,15 +179,22 @@ export const forgetScenario: FaultScenario = {
   },
 };
 
-/** Empties a folder of an account on the server (its messages deleted). */
-async function expungeFolder(server: DovecotServer, user: string, folder: string): Promise<void> {
-  await server.doveadm('expunge', '-u', user, 'mailbox', folder, 'all');
+/** Deletes messages of a folder on the server: all, or those of a UID range ('1:6'). */
+async function expungeFolder(
+  server: DovecotServer,
+  user: string,
+  folder: string,
+  uids?: string,
+): Promise<void> {
+  const which = uids === undefined ? ['all'] : ['uid', uids];
+  await server.doveadm('expunge', '-u', user, 'mailbox', folder, ...which);
 }
 
 /**
  * prune --grace 0s: packs condemned by an earlier prune are due for deletion, others have just
  * become unused (their mail deleted from the server, the snapshots that held it forgotten), and
- * tree packs are partly used (repacked). After a kill: the repository checks out; the next prune
+ * packs of which part is used (six of the ten messages of Work deleted) are repacked: the prune
+ * writes new packs and an index, then condemns the old ones. After a kill: the repository checks out; the next prune
  * completes; one more prune (past the grace period) leaves no object stored twice, no pack in no
  * index and no temporary file; the account exports as the server holds it.
  */
@@ -213,7 +220,7 @@ const prunable: FaultBase = {
     await fillMailbox(server, 'erin', {
       INBOX: generateMessages({ tag: 'fault-erin-c', count: 10, largeEvery: 5 }),
     });
-    await expungeFolder(server, 'erin', 'Work');
+    await expungeFolder(server, 'erin', 'Work', '1:6');
     await must(cli, ['backup']);
     await must(cli, ['forget']);
   },
