@@ -1,5 +1,6 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { StorageError, type ByteRange } from '../storage.js';
 
 /** The cache's own file handling: small helpers shared by the pending folder and the copies. */
@@ -14,6 +15,15 @@ export async function writeNewFile(path: string, data: Uint8Array, flush: boolea
   try {
     await handle.writeFile(data);
     if (flush) await handle.sync();
+  } catch (error) {
+    // Node says ENOSPC and no path: the user must learn which file system to free space on.
+    if (isNodeError(error, 'ENOSPC'))
+      throw new StorageError(
+        `no space left on the file system of the local cache ${dirname(path)} (writing ${path}); free some space there and run the command again`,
+        'io',
+        { cause: error },
+      );
+    throw error;
   } finally {
     await handle.close();
   }
