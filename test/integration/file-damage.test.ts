@@ -107,7 +107,7 @@ describe.skipIf(!haveDovecot)('a damaged snapshot file', () => {
     await ws?.remove();
   });
 
-  it('check names it; prune refuses; backup goes on', async () => {
+  it('check names it; prune refuses; restore and backup go on', async () => {
     const check = await ws.run(['check']);
     expect(check.code, shown(check)).toBe(1);
     expect(check.stdout).toContain(
@@ -116,6 +116,12 @@ describe.skipIf(!haveDovecot)('a damaged snapshot file', () => {
     const prune = await ws.run(['prune']);
     expect(prune.code, shown(prune)).not.toBe(0);
     expect(prune.stderr).toContain(victim);
+    // The catalog recorded the snapshot before the damage: restoring it needs nothing of the file.
+    const restore = await ws.run(['restore', 'account', 'alice', '--to-account', 'copy']);
+    expect(restore.code, shown(restore)).toBe(0);
+    expect(mailOf(await readAccount(server, 'copy'))).toEqual(
+      mailOf(await readAccount(server, 'alice')),
+    );
     const backup = await ws.run(['backup']);
     expect(backup.code, shown(backup)).toBe(0);
   });
