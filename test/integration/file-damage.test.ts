@@ -225,10 +225,13 @@ describe.skipIf(!haveDovecot)('a damaged condemned file', () => {
       Trash: generateMessages({ tag: 'fd-trash', count: 6, largeEvery: 1 }),
     });
     expect((await ws.run(['init', '--scrypt-cost', '10'])).code).toBe(0);
-    expect((await ws.run(['backup'])).code).toBe(0);
+    const first = await ws.run(['backup']);
+    expect(first.code, shown(first)).toBe(0);
     await withImap(server, 'third', (client) => client.mailboxDelete('Trash'));
-    expect((await ws.run(['backup'])).code).toBe(0);
-    expect((await ws.run(['forget'])).code).toBe(0);
+    const second = await ws.run(['backup']);
+    expect(second.code, shown(second)).toBe(0);
+    const forget = await ws.run(['forget']);
+    expect(forget.code, shown(forget)).toBe(0);
     const prune = await ws.run(['prune']);
     expect(prune.code, shown(prune)).toBe(0);
     const condemned = await filesOf(ws.repository, 'condemned');
