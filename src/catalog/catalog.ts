@@ -3,7 +3,7 @@ import type { Repository } from '../repository/repository.js';
 import { expandRunFile } from '../repository/snapshot/run-file.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import type { Storage } from '../storage/storage.js';
-import { ingestSnapshot, replayAccount, type IngestHints } from './ingest.js';
+import { ingestSnapshot, replayAccount, replayPending, type IngestHints } from './ingest.js';
 import { KNOWN_SNAPSHOT_KINDS } from '../repository/snapshot/snapshot-kind.js';
 import { CatalogError } from './catalog-error.js';
 import { CollectionQueries } from './collection-queries.js';
@@ -31,6 +31,9 @@ import type { CatalogSchema } from './schema.js';
  * "an account" of its snapshots) but are not mail accounts, and never listed as such.
  */
 export const SET_SOURCES = ['files', 'commands'] as const;
+
+/** catalog_meta's key for a rebuild under way (its value: when it began). */
+const REBUILDING = 'rebuild-started';
 
 /**
  * The catalog: a local, rebuildable database answering "what was where, when" without reading
@@ -94,10 +97,24 @@ export class Catalog {
     await ingestSnapshot(this.db, repository, entry, hints);
   }
 
+  /** Notes run files every entry of which was recorded by ingest(): sync passes over them. */
+  async runFilesRecorded(names: readonly string[]): Promise<void> {
+    for (const name of names)
+      await this.db
+        .insertInto('recorded_run_files')
+        .values({ name })
+        .onConflict((c) => c.column('name').doNothing())
+        .execute();
+  }
+
   /**
    * Brings the catalog in line with the repository: records snapshots it has not seen (oldest
    * first), from snapshot files and run files, and replays the history of accounts whose
    * snapshots were removed. Returns the number of snapshots added.
+   *
+   * It resumes where an interrupted sync (or rebuild) stopped, entry by entry: each snapshot is
+   * recorded in a transaction of its own, a run file is read again until all its entries are
+   * recorded (recorded_run_files), and replays left to do are listed (pending_replays).
    *
    * The repository may still be opening (its key being derived): the files are listed from
    * `storage`, and the repository is awaited only when there is something to read, so a
@@ -117,26 +134,52 @@ export class Catalog {
     const vanished = known.filter((row) =>
       row.run_file === null ? !files.snapshots.has(row.id) : !files.runs.has(row.run_file),
     );
-    const knownFiles = {
-      snapshots: new Set(known.filter((row) => row.run_file === null).map((row) => row.id)),
-      runs: new Set(known.flatMap((row) => (row.run_file === null ? [] : [row.run_file]))),
-    };
+    const recorded = (await this.db.selectFrom('recorded_run_files').select('name').execute()).map(
+      (row) => row.name,
+    );
+    // An entry is recorded under the first run file found holding it. Another may hold it too
+    // (a forget that rewrote a run file without some entries, killed before it removed the old
+    // one): when rows of a vanished run file go, every run file is read again, and entries
+    // the others hold come back.
+    const rereadRuns = vanished.some((row) => row.run_file !== null);
+    const recordedRuns = new Set(rereadRuns ? [] : recorded);
+    const knownSnapshots = new Set(
+      known.filter((row) => row.run_file === null).map((row) => row.id),
+    );
     const fresh = {
-      snapshots: [...files.snapshots].filter((name) => !knownFiles.snapshots.has(name)),
-      runs: [...files.runs].filter((name) => !knownFiles.runs.has(name)),
+      snapshots: [...files.snapshots].filter((name) => !knownSnapshots.has(name)),
+      runs: [...files.runs].filter((name) => !recordedRuns.has(name)),
     };
-    if (vanished.length === 0 && fresh.snapshots.length === 0 && fresh.runs.length === 0)
+    const forgetRuns = rereadRuns ? recorded : recorded.filter((name) => !files.runs.has(name));
+    const pending = await this.db.selectFrom('pending_replays').select('account_id').execute();
+    if (
+      vanished.length + forgetRuns.length + pending.length === 0 &&
+      fresh.snapshots.length + fresh.runs.length === 0
+    )
       return { added: 0, damaged: [] };
-    return this.catchUp(await open(), fresh, vanished);
+    const stay = new Set(known.map((row) => row.id));
+    for (const row of vanished) stay.delete(row.id);
+    return this.catchUp(await open(), fresh, { vanished, forgetRuns, known: stay });
   }
 
   private async catchUp(
     repository: Repository,
     fresh: { snapshots: string[]; runs: string[] },
-    vanished: Array<{ id: string; account_id: number }>,
+    {
+      vanished,
+      forgetRuns,
+      known,
+    }: {
+      vanished: Array<{ id: string; account_id: number }>;
+      forgetRuns: string[];
+      /** Snapshots recorded that stay: entries of run files read again are passed over. */
+      known: ReadonlySet<string>;
+    },
   ): Promise<SyncResult> {
-    if (vanished.length > 0) {
+    if (vanished.length + forgetRuns.length > 0) {
       await this.db.transaction().execute(async (trx) => {
+        for (const name of forgetRuns)
+          await trx.deleteFrom('recorded_run_files').where('name', '=', name).execute();
         for (const row of vanished)
           await trx.deleteFrom('snapshots').where('id', '=', row.id).execute();
         for (const accountId of new Set(vanished.map((row) => row.account_id))) {
@@ -145,6 +188,7 @@ export class Catalog {
       });
     }
     const found: Array<{ id: string; snapshot: Snapshot; runFile?: string }> = [];
+    const readRuns: string[] = [];
     const damaged: SyncResult['damaged'] = [];
     // One unreadable file must not hide all the others; check names it too.
     const unreadable = (id: string, error: unknown): void => {
@@ -160,7 +204,9 @@ export class Catalog {
     for (const name of fresh.runs) {
       try {
         const entries = expandRunFile(await repository.loadRunFile(name));
-        found.push(...entries.map((entry) => ({ ...entry, runFile: name })));
+        for (const entry of entries)
+          if (!known.has(entry.id)) found.push({ ...entry, runFile: name });
+        readRuns.push(name);
       } catch (error) {
         unreadable(name, error);
       }
@@ -168,25 +214,38 @@ export class Catalog {
     found.sort(
       (a, b) => a.snapshot.time.localeCompare(b.snapshot.time) || a.id.localeCompare(b.id),
     );
-    const replays = new Set<number>();
+    let added = 0;
     for (const entry of found) {
-      const { replayAccount: accountId } = await ingestSnapshot(
-        this.db,
-        repository,
-        entry,
-        {},
-        { deferReplay: true },
-      );
-      if (accountId !== undefined) replays.add(accountId);
+      const ingested = await ingestSnapshot(this.db, repository, entry, {}, { deferReplay: true });
+      if (ingested.added) added++;
     }
-    for (const accountId of replays) {
-      await this.db.transaction().execute((trx) => replayAccount(trx, repository, accountId));
-    }
-    return { added: found.length, damaged };
+    // Every entry of these is recorded now (one already there under another file, too).
+    await this.runFilesRecorded(readRuns);
+    await replayPending(this.db, repository);
+    return { added, damaged };
   }
 
-  /** Empties the catalog and records every snapshot of the repository again. */
-  async rebuild(repository: Repository): Promise<SyncResult> {
+  /**
+   * Empties the catalog and records every snapshot of the repository again. A rebuild that was
+   * interrupted (its mark still in catalog_meta) is resumed, not started over: what it recorded
+   * came from this repository alone, and the sync goes on from the entry where it stopped.
+   */
+  async rebuild(repository: Repository): Promise<SyncResult & { resumed: boolean }> {
+    const meta = await this.db
+      .selectFrom('catalog_meta')
+      .select(['key', 'value'])
+      .where('key', 'in', ['repository', REBUILDING])
+      .execute();
+    const resumed =
+      meta.some((row) => row.key === REBUILDING) &&
+      meta.some((row) => row.key === 'repository' && row.value === repository.config.id);
+    if (!resumed) await this.empty(repository.config.id);
+    const result = await this.sync(repository);
+    await this.db.deleteFrom('catalog_meta').where('key', '=', REBUILDING).execute();
+    return { ...result, resumed };
+  }
+
+  private async empty(repositoryId: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       for (const table of [
         'item_states',
@@ -200,6 +259,8 @@ export class Catalog {
         'collection_items',
         'collection_states',
         'collections',
+        'recorded_run_files',
+        'pending_replays',
       ] as const) {
         await trx.deleteFrom(table).execute();
       }
@@ -207,10 +268,12 @@ export class Catalog {
       await trx.deleteFrom('catalog_meta').execute();
       await trx
         .insertInto('catalog_meta')
-        .values({ key: 'repository', value: repository.config.id })
+        .values([
+          { key: 'repository', value: repositoryId },
+          { key: REBUILDING, value: new Date().toISOString() },
+        ])
         .execute();
     });
-    return this.sync(repository);
   }
 
   /** Records which accounts a source lists now; the others are marked gone from the given time. */

@@ -37,7 +37,9 @@ const BATCH = 400;
  * Records a snapshot in the catalog: the account's folders and items with the intervals in which
  * each was present, and their flags over time. Only folders whose listing changed since the
  * account's previous snapshot are compared item by item. A snapshot older than one already
- * recorded (a copy from elsewhere) makes the account's history be replayed in time order.
+ * recorded (a copy from elsewhere) makes the account's history be replayed in time order; with
+ * `deferReplay` the account is listed in pending_replays instead, in the same transaction, so that
+ * a sync killed before its replays still does them the next time (replayPending).
  */
 export async function ingestSnapshot(
   db: Kysely<CatalogSchema>,
@@ -45,11 +47,11 @@ export async function ingestSnapshot(
   { id, snapshot, runFile }: { id: string; snapshot: Snapshot; runFile?: string },
   hints: IngestHints = {},
   options: { deferReplay?: boolean } = {},
-): Promise<{ replayAccount?: number }> {
+): Promise<{ added: boolean }> {
   const time = Date.parse(snapshot.time);
   return db.transaction().execute(async (trx) => {
     if (await trx.selectFrom('snapshots').select('id').where('id', '=', id).executeTakeFirst())
-      return {};
+      return { added: false };
     const accountId = await ensureAccount(trx, snapshot.source, snapshot.name, time);
     const latest = await trx
       .selectFrom('snapshots')
@@ -82,7 +84,7 @@ export async function ingestSnapshot(
     // from the repository (restore files, restore command), not from catalog tables. A kind this
     // mailvault does not know (a newer one wrote it) is recorded, so that it is not read again at
     // every sync, and passed over by every query (format section 9.3).
-    if (snapshot.kind !== 'account') return {};
+    if (snapshot.kind !== 'account') return { added: true };
     const context: Context = {
       db: trx,
       repository,
@@ -95,7 +97,14 @@ export async function ingestSnapshot(
     if (latest && Number(latest.time) >= time) {
       // Older than what is recorded: the history is replayed, once for many such snapshots
       // when the caller gathers them (a copy, or a sync after snapshots with older dates).
-      if (options.deferReplay) return { replayAccount: accountId };
+      if (options.deferReplay) {
+        await trx
+          .insertInto('pending_replays')
+          .values({ account_id: accountId })
+          .onConflict((c) => c.column('account_id').doNothing())
+          .execute();
+        return { added: true };
+      }
       await replayAccount(trx, repository, accountId, hints);
     } else if (latest?.tree === snapshot.tree) {
       // The same tree as the account's latest (an unchanged account): every interval stays
@@ -103,8 +112,22 @@ export async function ingestSnapshot(
     } else {
       await applyTree(context, await readAccountTree(repository, snapshot.tree));
     }
-    return {};
+    return { added: true };
   });
+}
+
+/** Replays the accounts listed in pending_replays, each in a transaction that unlists it. */
+export async function replayPending(
+  db: Kysely<CatalogSchema>,
+  repository: Repository,
+): Promise<void> {
+  const pending = await db.selectFrom('pending_replays').select('account_id').execute();
+  for (const { account_id: accountId } of pending) {
+    await db.transaction().execute(async (trx) => {
+      await replayAccount(trx, repository, accountId);
+      await trx.deleteFrom('pending_replays').where('account_id', '=', accountId).execute();
+    });
+  }
 }
 
 async function ensureAccount(db: Db, source: string, name: string, time: number): Promise<number> {

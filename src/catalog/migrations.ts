@@ -260,6 +260,23 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0011-sync-resume': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      // A sync or rebuild killed midway must end equal to the repository when run again. A run
+      // file is read again until every one of its entries is recorded (a catalog from before
+      // this has none listed, so its next sync reads each run file once and adds what an
+      // interrupted sync left out); an account whose history must be replayed stays listed until
+      // the replay is done.
+      await db.schema
+        .createTable('recorded_run_files')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .execute();
+      await db.schema
+        .createTable('pending_replays')
+        .addColumn('account_id', 'integer', (c) => c.primaryKey())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -31,6 +31,10 @@ export interface CatalogSchema {
     /** The run file that holds it (an unchanged account), or null for a snapshot file. */
     run_file: string | null;
   };
+  /** Run files every entry of which is recorded (a sync passes over them). */
+  recorded_run_files: { name: string };
+  /** Accounts whose history a sync must replay (an older snapshot came in after newer ones). */
+  pending_replays: { account_id: number };
   folders: { id: Generated<number>; account_id: number; path: string };
   folder_states: {
     folder_id: number;

@@ -87,6 +87,8 @@ export function registerBackup(program: Command, run: CommandRunner): void {
         const texts = catalog.textIndexer();
         const progress = context.output.progress('backup');
         progress.setTotal(jobs.length + sets.length);
+        // Run files every entry of which this run recorded: the next sync need not read them.
+        const runFiles = { recorded: new Set<string>(), failed: new Set<string>() };
         let report;
         try {
           report = await runBackup({
@@ -103,7 +105,13 @@ export function registerBackup(program: Command, run: CommandRunner): void {
             claims,
             onSnapshot: async (id, snapshot, hints, runFile) => {
               await texts.flush();
-              await catalog.ingest(repository, { id, snapshot, runFile }, hints);
+              try {
+                await catalog.ingest(repository, { id, snapshot, runFile }, hints);
+              } catch (error) {
+                if (runFile !== undefined) runFiles.failed.add(runFile);
+                throw error;
+              }
+              if (runFile !== undefined) runFiles.recorded.add(runFile);
             },
             onStored: (sha256, summary, raw) => texts.add(sha256, summary, raw),
             onProgress: (event) => {
@@ -123,6 +131,9 @@ export function registerBackup(program: Command, run: CommandRunner): void {
           progress.finish();
           await texts.close();
         }
+        await catalog.runFilesRecorded(
+          [...runFiles.recorded].filter((name) => !runFiles.failed.has(name)),
+        );
         if (accountNames.length === 0 && refs.length > 0) {
           for (const server of loaded.config.servers) {
             const present = refs

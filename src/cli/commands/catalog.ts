@@ -12,12 +12,12 @@ export function registerCatalog(program: Command, run: CommandRunner): void {
         const started = Date.now();
         const repository = await context.repository();
         const opened = await context.catalog({ sync: false });
-        const { damaged } = await opened.rebuild(repository);
+        const { damaged, resumed } = await opened.rebuild(repository);
         context.warnDamaged(damaged);
         const counts = await opened.counts();
-        context.output.result({ ...counts, seconds: (Date.now() - started) / 1000 });
+        context.output.result({ ...counts, resumed, seconds: (Date.now() - started) / 1000 });
         context.output.line(
-          `catalog rebuilt from ${counts.snapshots} snapshots: ${counts.accounts} accounts, ${counts.items} items, in ${formatDuration(Date.now() - started)}`,
+          `catalog rebuilt${resumed ? ' (an interrupted rebuild resumed)' : ''} from ${counts.snapshots} snapshots: ${counts.accounts} accounts, ${counts.items} items, in ${formatDuration(Date.now() - started)}`,
         );
       }),
     );
