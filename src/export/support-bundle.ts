@@ -171,8 +171,10 @@ function manifest(
     '',
     'The configuration files of the file sets below, as backed up, with secrets redacted by rule:',
     'private keys, secret files and binary files are left out, and the values of keys that name a',
-    'secret (password, pass, secret, token, key...), passwords in URLs and password hashes are',
-    `replaced by ${REDACTED}. Redaction works by rules: read the files before you share them.`,
+    'secret (password, pass, secret, token, key...) in every form (key = value, JSON, YAML, XML',
+    'elements and attributes, PHP arrays, connection strings), passwords in URLs and on command',
+    'lines (mysql -p, --password=), Authorization headers, password hashes and tokens of known',
+    `shapes are replaced by ${REDACTED}. Redaction works by rules: read the files before you share them.`,
     '',
     'FILE SETS',
     ...options.sets.map(
