@@ -99,10 +99,10 @@ export function unreadableFileWarning(file: UnreadableFile): string {
   return `${passed}: the packs only it listed are read by their own headers, and a backup stores again what it needs of them, until mailvault check --repair rebuilds the index`;
 }
 
-/** Packs read whole are kept up to this many bytes (see PackCache). */
 /** After a refresh of the index that found nothing new, misses within this time are final. */
 const FRUITLESS_REFRESH_PAUSE_MS = 1_000;
 
+/** Packs read whole are kept up to this many bytes (see PackCache). */
 const PACK_CACHE_BYTES = 64 * 1024 * 1024;
 
 export class Repository {
@@ -123,13 +123,13 @@ export class Repository {
    * own headers (see unindexed-packs.ts): readable, but not stored in a writer's eyes.
    */
   readonly packsFromHeaders = new Set<string>();
-  private chunkerInstance: Chunker | undefined;
   /** A refresh of the index in progress (refreshIndex), shared by whoever asks meanwhile. */
   private refreshing?: Promise<number>;
   /** When a refresh last found no new index file: a miss soon after is a real one. */
   private lastFruitlessRefresh = 0;
   /** Index files a refresh could not read (loadIndex reports them; they are not tried again). */
   private readonly unreadableIndexFiles = new Set<string>();
+  private chunkerInstance: Chunker | undefined;
   private readonly packs = new PackCache(PACK_CACHE_BYTES, {
     whole: (name) => this.storage.load({ kind: 'data', name }),
     range: (name, offset, length) => this.storage.load({ kind: 'data', name }, { offset, length }),
