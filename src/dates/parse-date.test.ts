@@ -47,6 +47,14 @@ describe('parseDate', () => {
     expect(time('1M')).toBe(month.toISOString());
   });
 
+  it('refuses an age older than any date, naming the option, instead of an invalid time', () => {
+    for (const age of ['999999999Y', '99999999999999999999D', '9999999999999999h'])
+      expect(() => parseDate(age, '--after', 'start', now)).toThrow(
+        new DateError('--after', age, 'that long ago is before any date there can be'),
+      );
+    expect(time('200000Y')).toMatch(/^-19/);
+  });
+
   it('knows first and last', () => {
     expect(parseDate('last', '--at')).toEqual({ kind: 'last' });
     expect(parseDate('first', '--at')).toEqual({ kind: 'first' });

@@ -14,10 +14,12 @@ export type DateSpec = { kind: 'first' } | { kind: 'last' } | { kind: 'time'; ti
 export type DateRole = 'start' | 'end';
 
 export class DateError extends Error {
-  constructor(option: string, text: string) {
+  constructor(option: string, text: string, reason?: string) {
     super(
-      `${option}: cannot read the date '${text}': use ISO 8601 (2026-11-20, 2026-11-20T14:30, 2026-11-20T14:30+01:00), ` +
-        `last, first, an age such as 90m, 6h, 3D, 2W, 1M, 1Y, or dd/MM/yyyy HH:mm:ss`,
+      reason
+        ? `${option}: cannot use the date '${text}': ${reason}`
+        : `${option}: cannot read the date '${text}': use ISO 8601 (2026-11-20, 2026-11-20T14:30, 2026-11-20T14:30+01:00), ` +
+            `last, first, an age such as 90m, 6h, 3D, 2W, 1M, 1Y, or dd/MM/yyyy HH:mm:ss`,
     );
     this.name = 'DateError';
   }
@@ -40,7 +42,13 @@ export function parseDate(
   if (lower === 'first') return { kind: 'first' };
 
   const age = AGE.exec(value);
-  if (age) return { kind: 'time', time: subtractAge(now, Number(age[1]), age[2] ?? '') };
+  if (age) {
+    const time = subtractAge(now, Number(age[1]), age[2] ?? '');
+    // Dates end about 270,000 years before 1970: an age past that has no date to compare with.
+    if (Number.isNaN(time.getTime()))
+      throw new DateError(option, text, 'that long ago is before any date there can be');
+    return { kind: 'time', time };
+  }
 
   const iso = ISO.exec(value);
   if (iso) {
