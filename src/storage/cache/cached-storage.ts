@@ -169,6 +169,7 @@ export class CachedStorage implements RepositoryStorage {
       if (kept) return kept;
     }
     let bytes: Buffer;
+    const begunAt = this.now();
     try {
       bytes = await this.remote.retried.load(file, range);
     } catch (error) {
@@ -184,7 +185,7 @@ export class CachedStorage implements RepositoryStorage {
       if (staged) return staged;
       throw error;
     }
-    this.health.succeeded();
+    this.health.succeeded(begunAt);
     if (isCopied(file.kind) && !range) await this.keepCopy(file, bytes);
     else if (file.kind === 'data' && this.packs.enabled)
       await this.packs.touch(file.name).catch(() => undefined);
@@ -369,7 +370,7 @@ export class CachedStorage implements RepositoryStorage {
       }
     }
     if (listed) {
-      this.health.succeeded();
+      this.health.succeeded(begunAt);
       if (isCopied(kind)) await this.recordListing(kind, [...given], begunAt);
     } else {
       this.warnOutOfReach();

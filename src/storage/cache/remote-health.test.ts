@@ -22,4 +22,22 @@ describe('RemoteHealth', () => {
     expect(health.error).toBeUndefined();
     expect(health.downFor()).toBe(0);
   });
+
+  it('stays down when a request begun before the failure succeeds after it', () => {
+    let now = 1_000;
+    const health = new RemoteHealth(500, () => now);
+    // An upload in flight as the remote goes away: the next one fails, then the first is answered.
+    const inFlight = now;
+    now += 100;
+    health.failed(new Error('connection reset'));
+    now += 100;
+    health.succeeded(inFlight);
+    expect(health.error).toBe('connection reset');
+    expect(health.downFor()).toBe(100);
+    // A request begun after the failure that succeeds: the remote answers again.
+    const later = now;
+    now += 50;
+    health.succeeded(later);
+    expect(health.error).toBeUndefined();
+  });
 });

@@ -28,7 +28,13 @@ export class RemoteHealth {
         : message;
   }
 
-  succeeded(): void {
+  /**
+   * A request begun at `begunAt` succeeded. One begun before the last failure (an upload in
+   * flight when the remote went away, answered as it went) says nothing of the remote now: it
+   * leaves the remote down, with its reason.
+   */
+  succeeded(begunAt = this.now()): void {
+    if (this.downSince !== undefined && begunAt < this.lastFailure) return;
     this.downSince = undefined;
     this.lastError = undefined;
   }

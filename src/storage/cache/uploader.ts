@@ -176,6 +176,7 @@ export class Uploader {
       pending.forget(entry);
       return;
     }
+    const begunAt = this.now();
     try {
       await remote.save(entry, bytes);
     } catch (error) {
@@ -190,10 +191,10 @@ export class Uploader {
         return this.pause(checkError, 'upload from the cache failed', true);
       }
     }
-    await this.uploaded(entry);
+    await this.uploaded(entry, begunAt);
   }
 
-  private async uploaded(entry: PendingFile): Promise<void> {
+  private async uploaded(entry: PendingFile, begunAt: number): Promise<void> {
     const { pending, copies, packs } = this.parts;
     const path = pending.pathOf(entry);
     try {
@@ -207,7 +208,7 @@ export class Uploader {
     pending.forget(entry);
     this.failuresInARow = 0;
     this.pausedUntil = 0;
-    this.parts.health.succeeded();
+    this.parts.health.succeeded(begunAt);
     this.parts.logger.debug(
       { storage: this.parts.location, file: describe(entry), bytes: entry.size },
       'uploaded from the cache',
