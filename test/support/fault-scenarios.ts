@@ -124,11 +124,12 @@ export const backupScenario: FaultScenario = {
 
 /**
  * Three snapshot files of one account (ivan: new mail in INBOX, then in a new folder) and, for
- * an account that did not change (judy), one snapshot file and two run-file entries.
+ * two accounts that did not change (judy, kate), one snapshot file each and two run files of two
+ * entries each (a run file half recorded in the catalog is what an interrupted rebuild leaves).
  */
 const history: FaultBase = {
   name: 'history',
-  accounts: ['ivan', 'judy'],
+  accounts: ['ivan', 'judy', 'kate'],
   async prepare(server, _ws, cli) {
     await fillMailbox(server, 'ivan', {
       INBOX: generateMessages({ tag: 'fault-ivan-inbox', count: 20, largeEvery: 4 }),
@@ -136,6 +137,9 @@ const history: FaultBase = {
     await fillMailbox(server, 'judy', {
       INBOX: generateMessages({ tag: 'fault-judy-inbox', count: 10 }),
       Sent: generateMessages({ tag: 'fault-judy-sent', count: 4 }),
+    });
+    await fillMailbox(server, 'kate', {
+      INBOX: generateMessages({ tag: 'fault-kate-inbox', count: 3 }),
     });
     await must(cli, INIT);
     await must(cli, ['backup']);
@@ -170,7 +174,7 @@ export const forgetScenario: FaultScenario = {
     problems.push(...catalog.problems);
     const counts: Record<string, number> = {};
     for (const row of catalog.listed) counts[row.account] = (counts[row.account] ?? 0) + 1;
-    if (counts.ivan !== 1 || counts.judy !== 1)
+    if (counts.ivan !== 1 || counts.judy !== 1 || counts.kate !== 1)
       problems.push(
         `after the next forget, snapshots per account: ${JSON.stringify(counts)} (keepLast 1)`,
       );
@@ -436,7 +440,7 @@ export const catalogRebuildScenario: FaultScenario = {
     problems.push(...(await runsAgain(cli, ['catalog', 'rebuild'])));
     problems.push(...(await catalogProblems(context, 'after the next rebuild')));
     const { readAccount } = await import('./imap-fixture.js');
-    for (const account of ['ivan', 'judy']) {
+    for (const account of ['ivan', 'judy', 'kate']) {
       const held = Object.fromEntries(
         (await readAccount(server, account)).folders
           .filter((f) => f.messages.length > 0)
