@@ -60,7 +60,8 @@ export async function halfWrittenFiles(
     const name = entry.path.slice(entry.path.lastIndexOf('/') + 1);
     const folder = entry.path.slice(0, Math.max(0, entry.path.lastIndexOf('/')));
     if (name.startsWith('.tmp-')) {
-      if (!/^(data\/[0-9a-f]{2}|index|snapshots|runs|keys|condemned|locks)$/.test(folder))
+      // The config's temporary file lies beside it, at the top (folder '').
+      if (!/^(|data\/[0-9a-f]{2}|index|snapshots|runs|keys|condemned|locks)$/.test(folder))
         problems.push(`${entry.path}: a temporary file outside its folder`);
       continue;
     }
