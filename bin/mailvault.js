@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The executable: the compiled CLI lives in dist/, built by `npm ci` in a checkout (its
-// postprepare script) and shipped built in the package that `npm pack` makes.
-import { main } from '../dist/cli/main.js';
+// The executable: the compiled CLI, bundled into dist/bundle/ (scripts/bundle.mjs), built by
+// `npm ci` in a checkout (its postprepare script) and shipped built in the package `npm pack` makes.
+import { main } from '../dist/bundle/main.js';
 
 // A reader that stops early (`mailvault snapshots | head`) has what it wanted: end quietly.
 process.stdout.on('error', (error) => {

@@ -285,15 +285,16 @@ describe('format version 1 fixture, read with today’s code', () => {
 describe('mailvault check --read-data on the fixture', () => {
   beforeAll(() => {
     // `npm test` builds first; a bare `vitest run` on a fresh checkout may not have.
-    if (!existsSync(join(checkout, 'dist', 'cli', 'main.js'))) {
+    if (!existsSync(join(checkout, 'dist', 'bundle', 'main.js'))) {
       execFileSync(
         process.execPath,
         [join(checkout, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
-        {
-          cwd: checkout,
-          stdio: 'inherit',
-        },
+        { cwd: checkout, stdio: 'inherit' },
       );
+      execFileSync(process.execPath, [join(checkout, 'scripts', 'bundle.mjs')], {
+        cwd: checkout,
+        stdio: 'inherit',
+      });
     }
   });
 

@@ -49,7 +49,7 @@ describe('the package made by npm pack', () => {
 
   it('holds the built command, the README and the GNU AGPL v3 its package.json names', async () => {
     expect(tarball.files).toEqual(
-      expect.arrayContaining(['LICENSE', 'README.md', 'bin/mailvault.js', 'dist/cli/main.js']),
+      expect.arrayContaining(['LICENSE', 'README.md', 'bin/mailvault.js', 'dist/bundle/main.js']),
     );
     expect(manifest.license).toBe('AGPL-3.0-or-later');
     const licence = await readFile(join(unpacked, 'package', 'LICENSE'));
@@ -102,7 +102,7 @@ describe('the package made by npm pack', () => {
     it('is a copy of the package, not a link back into the checkout', () => {
       const installed = realpathSync(join(prefix, 'lib', 'node_modules', 'mailvault'));
       expect(installed.startsWith(CHECKOUT)).toBe(false);
-      expect(existsSync(join(installed, 'dist', 'cli', 'main.js'))).toBe(true);
+      expect(existsSync(join(installed, 'dist', 'bundle', 'main.js'))).toBe(true);
     });
 
     it('puts a mailvault command in PREFIX/bin that prints its version from anywhere', async () => {

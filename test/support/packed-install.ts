@@ -99,7 +99,7 @@ export function cleanEnvironment(node: string): NodeJS.ProcessEnv {
 export interface PackedTarball {
   /** The .tgz's absolute path. */
   path: string;
-  /** The paths inside the package, as `npm pack` lists them (`dist/cli/main.js`). */
+  /** The paths inside the package, as `npm pack` lists them (`dist/bundle/main.js`). */
   files: string[];
 }
 
@@ -108,7 +108,7 @@ export interface PackedTarball {
  * `npm test` runs first), not rewritten under the other tests running from dist/ beside this one.
  */
 export async function packCheckout(dir: string): Promise<PackedTarball> {
-  if (!existsSync(join(CHECKOUT, 'dist', 'cli', 'main.js')))
+  if (!existsSync(join(CHECKOUT, 'dist', 'bundle', 'main.js')))
     throw new Error('dist/ is not built: run `npm run build` first');
   const result = await run(
     process.execPath,
