@@ -4,6 +4,7 @@ import { ConfigError } from '../config/config-error.js';
 import { DateError } from '../dates/parse-date.js';
 import { ImapError } from '../imap/imap-error.js';
 import { WrongPassphraseError } from '../repository/crypto/key-file.js';
+import { RepositoryUrlError } from '../storage/repository-url.js';
 import { StorageError } from '../storage/storage.js';
 import { CliContext, type GlobalOptions } from './context.js';
 import { ExitCode, UsageError } from './exit-codes.js';
@@ -16,7 +17,9 @@ export function exitCodeOf(error: unknown): ExitCode {
     error instanceof UsageError ||
     error instanceof ConfigError ||
     error instanceof DateError ||
-    error instanceof CatalogError
+    error instanceof CatalogError ||
+    // A URL given on the command line (--repo, --to) that cannot be a repository's.
+    error instanceof RepositoryUrlError
   )
     return ExitCode.Usage;
   if (error instanceof CommanderError) return ExitCode.Usage;

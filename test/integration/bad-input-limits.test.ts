@@ -185,6 +185,27 @@ describe('bad input at the limits', () => {
     expect(fine.code, shown(fine)).toBe(0);
   });
 
+  it('a bad repository URL on the command line (copy --to, restore external --repo): exit 2, naming the URL', async () => {
+    const config = await variant(yaml());
+    const copy = await cli(config, ['copy', '--to', 'ftp://backup.example/x']);
+    expect(copy.code, shown(copy)).toBe(2);
+    expect(oneLine(copy)).toMatch(
+      /^mailvault: ftp:\/\/backup\.example\/x: unknown repository URL scheme ftp/,
+    );
+    const external = await cli(config, [
+      'restore',
+      'external',
+      '--repo',
+      'sftp://u@host:notaport/x',
+      '--password-file',
+      join(dir, 'repo.pass'),
+    ]);
+    expect(external.code, shown(external)).toBe(2);
+    expect(oneLine(external)).toMatch(
+      /^mailvault: sftp:\/\/u@host:notaport\/x: .*"notaport" is not a number/,
+    );
+  });
+
   it('serve with a bad time zone names schedule.timezone once, not behind schedule.backup', async () => {
     const config = await variant(
       yaml({ extra: 'schedule: { timezone: Mars/Olympus, backup: "0 1 * * *" }' }),
