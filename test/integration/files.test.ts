@@ -23,10 +23,10 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { join } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempDir, removeTempDir } from '../support/servers.js';
 import { MAILVAULT_BIN, runCli, type CliResult } from '../support/workspace.js';
+import { zipEntries } from '../support/zip-entries.js';
 
 const isRoot = process.getuid?.() === 0;
 const BIG = 20 * 1024 * 1024;
@@ -69,29 +69,6 @@ async function snapshotOf(root: string): Promise<Map<string, EntryState>> {
   };
   await visit(root, '');
   return out;
-}
-
-/** The entries of a .zip (stored or deflated), read from its central directory. */
-function readZip(path: string): Map<string, Buffer> {
-  const zip = readFileSync(path);
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  const count = zip.readUInt16LE(end + 10);
-  let at = zip.readUInt32LE(end + 16);
-  const entries = new Map<string, Buffer>();
-  for (let i = 0; i < count; i++) {
-    const method = zip.readUInt16LE(at + 10);
-    const compressed = zip.readUInt32LE(at + 20);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const extra = zip.readUInt16LE(at + 30);
-    const comment = zip.readUInt16LE(at + 32);
-    const local = zip.readUInt32LE(at + 42);
-    const name = zip.subarray(at + 46, at + 46 + nameLength).toString('utf8');
-    const dataAt = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-    const data = zip.subarray(dataAt, dataAt + compressed);
-    entries.set(name, method === 8 ? inflateRawSync(data) : Buffer.from(data));
-    at += 46 + nameLength + extra + comment;
-  }
-  return entries;
 }
 
 /** The CLI run in a given working directory (where the default restore directory goes). */
@@ -413,7 +390,7 @@ describe('file sets: backup, restore and support bundle', () => {
     const output = join(dir, 'bundle.zip');
     const result = await cli('--json', 'support-bundle', '--output', output, '--at', between);
     expect(result.code, result.stderr).toBe(0);
-    const entries = readZip(output);
+    const entries = zipEntries(output);
     const prefix = `server-conf${server}/etc`;
     expect(entries.get(`${prefix}/app/app.conf`)?.toString()).toBe(
       'listen = 0.0.0.0\npassword = <redacted>\npassword_scheme = SHA512-CRYPT\n',

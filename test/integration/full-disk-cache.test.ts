@@ -3,31 +3,15 @@
 // the repository whole. The cache lives on a real tmpfs (mounted as root) filled with a file
 // until the kernel says ENOSPC; a real Dovecot and a real S3 server (s3rver).
 import { execFileSync } from 'node:child_process';
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { fillMailbox } from '../support/imap-fixture.js';
 import { generateMessages } from '../support/mail-generator.js';
 import { haveS3rver, startS3rver, type S3rverServer } from '../support/s3.js';
-import { onCi } from '../support/servers.js';
 import { createWorkspace, shown, type Workspace } from '../support/workspace.js';
-
-// Mounting takes root; under CI a test that cannot mount fails, never skips.
-const canMount = process.getuid?.() === 0 || onCi();
-
-/** Writes a file into the folder until its file system is full (ENOSPC). */
-async function fill(path: string): Promise<void> {
-  const file = await open(path, 'w');
-  const chunk = Buffer.alloc(4096, 1);
-  try {
-    for (;;) await file.write(chunk);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-  } finally {
-    await file.close().catch(() => undefined);
-  }
-}
+import { canMount, fill } from '../support/full-disk.js';
 
 describe.skipIf(!haveDovecot || !haveS3rver || !canMount)(
   'a full disk under the cache of a remote repository',

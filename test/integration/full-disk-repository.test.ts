@@ -3,30 +3,14 @@
 // space again, goes well. The repository lives on a real tmpfs (mounted as root) filled with a
 // file until the kernel says ENOSPC; a real Dovecot.
 import { execFileSync } from 'node:child_process';
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { fillMailbox } from '../support/imap-fixture.js';
 import { generateMessages } from '../support/mail-generator.js';
-import { onCi } from '../support/servers.js';
 import { createWorkspace, runCli, shown, type Workspace } from '../support/workspace.js';
-
-// Mounting takes root; under CI a test that cannot mount fails, never skips.
-const canMount = process.getuid?.() === 0 || onCi();
-
-/** Writes a file into the folder until its file system is full (ENOSPC). */
-async function fill(path: string): Promise<void> {
-  const file = await open(path, 'w');
-  const chunk = Buffer.alloc(4096, 1);
-  try {
-    for (;;) await file.write(chunk);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-  } finally {
-    await file.close().catch(() => undefined);
-  }
-}
+import { canMount, fill } from '../support/full-disk.js';
 
 describe.skipIf(!haveDovecot || !canMount)('a full disk under a local repository', () => {
   let server: DovecotServer;

@@ -5,14 +5,14 @@
 // snapshots the failed run wrote to the repository. The catalog lives on a real tmpfs of 2 MiB
 // (mounted as root) filled with a file until the kernel says ENOSPC; a real Dovecot.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { fillMailbox } from '../support/imap-fixture.js';
 import { generateMessages } from '../support/mail-generator.js';
-import { onCi, sleep } from '../support/servers.js';
+import { sleep } from '../support/servers.js';
 import {
   createWorkspace,
   MAILVAULT_BIN,
@@ -20,25 +20,10 @@ import {
   shown,
   type Workspace,
 } from '../support/workspace.js';
-
-// Mounting takes root; under CI a test that cannot mount fails, never skips.
-const canMount = process.getuid?.() === 0 || onCi();
+import { canMount, fill } from '../support/full-disk.js';
 
 interface StatusJson {
   runs: Array<{ kind: string; outcome: string; error: string | null }>;
-}
-
-/** Writes a file into the folder until its file system is full (ENOSPC). */
-async function fill(path: string): Promise<void> {
-  const file = await open(path, 'w');
-  const chunk = Buffer.alloc(4096, 1);
-  try {
-    for (;;) await file.write(chunk);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
-  } finally {
-    await file.close().catch(() => undefined);
-  }
 }
 
 /** The outcome of backup runs the catalog holds, read beside the CLI. */
