@@ -7,42 +7,69 @@ import { Worker, type MessagePort } from 'node:worker_threads';
  * A few worker threads sharing the CPU-heavy part of a job stream (sealing objects, assembling
  * messages), requests handed out in turn. Requests and replies carry ArrayBuffers that move
  * between threads without being copied.
+ *
+ * Threads start on demand: the first request starts one, and another starts only when a request
+ * arrives while every running thread is busy, up to `count`. A thread costs tens of milliseconds
+ * of CPU to start (it loads its own copy of the code), which a command that seals a handful of
+ * objects, or none (a run that finds nothing changed), should not pay for idle threads.
  */
 export class WorkerPool<Request, Reply> {
-  private readonly workers: Worker[] = [];
+  private readonly workers: { worker: Worker; busy: number }[] = [];
   private readonly pending = new Map<
     number,
-    { resolve: (reply: Reply) => void; reject: (error: Error) => void }
+    { resolve: (reply: Reply) => void; reject: (error: Error) => void; worker: number }
   >();
   private next = 0;
   private sequence = 0;
   private failure: Error | null = null;
 
-  constructor(script: URL, count: number, workerData: unknown) {
-    for (let i = 0; i < count; i++) {
-      const worker = new Worker(script, { workerData });
-      worker.on('message', (message: { sequence: number; reply?: Reply; error?: string }) => {
-        const request = this.pending.get(message.sequence);
-        this.pending.delete(message.sequence);
-        if (!request) return;
-        if (message.error !== undefined) request.reject(new Error(message.error));
-        else request.resolve(message.reply as Reply);
-      });
-      worker.on('error', (error) => this.fail(error));
-      worker.on('exit', (code) => {
-        if (code !== 0) this.fail(new Error(`a worker thread stopped with code ${code}`));
-      });
-      this.workers.push(worker);
-    }
+  constructor(
+    private readonly script: URL,
+    private readonly count: number,
+    private readonly workerData: unknown,
+  ) {}
+
+  /** Threads started so far. */
+  get started(): number {
+    return this.workers.length;
+  }
+
+  private start(): number {
+    const index = this.workers.length;
+    const worker = new Worker(this.script, { workerData: this.workerData });
+    worker.on('message', (message: { sequence: number; reply?: Reply; error?: string }) => {
+      const request = this.pending.get(message.sequence);
+      this.pending.delete(message.sequence);
+      if (!request) return;
+      (this.workers[request.worker] as { busy: number }).busy--;
+      if (message.error !== undefined) request.reject(new Error(message.error));
+      else request.resolve(message.reply as Reply);
+    });
+    worker.on('error', (error) => this.fail(error));
+    worker.on('exit', (code) => {
+      if (code !== 0) this.fail(new Error(`a worker thread stopped with code ${code}`));
+    });
+    this.workers.push({ worker, busy: 0 });
+    return index;
+  }
+
+  /** An idle thread, else a new one while there is room, else the next in turn. */
+  private pick(): number {
+    const idle = this.workers.findIndex((entry) => entry.busy === 0);
+    if (idle >= 0) return idle;
+    if (this.workers.length < this.count) return this.start();
+    return this.next++ % this.workers.length;
   }
 
   run(request: Request, transfer: ArrayBuffer[]): Promise<Reply> {
     if (this.failure) return Promise.reject(this.failure);
     const sequence = this.sequence++;
-    const worker = this.workers[this.next++ % this.workers.length] as Worker;
+    const index = this.pick();
+    const entry = this.workers[index] as { worker: Worker; busy: number };
+    entry.busy++;
     return new Promise((resolve, reject) => {
-      this.pending.set(sequence, { resolve, reject });
-      worker.postMessage({ sequence, request }, transfer);
+      this.pending.set(sequence, { resolve, reject, worker: index });
+      entry.worker.postMessage({ sequence, request }, transfer);
     });
   }
 
@@ -53,7 +80,7 @@ export class WorkerPool<Request, Reply> {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((worker) => worker.terminate()));
+    await Promise.all(this.workers.map((entry) => entry.worker.terminate()));
   }
 }
 
