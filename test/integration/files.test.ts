@@ -209,7 +209,7 @@ describe('file sets: backup, restore and support bundle', () => {
         '',
       ].join('\n'),
     );
-    expect((await cli('init')).code).toBe(0);
+    expect((await cli('init', '--scrypt-cost', '10')).code).toBe(0);
   });
 
   afterAll(async () => {

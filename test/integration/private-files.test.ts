@@ -173,7 +173,7 @@ describe.skipIf(!haveDovecot || !haveS3rver)('files that hold mail or secrets', 
       const config = await configure(name, [`url: ${join(dir, name, 'repo')}`]);
       const state = join(dir, name, 'state');
       const catalog = join(state, 'catalog.sqlite');
-      expect((await run(umask, config, ['init'])).code).toBe(0);
+      expect((await run(umask, config, ['init', '--scrypt-cost', '10'])).code).toBe(0);
 
       const { result, seen } = await runWatching(
         umask,
@@ -234,7 +234,7 @@ describe.skipIf(!haveDovecot || !haveS3rver)('files that hold mail or secrets', 
         `url: s3://backups/${name}?endpoint=${s3.endpoint}&region=us-east-1&pathStyle=true`,
         `s3: { accessKeyIdFile: ${join(dir, 's3.id')}, secretAccessKeyFile: ${join(dir, 's3.secret')} }`,
       ]);
-      expect((await run(umask, config, ['init'])).code).toBe(0);
+      expect((await run(umask, config, ['init', '--scrypt-cost', '10'])).code).toBe(0);
       const backup = await run(umask, config, ['backup']);
       expect(backup.code, shown(backup)).toBe(0);
       const cache = join(dir, name, 'state', 'mailvault-cache');
@@ -253,7 +253,7 @@ describe.skipIf(!haveDovecot || !haveS3rver)('files that hold mail or secrets', 
       `url: s3://backups/${name}?endpoint=${s3.endpoint}&region=us-east-1&pathStyle=true`,
       `s3: { accessKeyIdFile: ${join(dir, 's3.id')}, secretAccessKeyFile: ${join(dir, 's3.secret')} }`,
     ]);
-    expect((await run('022', config, ['init'])).code).toBe(0);
+    expect((await run('022', config, ['init', '--scrypt-cost', '10'])).code).toBe(0);
     expect((await run('022', config, ['backup'])).code).toBe(0);
     const state = join(dir, name, 'state');
     const catalog = join(state, 'catalog.sqlite');

@@ -154,7 +154,7 @@ describe.skipIf(!haveDovecot)('prune', () => {
     // against them.
     await fillMailbox(server, 'alice', {
       Old: old,
-      INBOX: generateMessages({ tag: 'prune-more', count: 600, largeEvery: 4 }),
+      INBOX: generateMessages({ tag: 'prune-more', count: 300, largeEvery: 4 }),
     });
     let writing = false;
     const stopWatching = await watchRepository(ws.repository, (event) => {

@@ -63,7 +63,7 @@ describe('support bundle of a mail server configuration with secrets', () => {
         '',
       ].join('\n'),
     );
-    const init = await cli('init');
+    const init = await cli('init', '--scrypt-cost', '10');
     expect(init.code, shown(init)).toBe(0);
     const backup = await cli('backup');
     expect(backup.code, shown(backup)).toBe(0);
