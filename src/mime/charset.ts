@@ -4,8 +4,17 @@
 import { createRequire } from 'node:module';
 import iconv from 'iconv-lite';
 
-/** iconv-lite codecs that are transfer encodings, not charsets: a name for one is unknown here. */
-const NOT_CHARSETS = new Set(['base64', 'hex'].map((name) => iconv.getCodec(name)));
+/**
+ * iconv-lite codecs that are transfer encodings, not charsets: a name for one is unknown here.
+ * Found at the first decode, not at load: asking for a codec loads every table iconv-lite has,
+ * which a command that decodes nothing (most of them import this through the catalog) should
+ * not pay for.
+ */
+let notCharsets: Set<unknown> | undefined;
+const isNotCharset = (name: string): boolean =>
+  (notCharsets ??= new Set(['base64', 'hex'].map((codec) => iconv.getCodec(codec)))).has(
+    iconv.getCodec(name),
+  );
 const UTF8 = /^(?:utf-?8|us-?ascii|ascii|7bit)$/;
 const JAPANESE_7BIT = /^(?:iso-?2022-?jp(?:-\d)?|csiso2022jp|jis)$/;
 
@@ -45,7 +54,7 @@ export function decodeCharset(bytes: Buffer, name: string): string | null {
   if (isUtf8Like(name)) return bytes.toString('utf8');
   try {
     if (JAPANESE_7BIT.test(name)) return decodeJapanese(bytes, name);
-    if (!iconv.encodingExists(name) || NOT_CHARSETS.has(iconv.getCodec(name))) return null;
+    if (!iconv.encodingExists(name) || isNotCharset(name)) return null;
     return iconv.decode(bytes, name);
   } catch {
     return null;
