@@ -43,6 +43,8 @@ export interface Settings {
   /** Small accounts backed up to each store to count a no-change run's requests, and their size. */
   REMOTE_ACCOUNTS: number;
   REMOTE_ACCOUNT_MESSAGES: number;
+  /** Size in MB of the large message of phase large (against one of 1 MB). */
+  LARGE_MB: number;
 }
 
 /** Numeric settings whose defaults a caller may change (bench:quick's are smaller). */
@@ -60,6 +62,7 @@ export type SizeDefaults = Partial<
     | 'DAV_ACCOUNTS'
     | 'REMOTE_MESSAGES'
     | 'REMOTE_ACCOUNTS'
+    | 'LARGE_MB'
   >
 >;
 
@@ -93,6 +96,7 @@ export function readSettings(defaults: SizeDefaults = {}): Settings {
     REMOTE_BASELINE: process.env.BENCH_REMOTE_BASELINE !== '0',
     REMOTE_ACCOUNTS: envNumber('BENCH_REMOTE_ACCOUNTS', defaults.REMOTE_ACCOUNTS ?? 1_000),
     REMOTE_ACCOUNT_MESSAGES: envNumber('BENCH_REMOTE_ACCOUNT_MESSAGES', 5),
+    LARGE_MB: envNumber('BENCH_LARGE_MB', defaults.LARGE_MB ?? 64),
   };
 }
 

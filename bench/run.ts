@@ -37,12 +37,14 @@
 //   BENCH_REMOTE_BASELINE=0  leave restic out of the remote stores' figures
 //   BENCH_REMOTE_ACCOUNTS, BENCH_REMOTE_ACCOUNT_MESSAGES  the small accounts whose no-change run's
 //                   requests are counted on each store (default 1000 accounts of 5 messages)
+//   BENCH_LARGE_MB  the size of the large message of phase large, in MB (default 64)
 //   BENCH_PRUNE_OBJECTS, BENCH_PRUNE_CHUNKS_PER_SNAPSHOT  the repository prune runs on (phases/
 //                   prune.ts: a million objects, 10,000 a snapshot)
 //   BENCH_ONLY      run only these phases, comma-separated, e.g. BENCH_ONLY=dav,dumps (default:
 //                   all of them). The phases: backup (the main mailbox: first backups, restic and
 //                   borg, no-change runs), restore, restore-kinds, churn, dedup, search, dumps,
-//                   dav, remote, prune. restore and restore-kinds need backup, which is then run too.
+//                   dav, remote, prune, large. restore and restore-kinds need backup, which is then
+//                   run too.
 //                   Memory (8) is reported when backup and churn both run, the baselines (5) when
 //                   backup and restore do.
 import { access, mkdir, writeFile } from 'node:fs/promises';
@@ -94,6 +96,7 @@ import {
 import { measurePrune, reportPrune } from './phases/prune.js';
 import { measureRemote, remoteUsers, reportRemote } from './phases/remote.js';
 import { measureSearch, reportSearch } from './phases/search.js';
+import { largeUsers, measureLarge, reportLarge, type LargeRuns } from './phases/large.js';
 import type { Throughput } from './ceilings.js';
 
 const checkout = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -111,6 +114,7 @@ const PHASES = {
   dav: [],
   remote: [],
   prune: [],
+  large: [],
 } as const satisfies Record<string, readonly string[]>;
 type Phase = keyof typeof PHASES;
 const PHASE_NAMES = Object.keys(PHASES) as Phase[];
@@ -153,6 +157,7 @@ function mailUsers(settings: Settings, phases: Set<Phase>): Record<string, strin
   if (phases.has('restore-kinds')) names.push(...restoreKindUsers(settings));
   if (phases.has('dav')) names.push(...davUsers(settings.DAV_ACCOUNTS));
   if (phases.has('remote')) names.push(...remoteUsers(settings));
+  if (phases.has('large')) names.push(...largeUsers());
   // Dovecot's harness needs one user at least, whatever runs.
   if (names.length === 0) names.push('bench');
   return Object.fromEntries(names.map((name) => [name, 'x']));
@@ -193,6 +198,7 @@ interface Results {
   dav?: Awaited<ReturnType<typeof measureDav>>;
   remote?: Awaited<ReturnType<typeof measureRemote>>;
   prune?: Awaited<ReturnType<typeof measurePrune>>;
+  large?: LargeRuns;
 }
 
 async function measure(bench: Bench, phases: Set<Phase>): Promise<Results> {
@@ -225,12 +231,15 @@ async function measure(bench: Bench, phases: Set<Phase>): Promise<Results> {
   if (phases.has('remote')) results.remote = await measureRemote(bench);
   // 15. Prune over a million objects.
   if (phases.has('prune')) results.prune = await measurePrune(bench);
+  // 16. Large messages, streamed.
+  if (phases.has('large')) results.large = await measureLarge(bench);
   return results;
 }
 
 async function report(bench: Bench, results: Results): Promise<void> {
   const { MESSAGES } = bench.settings;
-  const { mail, restores, kinds, source, churn, search, dumps, dav, remote, prune } = results;
+  const { mail, restores, kinds, source, churn, search, dumps, dav, remote, prune, large } =
+    results;
   if (mail) {
     reportFirstBackup(bench, mail.main, mail.first, mail.fetchCeiling, {
       restic: mail.files.restic.bytes,
@@ -270,6 +279,7 @@ async function report(bench: Bench, results: Results): Promise<void> {
   if (dav) reportDav(bench, dav);
   if (remote) reportRemote(bench, remote);
   if (prune) reportPrune(bench, prune);
+  if (large) reportLarge(bench, large);
   bench.details.runs = runDetails(results);
 }
 
