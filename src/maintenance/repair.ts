@@ -4,9 +4,9 @@
  * - The index is written again (format section 8: new files first, the last naming the files it
  *   replaces in `superseded`, then those go), listing every pack as the packs themselves say:
  *   those only a damaged index file listed, read from their own headers and verified whole
- *   (index-rebuild.ts); those whose header is damaged, copied into new packs (header-repair.ts);
- *   and without the objects found damaged, so no backup takes them for stored any more. The
- *   damaged index files are among those replaced.
+ *   (index-rebuild.ts); those whose header is damaged or that hold a damaged object, their intact
+ *   objects copied into new packs (header-repair.ts); and without the objects found damaged, so
+ *   no backup takes them for stored any more. The damaged index files are among those replaced.
  * - A damaged condemned file is removed: it was passed over already, and the next prune
  *   condemns its packs again if nothing needs them.
  * - The folders that hold damaged messages are marked, and the next backup of each reads it
@@ -28,7 +28,7 @@ export interface RepositoryRepair {
   /** Packs that only a damaged index file (or none) listed, verified and indexed again. */
   packsIndexed: number;
   objectsIndexed: number;
-  /** Packs whose header was damaged, whose intact objects went into new packs. */
+  /** Packs whose header was damaged or that held damaged objects, whose intact objects went into new packs. */
   packsRewritten: number;
   objectsRewritten: number;
   /** Objects left out of the index: damaged, so that backups store them again. */
@@ -77,9 +77,10 @@ export async function repairRepository(
     for (const id of verified.damagedObjects) damaged.add(id);
   }
   const headerless = new Set(report.damagedHeaders.map((entry) => entry.pack));
-  if (headerless.size > 0) {
+  const rewriting = new Set([...headerless, ...(await packsWithDamage(repository, damaged))]);
+  if (rewriting.size > 0) {
     assertLocked();
-    const rewritten = await rewritePacks(repository, headerless, damaged);
+    const rewritten = await rewritePacks(repository, rewriting, damaged);
     outcome.packsRewritten = rewritten.packs;
     outcome.objectsRewritten = rewritten.objects;
     for (const id of rewritten.damagedObjects) if (!damaged.has(id)) outcome.newlyDamaged.push(id);
@@ -89,7 +90,7 @@ export async function repairRepository(
     .filter((file) => file.kind === 'index' && file.damaged)
     .map((file) => file.name);
   const dropping = [...damaged].some((hex) => repository.index.has(Buffer.from(hex, 'hex')));
-  if (dropping || damagedIndexFiles.length > 0 || fromHeaders.size > 0 || headerless.size > 0) {
+  if (dropping || damagedIndexFiles.length > 0 || fromHeaders.size > 0 || rewriting.size > 0) {
     assertLocked();
     const rewrite = await rewriteIndex(repository, (id) => damaged.has(id.toString('hex')), {
       alsoReplace: damagedIndexFiles,
@@ -109,6 +110,28 @@ export async function repairRepository(
     }
   }
   return outcome;
+}
+
+/**
+ * The packs still there that hold a damaged object the index lists. Their intact objects are
+ * copied into new packs like those of a damaged header: otherwise the pack, whose bytes no longer
+ * match its name, would stay in the index for its intact objects, and every `check --read-data`
+ * would report it damaged again until a prune happened to repack it.
+ */
+async function packsWithDamage(
+  repository: Repository,
+  damaged: ReadonlySet<string>,
+): Promise<Set<string>> {
+  const packs = new Set<string>();
+  for (const hex of damaged) {
+    const location = repository.index.get(Buffer.from(hex, 'hex'));
+    if (location) packs.add(location.pack);
+  }
+  if (packs.size === 0) return packs;
+  // A pack that cannot be read at all (gone) has nothing to copy: its objects are only dropped.
+  const present = new Set<string>();
+  for await (const file of repository.storage.list('data')) present.add(file.name);
+  return new Set([...packs].filter((pack) => present.has(pack)));
 }
 
 /** The items that need any of `ids` (hex), in every snapshot that can be read. */
