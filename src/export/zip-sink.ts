@@ -55,6 +55,25 @@ export class ZipSink {
     if (this.failure) throw this.failure;
   }
 
+  /**
+   * Adds an entry of a known size whose bytes are read only when the zip comes to it, and as it
+   * takes them (a stream pulls the next piece when the last is taken): nothing is queued for it.
+   */
+  async addStream(
+    name: string,
+    size: number,
+    pieces: () => AsyncIterable<Buffer>,
+    mtime: Date,
+  ): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.zip.addReadStreamLazy(name, { mtime, size, mode: ENTRY_MODE }, (callback) => {
+      const stream = Readable.from(pieces(), { objectMode: false });
+      // A piece that fails to read (damage found the second time) fails the zip.
+      stream.on('error', (error: Error) => this.fail(error));
+      callback(null, stream);
+    });
+  }
+
   /** Writes the central directory and waits until the file is complete. */
   async close(): Promise<void> {
     if (this.failure) throw this.failure;
