@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Repository } from '../repository/repository.js';
+import { DamagedObjectError, type Repository } from '../repository/repository.js';
 import { Base64LineEncoder } from './assembly/base64-line-encoder.js';
 import { LARGE_MESSAGE_BYTES } from './large-message.js';
 import {
@@ -111,7 +111,7 @@ export async function* messagePieces(
   repository: Repository,
   manifest: MessageManifest,
 ): AsyncGenerator<Buffer> {
-  const read = (id: string): Promise<Buffer> => repository.readObject(Buffer.from(id, 'hex'));
+  const read = (id: string): Promise<Buffer> => readOnce(repository, Buffer.from(id, 'hex'));
   yield await read(manifest.header);
   if (!manifest.body) return;
   for (const segment of (await readBody(repository, manifest.body)).segments) {
@@ -128,5 +128,27 @@ export async function* messagePieces(
       yield encoder.end();
       if (segment.trailer) yield Buffer.from(segment.trailer, 'base64');
     }
+  }
+}
+
+/**
+ * Reads one object of a large message by its own range of its pack, past the pack cache: the
+ * cache keeps whole packs (up to 64 MiB) for the many small messages of a restore, but a large
+ * message's packs hold little else, are read once per pass, and would keep that much memory in
+ * use for nothing. As repository.readObject does, a damaged local copy of a remote pack is
+ * dropped and the original read before the object is called damaged.
+ */
+async function readOnce(repository: Repository, id: Buffer): Promise<Buffer> {
+  // An object the loaded index does not know yet (written since): the repository finds it.
+  if (!repository.index.has(id)) return repository.readObject(id);
+  const location = repository.locate(id);
+  const file = { kind: 'data' as const, name: location.pack };
+  const range = { offset: location.offset, length: location.length };
+  try {
+    return repository.openObject(id, location, await repository.storage.load(file, range));
+  } catch (error) {
+    if (!(error instanceof DamagedObjectError && (await repository.storage.dropLocalCopy?.(file))))
+      throw error;
+    return repository.openObject(id, location, await repository.storage.load(file, range));
   }
 }
