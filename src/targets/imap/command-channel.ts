@@ -15,7 +15,7 @@ interface Waiter {
 /**
  * A literal written as it is read (a large message): its length is known before its first byte
  * is, and whether it holds a NUL byte (then it goes as a literal8, RFC 3516). `pieces` may throw
- * before giving all its bytes; the command is then never completed (see sendNow).
+ * before giving all its bytes; the command is then never completed (see CommandChannel.stream).
  */
 export interface StreamedLiteral {
   readonly size: number;
