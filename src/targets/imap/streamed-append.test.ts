@@ -17,7 +17,7 @@ class FakeServer {
   static async start(capabilities: string, pauseFirstAppend = false): Promise<FakeServer> {
     let fake: FakeServer | null = null;
     const server = createServer((socket) => {
-      let buffer = Buffer.alloc(0);
+      let buffer: Buffer = Buffer.alloc(0);
       // The literal's bytes as they come (joined once complete: a large literal comes in many).
       let literal: {
         tag: string;
