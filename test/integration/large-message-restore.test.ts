@@ -100,6 +100,10 @@ function measured(
   });
 }
 
+interface RestoreJson {
+  totals: { restored: number; alreadyPresent: number; failed: number };
+}
+
 interface ItemsJson {
   items: Array<{ key: string; subject: string }>;
 }
@@ -148,6 +152,10 @@ describe.skipIf(!haveDovecot)('large messages through restore, show and export',
     expect(inbox.map((message) => message.sha256).sort()).toEqual(
       [sha256(large), sha256(small)].sort(),
     );
+    // Again: the target holds both now, recognised without reading the large message whole.
+    const again = await ws.run(['restore', 'account', 'alice', '--to-account', 'bob', '--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json<RestoreJson>().totals).toMatchObject({ restored: 0, alreadyPresent: 2 });
     const mediumRestore = await measured(ws, [
       'restore',
       'account',
