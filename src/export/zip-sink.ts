@@ -22,8 +22,13 @@ export class ZipSink {
   private backlog = 0;
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
+  /** Rejects at the first failure: a zip whose entry stream failed stops without finishing. */
+  private readonly failed: Promise<never>;
+  private rejectFailed: (error: Error) => void = () => undefined;
 
   constructor(path: string) {
+    this.failed = new Promise<never>((_, reject) => (this.rejectFailed = reject));
+    this.failed.catch(() => undefined);
     this.zip.on('error', (error: Error) => this.fail(error));
     this.written = pipeline(
       this.zip.outputStream,
@@ -34,6 +39,7 @@ export class ZipSink {
 
   private fail(error: Error): void {
     this.failure ??= error;
+    this.rejectFailed(this.failure);
     this.wake?.();
   }
 
@@ -78,7 +84,7 @@ export class ZipSink {
   async close(): Promise<void> {
     if (this.failure) throw this.failure;
     this.zip.end();
-    await this.written;
+    await Promise.race([this.written, this.failed]);
     if (this.failure) throw this.failure;
   }
 
