@@ -60,7 +60,9 @@ class FakeServer {
           const line = buffer.subarray(0, end).toString('latin1');
           buffer = buffer.subarray(end + 2);
           const [tag, verb] = line.split(' ');
-          const append = /(~?)\{(\d+)\+\}$/.exec(line);
+          const append = /(~?)\{(\d+)(\+?)\}$/.exec(line);
+          // A synchronising literal waits for the go-ahead.
+          if (append && !append[3]) socket.write('+ go ahead\r\n');
           if (append)
             literal = {
               tag: tag ?? '',
@@ -147,6 +149,15 @@ describe('a streamed APPEND', () => {
       Array.from({ length: 48 }, (_, i) => Buffer.alloc(PIECE, (0x41 + i) % 256)),
     );
     expect(fake.appends[0]?.bytes.equals(expected)).toBe(true);
+    await writer.logout();
+  });
+
+  it('waits for the go-ahead of a server without LITERAL+, then streams', async () => {
+    const fake = await FakeServer.start('IMAP4rev1');
+    const writer = await open(fake);
+    await writer.append('INBOX', [{ flags: [], date: new Date(0), raw: literal(3) }]);
+    expect(fake.appends[0]?.bytes.length).toBe(3 * PIECE);
+    expect(fake.appends[0]?.bytes.subarray(2 * PIECE).equals(Buffer.alloc(PIECE, 0x43))).toBe(true);
     await writer.logout();
   });
 
