@@ -8,6 +8,7 @@ import {
   type ExportFolder,
   type ExportMessage,
   type ExportWriter,
+  type StreamedMessage,
 } from './export-writer.js';
 import { FileWrites } from './file-writes.js';
 import { FolderPaths } from './folder-paths.js';
@@ -55,6 +56,27 @@ export class EmlWriter implements ExportWriter {
     } else {
       await this.files.add(join(this.root, ...this.components, name), bytes, message.internalDate);
     }
+    return relative;
+  }
+
+  async writeStream(message: ExportMessage, streamed: StreamedMessage): Promise<string> {
+    // The subject is in the header, which the first piece holds whole (or holds the first
+    // 256 KiB of, which is as far as any subject goes).
+    const name = this.names.claim(emlName(message.uid, subjectOf(streamed.header)));
+    const relative = [...this.components, name].join('/');
+    if (this.zip)
+      await this.zip.addStream(
+        relative,
+        streamed.size,
+        () => streamed.pieces(),
+        message.internalDate,
+      );
+    else
+      await this.files.addStream(
+        join(this.root, ...this.components, name),
+        streamed.pieces(),
+        message.internalDate,
+      );
     return relative;
   }
 

@@ -1,11 +1,12 @@
 import { basename } from 'node:path';
 import { createAssembler, type MessageAssembler } from '../mailbox/assembly/message-assembler.js';
 import { messageRecipe } from '../mailbox/message-store.js';
+import { isLargeMessage, verifyMessage } from '../mailbox/message-stream.js';
 import type { Repository } from '../repository/repository.js';
 import { EmlWriter } from './eml-writer.js';
 import { checkPlan, type ExportPlan } from './export-plan.js';
 import type { ExportSource, SourceMessage } from './export-source.js';
-import type { ExportDescription, ExportWriter } from './export-writer.js';
+import type { ExportDescription, ExportWriter, StreamedMessage } from './export-writer.js';
 import { MaildirWriter } from './maildir-writer.js';
 import { ManifestWriter, manifestRecord } from './manifest.js';
 import { MboxWriter } from './mbox-writer.js';
@@ -22,6 +23,8 @@ export interface ExportOptions {
   workers?: number;
   onFolder?: (folder: string) => void;
   onMessages?: (count: number, bytes: number) => void;
+  /** Messages at least this large are written as a stream (default LARGE_MESSAGE_BYTES). */
+  largeMessageBytes?: number;
 }
 
 export interface FolderExport {
@@ -116,10 +119,13 @@ async function writeAll(
     messages: 0,
     bytes: 0,
   };
-  const load = (message: SourceMessage): Promise<Buffer | Error> =>
-    messageRecipe(options.repository, message.manifest)
-      .then((recipe) => assembler.assemble(recipe))
-      .catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+  const load = (message: SourceMessage): Promise<Buffer | StreamedMessage | Error> =>
+    (isLargeMessage(message.size, options.largeMessageBytes)
+      ? streamed(options.repository, message.manifest)
+      : messageRecipe(options.repository, message.manifest).then((recipe) =>
+          assembler.assemble(recipe),
+        )
+    ).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
   for (const folder of options.source.folders) {
     options.onFolder?.(folder.path);
     const report: FolderExport = { folder: folder.path, messages: 0, bytes: 0, failed: 0 };
@@ -141,17 +147,36 @@ async function writeAll(
         await manifest?.add(manifestRecord(message, null, reason));
         continue;
       }
-      const file = await writer.write(message, bytes);
+      const file = Buffer.isBuffer(bytes)
+        ? await writer.write(message, bytes)
+        : await writer.writeStream(message, bytes);
+      const size = Buffer.isBuffer(bytes) ? bytes.length : bytes.size;
       await manifest?.add(manifestRecord(message, file, null));
       report.messages++;
-      report.bytes += bytes.length;
-      options.onMessages?.(1, bytes.length);
+      report.bytes += size;
+      options.onMessages?.(1, size);
     }
     await writer.closeFolder();
     outcome.messages += report.messages;
     outcome.bytes += report.bytes;
   }
   return outcome;
+}
+
+/**
+ * A large message checked in a pass that keeps only its first piece (the header object, at most
+ * 256 KiB), to be written as it is read again.
+ */
+async function streamed(repository: Repository, manifest: string): Promise<StreamedMessage> {
+  let header: Buffer | null = null;
+  const verified = await verifyMessage(repository, manifest, (piece) => {
+    header ??= piece;
+  });
+  return {
+    size: verified.size,
+    header: header ?? Buffer.alloc(0),
+    pieces: () => verified.pieces(),
+  };
 }
 
 /**

@@ -18,6 +18,18 @@ export interface ExportMessage {
   manifest: string;
 }
 
+/**
+ * A large message, checked already (see mailbox/message-stream.ts): its bytes come as pieces,
+ * read again from the repository as they are written.
+ */
+export interface StreamedMessage {
+  size: number;
+  /** The first piece (the message's header object), for what a format takes from the header. */
+  header: Buffer;
+  /** Every piece of the message in order, the first included. */
+  pieces(): AsyncIterable<Buffer>;
+}
+
 export interface ExportWriter {
   /** What the format could not keep, said once the export is done. */
   readonly warnings: string[];
@@ -30,6 +42,8 @@ export interface ExportWriter {
   openFolder(folder: ExportFolder, keywords?: readonly string[]): Promise<void>;
   /** Writes one message; returns where it went, relative to the export, for the manifest. */
   write(message: ExportMessage, bytes: Buffer): Promise<string>;
+  /** The same for a large message, written as its pieces come, byte for byte what write gives. */
+  writeStream(message: ExportMessage, streamed: StreamedMessage): Promise<string>;
   closeFolder(): Promise<void>;
   /** Completes what is written (a zip's central directory, the export's description). */
   finish(): Promise<void>;

@@ -1,5 +1,6 @@
-import { utimes, writeFile } from 'node:fs/promises';
+import { open, utimes, writeFile } from 'node:fs/promises';
 import { PRIVATE_FILE_MODE } from '../storage/private-files.js';
+import { writeAll } from './write-all.js';
 
 /** Files being written at once: creating a file costs several system calls, which overlap well. */
 const IN_FLIGHT = 8;
@@ -24,6 +25,22 @@ export class FileWrites {
     this.pending.add(write);
     void write.then(() => this.pending.delete(write));
     while (this.pending.size >= IN_FLIGHT) await Promise.race(this.pending);
+    this.check();
+  }
+
+  /**
+   * Writes a new file from pieces, one at a time, and dates it; done when it is written. The
+   * files under way go on meanwhile.
+   */
+  async addStream(path: string, pieces: AsyncIterable<Buffer>, mtime: Date): Promise<void> {
+    this.check();
+    const file = await open(path, 'wx', PRIVATE_FILE_MODE);
+    try {
+      for await (const piece of pieces) await writeAll(file, [piece]);
+    } finally {
+      await file.close();
+    }
+    await utimes(path, mtime, mtime);
     this.check();
   }
 

@@ -7,6 +7,7 @@ import {
   type ExportFolder,
   type ExportMessage,
   type ExportWriter,
+  type StreamedMessage,
 } from './export-writer.js';
 import { FileWrites } from './file-writes.js';
 import { KeywordTable, maildirInfo, maildirName } from './maildir-flags.js';
@@ -55,6 +56,16 @@ export class MaildirWriter implements ExportWriter {
   async write(message: ExportMessage, bytes: Buffer): Promise<string> {
     const name = maildirName(message, ++this.sequence, maildirInfo(message.flags, this.keywords));
     await this.files.add(join(this.dir, 'cur', name), bytes, message.internalDate);
+    return this.relative === '' ? `cur/${name}` : `${this.relative}/cur/${name}`;
+  }
+
+  async writeStream(message: ExportMessage, streamed: StreamedMessage): Promise<string> {
+    const name = maildirName(message, ++this.sequence, maildirInfo(message.flags, this.keywords));
+    await this.files.addStream(
+      join(this.dir, 'cur', name),
+      streamed.pieces(),
+      message.internalDate,
+    );
     return this.relative === '' ? `cur/${name}` : `${this.relative}/cur/${name}`;
   }
 

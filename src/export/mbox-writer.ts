@@ -7,9 +7,11 @@ import {
   type ExportFolder,
   type ExportMessage,
   type ExportWriter,
+  type StreamedMessage,
 } from './export-writer.js';
 import { FolderPaths, safeComponent } from './folder-paths.js';
 import type { MboxBase } from './mbox-status.js';
+import { mboxEntryPieces } from './mbox-stream.js';
 import { mboxEntry } from './mboxrd.js';
 import { writeAll } from './write-all.js';
 import { PRIVATE_FILE_MODE, PRIVATE_FOLDER_MODE } from '../storage/private-files.js';
@@ -78,6 +80,33 @@ export class MboxWriter implements ExportWriter {
       this.pendingBytes += part.length;
     }
     if (this.pendingBytes >= WRITE_BATCH) await this.flush();
+    return `${this.location}#${++this.count}`;
+  }
+
+  async writeStream(message: ExportMessage, streamed: StreamedMessage): Promise<string> {
+    const base = this.base;
+    const pieces = mboxEntryPieces(streamed, message.internalDate, message.flags, base);
+    if (!pieces) {
+      // A header the first piece does not hold whole: the message is put together after all.
+      const whole: Buffer[] = [];
+      for await (const piece of streamed.pieces()) whole.push(piece);
+      return this.write(message, Buffer.concat(whole));
+    }
+    this.base = undefined;
+    await this.flush();
+    const file = this.file;
+    if (!file) throw new Error('no mbox folder is open');
+    let batch: Buffer[] = [];
+    let batchBytes = 0;
+    for await (const piece of pieces) {
+      batch.push(piece);
+      batchBytes += piece.length;
+      if (batchBytes < WRITE_BATCH) continue;
+      await writeAll(file, batch);
+      batch = [];
+      batchBytes = 0;
+    }
+    await writeAll(file, batch);
     return `${this.location}#${++this.count}`;
   }
 

@@ -10,25 +10,28 @@ const GT = 0x3e;
 const FROM = Buffer.from('From ', 'latin1');
 const MORE = Buffer.from('>', 'latin1');
 
-/** Line starts (offset 0 and after each LF) where the line is `>*From `. */
-function quotedLineStarts(message: Uint8Array): number[] {
+/**
+ * Line starts (after each LF, and offset 0 unless `startsLine` is false: a piece cut from the
+ * middle of a line) where the line is `>*From `.
+ */
+function quotedLineStarts(message: Uint8Array, startsLine = true): number[] {
   const buf = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
   const starts: number[] = [];
   // Only LF ends a line for an mbox reader; a CR-only message is one long line to it.
   for (let at = buf.indexOf(FROM); at >= 0; at = buf.indexOf(FROM, at + 1)) {
     let start = at;
     while (start > 0 && buf[start - 1] === GT) start--;
-    if (start === 0 || buf[start - 1] === LF) starts.push(start);
+    if (start === 0 ? startsLine : buf[start - 1] === LF) starts.push(start);
   }
   return starts;
 }
 
 /** The message with mboxrd quoting: one '>' more before each `>*From ` line. */
-export function quoteFromLines(message: Uint8Array): Buffer[] {
+export function quoteFromLines(message: Uint8Array, startsLine = true): Buffer[] {
   const buf = Buffer.from(message.buffer, message.byteOffset, message.byteLength);
   const parts: Buffer[] = [];
   let from = 0;
-  for (const start of quotedLineStarts(buf)) {
+  for (const start of quotedLineStarts(buf, startsLine)) {
     parts.push(buf.subarray(from, start), MORE);
     from = start;
   }

@@ -22,8 +22,13 @@ export class ZipSink {
   private backlog = 0;
   private failure: Error | null = null;
   private wake: (() => void) | null = null;
+  /** Rejects at the first failure: a zip whose entry stream failed stops without finishing. */
+  private readonly failed: Promise<never>;
+  private rejectFailed: (error: Error) => void = () => undefined;
 
   constructor(path: string) {
+    this.failed = new Promise<never>((_, reject) => (this.rejectFailed = reject));
+    this.failed.catch(() => undefined);
     this.zip.on('error', (error: Error) => this.fail(error));
     this.written = pipeline(
       this.zip.outputStream,
@@ -34,6 +39,7 @@ export class ZipSink {
 
   private fail(error: Error): void {
     this.failure ??= error;
+    this.rejectFailed(this.failure);
     this.wake?.();
   }
 
@@ -55,11 +61,30 @@ export class ZipSink {
     if (this.failure) throw this.failure;
   }
 
+  /**
+   * Adds an entry of a known size whose bytes are read only when the zip comes to it, and as it
+   * takes them (a stream pulls the next piece when the last is taken): nothing is queued for it.
+   */
+  async addStream(
+    name: string,
+    size: number,
+    pieces: () => AsyncIterable<Buffer>,
+    mtime: Date,
+  ): Promise<void> {
+    if (this.failure) throw this.failure;
+    this.zip.addReadStreamLazy(name, { mtime, size, mode: ENTRY_MODE }, (callback) => {
+      const stream = Readable.from(pieces(), { objectMode: false });
+      // A piece that fails to read (damage found the second time) fails the zip.
+      stream.on('error', (error: Error) => this.fail(error));
+      callback(null, stream);
+    });
+  }
+
   /** Writes the central directory and waits until the file is complete. */
   async close(): Promise<void> {
     if (this.failure) throw this.failure;
     this.zip.end();
-    await this.written;
+    await Promise.race([this.written, this.failed]);
     if (this.failure) throw this.failure;
   }
 

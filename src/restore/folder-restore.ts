@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { readAllEntries, type MessageEntry } from '../mailbox/folder-listing.js';
 import type { MessageAssembler } from '../mailbox/assembly/message-assembler.js';
 import { messageRecipe } from '../mailbox/message-store.js';
+import { isLargeMessage, verifyMessage } from '../mailbox/message-stream.js';
 import type { Repository } from '../repository/repository.js';
 import type { RestoreFailure } from './restore-report.js';
 import type { AppendMessage, RestoreTarget } from './restore-target.js';
@@ -16,6 +17,8 @@ export interface FolderRestoreContext {
   /** Messages per MULTIAPPEND command. */
   batchSize: number;
   onMessages?: (count: number, bytes: number) => void;
+  /** Messages at least this large are streamed (default LARGE_MESSAGE_BYTES; tests set less). */
+  largeMessageBytes?: number;
 }
 
 export interface FolderRestoreOutcome {
@@ -62,6 +65,7 @@ export async function restoreMessages(
     destination,
     entries,
     present,
+    context.largeMessageBytes,
   );
   const outcome: FolderRestoreOutcome = { restored: 0, alreadyPresent, bytes: 0, failures: [] };
 
@@ -85,10 +89,17 @@ export async function restoreMessages(
     inFlight.add(append);
     void append.then(() => inFlight.delete(append));
   };
-  const load = (entry: MessageEntry): Promise<Buffer | Error> =>
-    messageRecipe(context.repository, entry.manifest)
-      .then((recipe) => context.assembler.assemble(recipe))
-      .catch((error: unknown) => error as Error);
+  const large = (entry: MessageEntry): boolean =>
+    isLargeMessage(entry.size, context.largeMessageBytes);
+  // A large message is not put together: its objects are checked in a first pass that keeps
+  // nothing, and read again as it is written to the server (see message-stream.ts).
+  const load = (entry: MessageEntry): Promise<AppendMessage['raw'] | Error> =>
+    (large(entry)
+      ? verifyMessage(context.repository, entry.manifest)
+      : messageRecipe(context.repository, entry.manifest).then((recipe) =>
+          context.assembler.assemble(recipe),
+        )
+    ).catch((error: unknown) => error as Error);
   for await (const [entry, raw] of readAhead(missing, load, context.batchSize)) {
     if (raw instanceof Error) {
       outcome.failures.push({
@@ -98,14 +109,15 @@ export async function restoreMessages(
       });
       continue;
     }
-    if (batchBytes + entry.size > MAX_BATCH_BYTES) await flush();
+    // A streamed message goes in an APPEND of its own, so a batch never holds two of them.
+    if (batchBytes + entry.size > MAX_BATCH_BYTES || large(entry)) await flush();
     batch.push({
       entry,
       size: entry.size,
       message: { flags: entry.flags, date: new Date(entry.date), raw },
     });
     batchBytes += entry.size;
-    if (batch.length >= context.batchSize) await flush();
+    if (batch.length >= context.batchSize || large(entry)) await flush();
   }
   await flush();
   await Promise.all(inFlight);

@@ -186,3 +186,29 @@ describe('what a target folder already holds', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('what a target folder already holds, large messages hashed as they are read', () => {
+  it('decides as the buffered comparison does: dropped CR, NUL as served, a different body', async () => {
+    const { repository, remove } = await temporaryRepository();
+    cleanup = remove;
+    const endsInCr = Buffer.concat([message(4), Buffer.from('\r')]);
+    const withNul = Buffer.from('Subject: nul\r\n\r\nbefore\0after\r\n', 'latin1');
+    const served = Buffer.from('Subject: nul\r\n\r\nbefore\x80after\r\n', 'latin1');
+    const original = Buffer.from('Subject: same\r\n\r\nbody A\r\n');
+    const other = Buffer.from('Subject: same\r\n\r\nbody B\r\n');
+    const backup = await entries(repository, [endsInCr, withNul, original]);
+    const { target, present } = fakeTarget([endsInCr.subarray(0, -1), served, other]);
+    for (const threshold of [undefined, 1]) {
+      const { missing, alreadyPresent } = await findMissing(
+        repository,
+        target,
+        'INBOX',
+        backup,
+        present,
+        threshold,
+      );
+      expect(alreadyPresent).toBe(2);
+      expect(missing.map((entry) => entry.uid)).toEqual([3]);
+    }
+  });
+});

@@ -5,6 +5,8 @@ import { loadMessage, readManifest } from '../mailbox/message-store.js';
 import type { Repository } from '../repository/repository.js';
 import { looseSha256 } from '../targets/imap/imap-target-reader.js';
 import { servedSha256 } from '../imap/nul-bytes.js';
+import { isLargeMessage } from '../mailbox/message-stream.js';
+import { streamedWholeHashes, type WholeHashes } from './streamed-hashes.js';
 import type { BodyHashes, PresentMessage, RestoreTarget } from './restore-target.js';
 
 /**
@@ -36,9 +38,10 @@ export async function findMissing(
   destination: string,
   entries: readonly MessageEntry[],
   present: readonly PresentMessage[],
+  largeMessageBytes?: number,
 ): Promise<{ missing: MessageEntry[]; alreadyPresent: number }> {
   if (present.length === 0) return { missing: [...entries], alreadyPresent: 0 };
-  const matcher = new Matcher(repository, target, destination, present);
+  const matcher = new Matcher(repository, target, destination, present, largeMessageBytes);
   const unmatched = await matcher.match(entries, (entry, message) =>
     sameFlags(entry.flags, message.flags),
   );
@@ -56,7 +59,7 @@ class Matcher {
   private readonly byLooseHeader: Map<string, PresentMessage[]>;
   private readonly headerless: PresentMessage[];
   private readonly headers = new Map<string, Buffer>();
-  private readonly wholeHashes = new Map<string, { loose: string; served: string | null }>();
+  private readonly wholeHashes = new Map<string, WholeHashes>();
   private readonly bodyHashes = new Map<number, BodyHashes>();
 
   constructor(
@@ -64,6 +67,8 @@ class Matcher {
     private readonly target: RestoreTarget,
     private readonly destination: string,
     present: readonly PresentMessage[],
+    /** Messages at least this large are hashed as a stream (default LARGE_MESSAGE_BYTES). */
+    private readonly largeMessageBytes?: number,
   ) {
     this.bySize = groupBy(present, (message) => String(message.size));
     this.byLooseHeader = groupBy(present, (message) => message.headerLooseSha256);
@@ -141,11 +146,16 @@ class Matcher {
   }
 
   /** Hashes of a backed-up message as a server may have rewritten it (line endings, NUL bytes). */
-  private async wholeOf(entry: MessageEntry): Promise<{ loose: string; served: string | null }> {
+  private async wholeOf(entry: MessageEntry): Promise<WholeHashes> {
     let whole = this.wholeHashes.get(entry.manifest);
     if (!whole) {
-      const raw = await loadMessage(this.repository, entry.manifest);
-      whole = { loose: looseSha256(raw), served: servedSha256(raw) };
+      // A large message is hashed as it is read, never held whole.
+      if (isLargeMessage(entry.size, this.largeMessageBytes)) {
+        whole = await streamedWholeHashes(this.repository, entry.manifest);
+      } else {
+        const raw = await loadMessage(this.repository, entry.manifest);
+        whole = { loose: looseSha256(raw), served: servedSha256(raw) };
+      }
       this.wholeHashes.set(entry.manifest, whole);
     }
     return whole;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ITEM_KEY_PATTERN } from '../../mailbox/item-key.js';
+import { LARGE_MESSAGE_BYTES } from '../../mailbox/large-message.js';
 import { UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes, formatTime } from '../output/format.js';
@@ -30,6 +31,30 @@ function writeStdout(bytes: Buffer): Promise<void> {
   );
 }
 
+/**
+ * A large message's bytes, checked first in a pass that keeps nothing, then written as they are
+ * read again, waiting whenever stdout's buffer is full: memory stays a few objects deep.
+ */
+async function writeLargeMessage(repository: Repository, manifest: string): Promise<void> {
+  const { verifyMessage } = await import('../../mailbox/message-stream.js');
+  const verified = await verifyMessage(repository, manifest);
+  for await (const piece of verified.pieces()) {
+    if (process.stdout.write(piece)) continue;
+    await new Promise<void>((resolve, reject) => {
+      const done = (error?: Error): void => {
+        process.stdout.off('drain', done);
+        process.stdout.off('error', done);
+        if (error) reject(error);
+        else resolve();
+      };
+      process.stdout.on('drain', done);
+      process.stdout.on('error', done);
+    });
+  }
+  // The last write's callback: the bytes are handed to the system (or the pipe's error is known).
+  await writeStdout(Buffer.alloc(0));
+}
+
 export function registerShow(program: Command, run: CommandRunner): void {
   program
     .command('show')
@@ -47,7 +72,10 @@ export function registerShow(program: Command, run: CommandRunner): void {
         const version = item ? null : await catalog.collections.item(key);
         if (!item && !version) throw new UsageError(`unknown item ${key}: no backup holds it`);
         if (options.raw) {
-          await writeStdout(await rawBytes(await context.repository(), item, version));
+          const repository = await context.repository();
+          if (item && item.size >= LARGE_MESSAGE_BYTES)
+            await writeLargeMessage(repository, item.manifest);
+          else await writeStdout(await rawBytes(repository, item, version));
           return;
         }
         if (!item) {

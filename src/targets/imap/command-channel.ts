@@ -12,8 +12,25 @@ interface Waiter {
   reject: (error: Error) => void;
 }
 
-/** A piece of a command: text, or a literal's bytes (in one buffer or several). */
-export type CommandPiece = string | { literal: Buffer | readonly Buffer[] };
+/**
+ * A literal written as it is read (a large message): its length is known before its first byte
+ * is, and whether it holds a NUL byte (then it goes as a literal8, RFC 3516). `pieces` may throw
+ * before giving all its bytes; the command is then never completed (see CommandChannel.stream).
+ */
+export interface StreamedLiteral {
+  readonly size: number;
+  readonly holdsNul: boolean;
+  pieces(): AsyncIterable<Buffer>;
+}
+
+/** A piece of a command: text, or a literal's bytes (in one buffer, several, or a stream). */
+export type CommandPiece = string | { literal: Buffer | readonly Buffer[] | StreamedLiteral };
+
+export function isStreamedLiteral(
+  literal: Buffer | readonly Buffer[] | StreamedLiteral,
+): literal is StreamedLiteral {
+  return !Buffer.isBuffer(literal) && !Array.isArray(literal);
+}
 
 /**
  * One connection to an IMAP server as a channel for commands: tags, literals (LITERAL+ where
@@ -29,6 +46,11 @@ export class CommandChannel {
   private greeting: ((response: ServerResponse) => void) | null = null;
   /** The command whose turn it is, when commands cannot be pipelined. */
   private turn: Promise<void> = Promise.resolve();
+  /**
+   * The command whose bytes are being written: a streamed literal takes many turns of the event
+   * loop, and a pipelined command must not slip its bytes in between.
+   */
+  private writing: Promise<void> = Promise.resolve();
 
   private constructor(
     private socket: Socket | TLSSocket,
@@ -172,6 +194,23 @@ export class CommandChannel {
   }
   private async sendNow(pieces: CommandPiece[], what: string): Promise<ServerResponse> {
     if (this.closed) throw this.closed;
+    const previous = this.writing;
+    let written = (): void => undefined;
+    this.writing = new Promise<void>((resolve) => (written = resolve));
+    await previous;
+    try {
+      return await this.writeCommand(pieces, what, written);
+    } finally {
+      written();
+    }
+  }
+  /** Writes one command (calling `written` once its last byte is handed over) and waits for its answer. */
+  private async writeCommand(
+    pieces: CommandPiece[],
+    what: string,
+    written: () => void,
+  ): Promise<ServerResponse> {
+    if (this.closed) throw this.closed;
     const tag = `W${this.nextTag++}`;
     const done = new Promise<ServerResponse>((resolve, reject) =>
       this.waiters.push({ tag, resolve, reject }),
@@ -183,7 +222,10 @@ export class CommandChannel {
     // socket at once, and the event loop is free to prepare the next batch meanwhile.
     const queued: Array<Promise<void>> = [];
     const send = (data: string | Buffer): void => {
-      queued.push(this.write(data));
+      const write = this.write(data);
+      // Awaited below, unless the command is abandoned half-written (see stream).
+      write.catch(() => undefined);
+      queued.push(write);
     };
     // Corked, the pieces leave as one writev instead of a small packet per literal header.
     this.socket.cork();
@@ -193,9 +235,15 @@ export class CommandChannel {
         line += piece;
         continue;
       }
-      const parts = Buffer.isBuffer(piece.literal) ? [piece.literal] : piece.literal;
-      const length = parts.reduce((sum, part) => sum + part.length, 0);
-      const binary = this.capabilities.has('BINARY') && parts.some((part) => part.includes(0));
+      const streamed = isStreamedLiteral(piece.literal) ? piece.literal : null;
+      const parts = streamed
+        ? []
+        : Buffer.isBuffer(piece.literal)
+          ? [piece.literal]
+          : (piece.literal as readonly Buffer[]);
+      const length = streamed ? streamed.size : parts.reduce((sum, part) => sum + part.length, 0);
+      const holdsNul = streamed ? streamed.holdsNul : parts.some((part) => part.includes(0));
+      const binary = this.capabilities.has('BINARY') && holdsNul;
       const prefix = binary ? '~' : '';
       if (literalPlus) {
         send(`${line}${prefix}{${length}+}\r\n`);
@@ -214,13 +262,58 @@ export class CommandChannel {
           return checkOk(answer, this.where, what);
         }
       }
-      for (const part of parts) send(part);
+      if (streamed) await this.stream(streamed);
+      else for (const part of parts) send(part);
       line = '';
     }
     send(`${line}\r\n`);
     this.socket.uncork();
+    written();
     await Promise.all(queued);
     return checkOk(await done, this.where, what);
+  }
+  /**
+   * Writes a streamed literal, waiting for the socket to drain whenever its buffer is full, so no
+   * more than a piece or two of the message is held at a time. Should the pieces fail or fall
+   * short, the command cannot be completed, and an APPEND left unfinished is never carried out:
+   * the connection is closed, so nothing of the message is stored.
+   */
+  private async stream(literal: StreamedLiteral): Promise<void> {
+    this.socket.uncork();
+    let sent = 0;
+    try {
+      for await (const piece of literal.pieces()) {
+        if (this.closed) throw this.closed;
+        sent += piece.length;
+        if (sent > literal.size)
+          throw new Error(`the literal holds more than ${literal.size} bytes`);
+        if (!this.socket.write(piece)) await this.drained();
+      }
+      if (sent !== literal.size)
+        throw new Error(`the literal holds ${sent} bytes, not ${literal.size}`);
+    } catch (error) {
+      this.fail(
+        new ImapError(
+          'dropped',
+          `${this.where}: connection closed in the middle of a message: ${(error as Error).message}`,
+          { cause: error },
+        ),
+      );
+      throw error;
+    }
+    this.socket.cork();
+  }
+  private drained(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        if (this.closed) reject(this.closed);
+        else resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
   /**
    * Whether commands may be sent before the previous one is answered: with LITERAL+ a command is

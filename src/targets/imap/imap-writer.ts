@@ -2,16 +2,26 @@ import { backoff, delay, type ImapCounters } from '../../imap/connect.js';
 import type { ImapEndpoint, ImapLogin } from '../../imap/endpoint.js';
 import { ImapError } from '../../imap/imap-error.js';
 import { holdsNul } from '../../imap/nul-bytes.js';
-import { CommandChannel, type CommandPiece } from './command-channel.js';
+import {
+  CommandChannel,
+  isStreamedLiteral,
+  type CommandPiece,
+  type StreamedLiteral,
+} from './command-channel.js';
 import { parseStatus, type ServerResponse } from './response-reader.js';
 import { imapDate, isAtom, mailboxName, parseAppendUid, quote } from './wire-format.js';
 
 export interface AppendMessage {
   flags: string[];
   date: Date;
-  /** The message's bytes, in one buffer or as consecutive pieces. */
-  raw: Buffer | readonly Buffer[];
+  /**
+   * The message's bytes, in one buffer or as consecutive pieces, or streamed (a large message,
+   * alone in its APPEND).
+   */
+  raw: Buffer | readonly Buffer[] | StreamedLiteral;
 }
+
+export type { StreamedLiteral };
 
 export interface AppendOutcome {
   /** UIDs given by APPENDUID (UIDPLUS), in message order, when the server said. */
@@ -121,7 +131,9 @@ export class ImapWriter {
     if (!this.channel.capabilities.has('BINARY')) {
       // Without BINARY a NUL byte cannot travel (RFC 3501 literals exclude it): the server would
       // refuse the message or store something else. Refused here, the message is reported.
-      const withNul = messages.findIndex((message) => pieces(message.raw).some(holdsNul));
+      const withNul = messages.findIndex((message) =>
+        isStreamedLiteral(message.raw) ? message.raw.holdsNul : pieces(message.raw).some(holdsNul),
+      );
       if (withNul >= 0)
         throw new ImapError(
           'refused',
