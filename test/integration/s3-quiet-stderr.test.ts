@@ -57,7 +57,12 @@ describe.skipIf(!haveS3rver)('commands on an S3 repository', () => {
   });
 
   it('print no warning of a dependency on stderr', async () => {
-    for (const args of [['init', '--scrypt-cost', '10'], ['backup'], ['snapshots'], ['check', '--read-data']]) {
+    for (const args of [
+      ['init', '--scrypt-cost', '10'],
+      ['backup'],
+      ['snapshots'],
+      ['check', '--read-data'],
+    ]) {
       const result = await cli(...args);
       expect(result.code, `${args.join(' ')}: ${shown(result)}`).toBe(0);
       expect(foreignLines(result.stderr), `${args.join(' ')}: ${shown(result)}`).toEqual([]);
