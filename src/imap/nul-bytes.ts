@@ -25,8 +25,17 @@ export function holdsNul(bytes: Uint8Array): boolean {
  * would pass unnoticed; that is malformed text twice over.
  */
 export function mayHideNul(bytes: Uint8Array): boolean {
-  let at = bytes.indexOf(NUL_STAND_IN);
-  while (at >= 0) {
+  return mayHideNulWithin(bytes, 0, bytes.length);
+}
+
+/**
+ * mayHideNul() for the positions [from, to) of `bytes`, the bytes around them read as context: a
+ * message read a window at a time is checked window by window, each with a few bytes of its
+ * neighbours (a UTF-8 sequence reaches at most three bytes either way).
+ */
+export function mayHideNulWithin(bytes: Uint8Array, from: number, to: number): boolean {
+  let at = bytes.indexOf(NUL_STAND_IN, from);
+  while (at >= 0 && at < to) {
     if (!insideUtf8Sequence(bytes, at)) return true;
     at = bytes.indexOf(NUL_STAND_IN, at + 1);
   }
