@@ -33,6 +33,7 @@ export class SpoolFile {
   private written = 0;
   private readonly hash: Hash = createHash('sha256');
   private digest: string | null = null;
+  private scratch = Buffer.alloc(0);
   private closed = false;
 
   private constructor(
@@ -96,7 +97,10 @@ export class SpoolFile {
   readSync(offset: number, length: number): Buffer {
     if (this.closed) throw new Error('spool file read after close');
     const size = Math.max(0, Math.min(length, this.written - offset));
-    const sealed = Buffer.allocUnsafe(size);
+    // Read into a buffer kept for the purpose: only the decrypted copy is new (garbage that
+    // Node frees lazily is what a large message's memory would grow by).
+    if (this.scratch.length < size) this.scratch = Buffer.allocUnsafe(Math.max(size, 256 * 1024));
+    const sealed = this.scratch.subarray(0, size);
     let done = 0;
     while (done < size) {
       const read = readSync(this.handle.fd, sealed, done, size - done, offset + done);

@@ -7,7 +7,7 @@ import { classifyImapError } from '../../imap/imap-error.js';
 import { isSubscribed, readSubscriptions } from '../../imap/subscriptions.js';
 import { isBodyWithNul, mayHideNul, sha256 } from '../../imap/nul-bytes.js';
 import type { SpoolFile } from '../../spool/spool-file.js';
-import { fetchToSpool, spoolMayHideNul, type SpoolOptions } from './spooled-fetch.js';
+import { fetchToSpool, type SpoolOptions } from './spooled-fetch.js';
 import { toUidSet, uidSetBatches } from './uid-set.js';
 
 /** A folder as the server lists it, with the status that tells whether it changed. */
@@ -341,18 +341,17 @@ export class ImapAccountReader {
       return;
     }
     if (!spooled) return;
-    const { spool } = spooled;
+    const { spool, mayHideNul: suspect, ...head } = spooled;
     try {
-      if (spoolMayHideNul(spool)) {
+      if (suspect) {
         if (this.client.capabilities.has('BINARY')) {
-          const { flags, date } = spooled;
-          suspects.push({ uid, flags, date, bodySha256: spool.sha256() });
+          suspects.push({ ...head, bodySha256: spool.sha256() });
           return;
         }
-        yield { ...spooled, altered: ALTERED_NO_BINARY };
+        yield { ...head, spool, altered: ALTERED_NO_BINARY };
         return;
       }
-      yield spooled;
+      yield { ...head, spool };
     } finally {
       await spool.close();
     }

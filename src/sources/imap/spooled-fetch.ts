@@ -2,7 +2,7 @@
 // so that neither imapflow nor mailvault ever holds it whole.
 import type { ImapFlow } from 'imapflow';
 import { normalizeFlags } from '../../imap/flags.js';
-import { mayHideNulWithin } from '../../imap/nul-bytes.js';
+import { NulScreen } from '../../imap/nul-bytes.js';
 import { SpoolFile } from '../../spool/spool-file.js';
 
 /** Bytes asked for per range: a few MiB, so a 64 MB message takes a score of round trips. */
@@ -13,6 +13,8 @@ export interface SpooledMessage {
   flags: string[];
   date: string;
   spool: SpoolFile;
+  /** mayHideNul() of the message, judged range by range as they arrived. */
+  mayHideNul: boolean;
 }
 
 export interface SpoolOptions {
@@ -37,6 +39,7 @@ export async function fetchToSpool(
   try {
     let flags: string[] = [];
     let date = '';
+    const screen = new NulScreen();
     for (;;) {
       const start = spool.length;
       const first = start === 0;
@@ -66,7 +69,10 @@ export async function fetchToSpool(
         await spool.close();
         return null;
       }
-      if (range.length > 0) await spool.append(range);
+      if (range.length > 0) {
+        screen.feed(range);
+        await spool.append(range);
+      }
       if (range.length < rangeBytes) break;
     }
     if (spool.length === 0) {
@@ -74,24 +80,9 @@ export async function fetchToSpool(
       await spool.close();
       return null;
     }
-    return { uid, flags, date, spool };
+    return { uid, flags, date, spool, mayHideNul: screen.end() };
   } catch (error) {
     await spool.close();
     throw error;
   }
-}
-
-/** Bytes of context a NUL check needs on each side of a position (a UTF-8 sequence's reach). */
-const NUL_CONTEXT = 4;
-const NUL_WINDOW = 1024 * 1024;
-
-/** mayHideNul() of a spooled message, read a window at a time. */
-export function spoolMayHideNul(spool: SpoolFile): boolean {
-  for (let at = 0; at < spool.length; at += NUL_WINDOW) {
-    const from = Math.max(0, at - NUL_CONTEXT);
-    const bytes = spool.readSync(from, at - from + NUL_WINDOW + NUL_CONTEXT);
-    if (mayHideNulWithin(bytes, at - from, Math.min(bytes.length, at - from + NUL_WINDOW)))
-      return true;
-  }
-  return false;
 }
