@@ -23,7 +23,7 @@ import {
 } from './message-store.js';
 
 /** Bytes of a content piece read at a time on their way to the chunker. */
-const WINDOW = 1024 * 1024;
+const WINDOW = 64 * 1024;
 
 /**
  * Stores the message `source` holds, whose SHA-256 (taken as its bytes arrived) is `sha256`.

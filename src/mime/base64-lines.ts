@@ -62,7 +62,7 @@ function isSpace(byte: number | undefined): boolean {
  * Base64 characters decoded and checked at a time: a multiple of 4, so that blocks decode
  * independently and what a block decodes to is the same wherever the message is held.
  */
-export const BASE64_BLOCK_CHARS = 1024 * 1024;
+export const BASE64_BLOCK_CHARS = 64 * 1024;
 
 /** Raised when base64 bytes do not re-encode exactly (a match must then not be used). */
 export class Base64MismatchError extends Error {
