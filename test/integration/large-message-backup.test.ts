@@ -12,7 +12,7 @@ import { storeMessage } from '../../src/mailbox/message-store.js';
 import { Repository } from '../../src/repository/repository.js';
 import { SPOOL_PREFIX } from '../../src/spool/spool-file.js';
 import { LocalStorage } from '../../src/storage/local/local-storage.js';
-import { servedByDovecot } from '../support/corpus.js';
+import { heldByDovecot, servedByDovecot } from '../support/corpus.js';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { fillMailbox } from '../support/imap-fixture.js';
 import { sleep } from '../support/servers.js';
@@ -55,6 +55,15 @@ function multipart(size: number, tag: string): Buffer {
       '',
     ].join('\r\n'),
   );
+}
+
+/** A plain text message of about `size` bytes whose words change at `switchAt`. */
+function plainText(size: number, switchAt: number, early: string, late: string): Buffer {
+  const line = (word: string): string => `${word} ${'lorem ipsum dolor sit amet '.repeat(2)}\r\n`;
+  const head = `From: c@example.com\r\nSubject: long text\r\n\r\n`;
+  const first = line(early).repeat(Math.ceil((switchAt - head.length) / line(early).length));
+  const second = line(late).repeat(Math.ceil((size - switchAt) / line(late).length));
+  return Buffer.from(head + first + second);
 }
 
 const small = Buffer.from('From: a@example.com\r\nSubject: small\r\n\r\nA small one.\r\n');
@@ -117,12 +126,21 @@ describe.skipIf(!haveDovecot)('backing up a large message', () => {
   let tmp: string;
   const big = multipart(64 * MB, 'the big one');
   const oneMb = multipart(1 * MB, 'the 1 MB one');
+  // Over LARGE_MESSAGE_BYTES, with a NUL byte Dovecot can only give back through BINARY.
+  const withNul = Buffer.concat([
+    Buffer.from('From: a@example.com\r\nSubject: with a NUL\r\n\r\nbefore '),
+    Buffer.from([0]),
+    Buffer.from(' after\r\n'),
+    Buffer.from(`${'x'.repeat(98)}\r\n`.repeat(90_000)),
+  ]);
+  const longText = plainText(10 * MB, 6 * MB, 'zebrafinch', 'quokkaland');
 
   beforeAll(async () => {
-    server = await startDovecot({ users: { big: 'b', onemb: 'o' } });
+    server = await startDovecot({ users: { big: 'b', onemb: 'o', extra: 'e' } });
     await fillMailbox(server, 'big', { INBOX: [{ raw: big }, { raw: small }] });
     await fillMailbox(server, 'onemb', { INBOX: [{ raw: oneMb }, { raw: small }] });
-    ws = await createWorkspace(server, { accounts: ['big', 'onemb'] });
+    await fillMailbox(server, 'extra', { INBOX: [{ raw: withNul }, { raw: longText }] });
+    ws = await createWorkspace(server, { accounts: ['big', 'onemb', 'extra'] });
     tmp = join(ws.dir, 'tmp');
     await mkdir(tmp);
     const init = await ws.run(['init', '--scrypt-cost', '10']);
@@ -208,4 +226,31 @@ describe.skipIf(!haveDovecot)('backing up a large message', () => {
     expect(inMemory.manifest).toBe(manifest);
     expect(writer.stats.objectsAdded).toBe(0);
   }, 120_000);
+
+  it("keeps a large message's NUL bytes (read whole with BINARY), and searches its first 4 MiB", async () => {
+    const run = await ws.run(['backup', 'extra', '--json']);
+    expect(run.code, shown(run)).toBe(0);
+    const listed = await ws.run(['ls', 'extra', 'INBOX', '--json']);
+    const items = listed.json<{ items: Array<{ key: string; subject: string }> }>().items;
+    const key = items.find((entry) => entry.subject === 'with a NUL')?.key ?? '';
+    const child = spawn(
+      process.execPath,
+      [MAILVAULT_BIN, '--config', ws.config, '--no-progress', 'show', key, '--raw'],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const chunks: Buffer[] = [];
+    for await (const chunk of child.stdout) chunks.push(chunk as Buffer);
+    const held = heldByDovecot(withNul) as Buffer;
+    expect(held.includes(0)).toBe(true);
+    expect(Buffer.concat(chunks).equals(held)).toBe(true);
+
+    const search = async (word: string): Promise<string[]> => {
+      const result = await ws.run(['search', '--text', word, '--json']);
+      expect(result.code, shown(result)).toBe(0);
+      return result.json<Array<{ subject: string }>>().map((hit) => hit.subject);
+    };
+    expect(await search('zebrafinch')).toEqual(['long text']);
+    // Past the first 4 MiB of a message over 8 MiB: not indexed (README, search).
+    expect(await search('quokkaland')).toEqual([]);
+  }, 60_000);
 });
