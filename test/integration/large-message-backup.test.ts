@@ -57,13 +57,32 @@ function multipart(size: number, tag: string): Buffer {
   );
 }
 
-/** A plain text message of about `size` bytes whose words change at `switchAt`. */
-function plainText(size: number, switchAt: number, early: string, late: string): Buffer {
-  const line = (word: string): string => `${word} ${'lorem ipsum dolor sit amet '.repeat(2)}\r\n`;
-  const head = `From: c@example.com\r\nSubject: long text\r\n\r\n`;
-  const first = line(early).repeat(Math.ceil((switchAt - head.length) / line(early).length));
-  const second = line(late).repeat(Math.ceil((size - switchAt) / line(late).length));
-  return Buffer.from(head + first + second);
+/** About `size` bytes: a text part with `early`, a base64 attachment, a text part with `late`. */
+function textAround(size: number, early: string, late: string): Buffer {
+  const filler = randomBytes(Math.floor(((size - 400) * 3) / 4.1)).toString('base64');
+  return Buffer.from(
+    [
+      'From: c@example.com',
+      'Subject: long text',
+      'Content-Type: multipart/mixed; boundary="b"',
+      '',
+      '--b',
+      'Content-Type: text/plain',
+      '',
+      `${early} opens the message`,
+      '--b',
+      'Content-Type: application/octet-stream',
+      'Content-Transfer-Encoding: base64',
+      '',
+      (filler.match(/.{1,76}/g) ?? []).join('\r\n'),
+      '--b',
+      'Content-Type: text/plain',
+      '',
+      `${late} closes it`,
+      '--b--',
+      '',
+    ].join('\r\n'),
+  );
 }
 
 const small = Buffer.from('From: a@example.com\r\nSubject: small\r\n\r\nA small one.\r\n');
@@ -133,7 +152,7 @@ describe.skipIf(!haveDovecot)('backing up a large message', () => {
     Buffer.from(' after\r\n'),
     Buffer.from(`${'x'.repeat(98)}\r\n`.repeat(90_000)),
   ]);
-  const longText = plainText(10 * MB, 6 * MB, 'zebrafinch', 'quokkaland');
+  const longText = textAround(10 * MB, 'zebrafinch', 'quokkaland');
 
   beforeAll(async () => {
     server = await startDovecot({ users: { big: 'b', onemb: 'o', extra: 'e' } });
@@ -250,7 +269,7 @@ describe.skipIf(!haveDovecot)('backing up a large message', () => {
       return result.json<Array<{ subject: string }>>().map((hit) => hit.subject);
     };
     expect(await search('zebrafinch')).toEqual(['long text']);
-    // Past the first 4 MiB of a message over 8 MiB: not indexed (README, search).
+    // In a part past the first 4 MiB of a message over 8 MiB: not indexed (README, search).
     expect(await search('quokkaland')).toEqual([]);
   }, 60_000);
 });
