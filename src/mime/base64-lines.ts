@@ -99,9 +99,15 @@ export function* decodedBlocks(
   const chars = charCount(start, dataEnd, lineLength, stride);
   /** Offset in the source of character `c`. */
   const at = (c: number): number => start + Math.floor(c / lineLength) * stride + (c % lineLength);
+  // Blocks of whole lines where a line is short enough (76 characters: 862 lines), so that a
+  // block is checked with one encode and one comparison, as a whole part always was.
+  const unit =
+    lineLength % 4 === 0 ? lineLength : lineLength % 2 === 0 ? lineLength * 2 : lineLength * 4;
+  const aligned = unit <= BASE64_BLOCK_CHARS;
+  const blockChars = aligned ? Math.floor(BASE64_BLOCK_CHARS / unit) * unit : BASE64_BLOCK_CHARS;
   let written = 0;
-  for (let c0 = 0; c0 < chars; c0 += BASE64_BLOCK_CHARS) {
-    const c1 = Math.min(chars, c0 + BASE64_BLOCK_CHARS);
+  for (let c0 = 0; c0 < chars; c0 += blockChars) {
+    const c1 = Math.min(chars, c0 + blockChars);
     const rawStart = at(c0);
     // Up to the next block's first character (the line break between is skipped in decoding),
     // so that the blocks' raw bytes follow one another from start to dataEnd.
@@ -115,15 +121,23 @@ export function* decodedBlocks(
     } else block = Buffer.from(text, 'base64');
     written += block.length;
     if (c1 < chars && block.length !== ((c1 - c0) / 4) * 3) throw new Base64MismatchError();
-    const flat = Buffer.from(block.toString('base64'), 'latin1');
-    if (flat.length !== c1 - c0) throw new Base64MismatchError();
-    // Line by line: the characters of [c, lineEnd) sit at raw[at(c) - rawStart, ...).
-    for (let c = c0; c < c1;) {
-      const lineEnd = Math.min(c1, (Math.floor(c / lineLength) + 1) * lineLength);
-      const from = at(c) - rawStart;
-      if (flat.compare(raw, from, from + (lineEnd - c), c - c0, lineEnd - c0) !== 0)
+    const dataLength = at(c1 - 1) + 1 - rawStart;
+    if (aligned) {
+      // The block starts a line: its lines are encodeBase64Lines of what it decodes to.
+      const lines = encodeBase64Lines(block, lineLength, shape.eol);
+      if (lines.length !== dataLength || raw.compare(lines, 0, lines.length, 0, dataLength) !== 0)
         throw new Base64MismatchError();
-      c = lineEnd;
+    } else {
+      const flat = Buffer.from(block.toString('base64'), 'latin1');
+      if (flat.length !== c1 - c0) throw new Base64MismatchError();
+      // A line longer than a block: the characters of [c, lineEnd) sit at raw[at(c) - rawStart).
+      for (let c = c0; c < c1;) {
+        const lineEnd = Math.min(c1, (Math.floor(c / lineLength) + 1) * lineLength);
+        const from = at(c) - rawStart;
+        if (flat.compare(raw, from, from + (lineEnd - c), c - c0, lineEnd - c0) !== 0)
+          throw new Base64MismatchError();
+        c = lineEnd;
+      }
     }
     yield { decoded: block, raw };
   }

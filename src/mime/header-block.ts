@@ -34,6 +34,11 @@ export function findHeaderEndIn(buf: Buffer, start: number, end: number, nl: New
   return headerEndIn(new BufferSource(buf), start, end, nl);
 }
 
+/** The byte at `i` of a range ending at `end` (undefined past it), as a subarray would give it. */
+function byteIn(source: ByteSource, i: number, end: number): number | undefined {
+  return i < end ? source.byteAt(i) : undefined;
+}
+
 /** findHeaderEndIn() of any source. */
 export function headerEndIn(
   source: ByteSource,
@@ -41,20 +46,19 @@ export function headerEndIn(
   end: number,
   nl: NewlineByte,
 ): number {
-  const at = (i: number): number | undefined => (i < end ? source.byteAt(i) : undefined);
   if (nl === CR) {
-    if (at(start) === CR) return start + 1;
+    if (byteIn(source, start, end) === CR) return start + 1;
     for (let i = source.indexOf(CR, start, end); i >= 0; i = source.indexOf(CR, i + 1, end)) {
-      if (at(i + 1) === CR) return i + 2;
+      if (byteIn(source, i + 1, end) === CR) return i + 2;
     }
     return -1;
   }
-  if (at(start) === LF) return start + 1;
-  if (at(start) === CR && at(start + 1) === LF) return start + 2;
+  if (byteIn(source, start, end) === LF) return start + 1;
+  if (byteIn(source, start, end) === CR && byteIn(source, start + 1, end) === LF) return start + 2;
   for (let i = source.indexOf(LF, start, end); i >= 0; i = source.indexOf(LF, i + 1, end)) {
-    const next = at(i + 1);
+    const next = byteIn(source, i + 1, end);
     if (next === LF) return i + 2;
-    if (next === CR && at(i + 2) === LF) return i + 3;
+    if (next === CR && byteIn(source, i + 2, end) === LF) return i + 3;
   }
   return -1;
 }

@@ -79,32 +79,31 @@ interface Delimiter {
 
 /** Transport padding (and, after a close delimiter, any junk) up to the end of the line. */
 function delimiterLineEnd(w: Walk, end: number, from: number, close: boolean): number {
-  const at = (i: number): number | undefined => byteBefore(w, i, end);
   let j = from;
   if (close) {
     const lineEnd = w.source.indexOf(w.nl, from, end);
     j = lineEnd < 0 ? Math.max(from, end) : lineEnd;
-    if (w.nl === LF && j > from && at(j - 1) === CR) j--;
+    if (w.nl === LF && j > from && byteBefore(w, j - 1, end) === CR) j--;
   } else {
-    while (at(j) === 0x20 || at(j) === 0x09) j++;
+    while (byteBefore(w, j, end) === 0x20 || byteBefore(w, j, end) === 0x09) j++;
   }
   if (j === end) return j;
-  if (at(j) === w.nl) return j + 1;
-  if (w.nl === LF && at(j) === CR && at(j + 1) === LF) return j + 2;
+  if (byteBefore(w, j, end) === w.nl) return j + 1;
+  if (w.nl === LF && byteBefore(w, j, end) === CR && byteBefore(w, j + 1, end) === LF) return j + 2;
   return -1;
 }
 
 function nextDelimiter(w: Walk, end: number, key: Buffer, from: number, bodyStart: number) {
-  const at = (i: number): number | undefined => byteBefore(w, i, end);
   for (let i = w.source.indexOf(key, from, end); i >= 0; i = w.source.indexOf(key, i + 1, end)) {
-    if (i !== bodyStart && at(i - 1) !== w.nl) continue;
+    if (i !== bodyStart && byteBefore(w, i - 1, end) !== w.nl) continue;
     let after = i + key.length;
-    const close = at(after) === 0x2d && at(after + 1) === 0x2d;
+    const close = byteBefore(w, after, end) === 0x2d && byteBefore(w, after + 1, end) === 0x2d;
     if (close) after += 2;
     const lineEnd = delimiterLineEnd(w, end, after, close);
     if (lineEnd < 0) continue;
     let start = i;
-    if (i > from) start = w.nl === LF && i - 2 >= from && at(i - 2) === CR ? i - 2 : i - 1;
+    if (i > from)
+      start = w.nl === LF && i - 2 >= from && byteBefore(w, i - 2, end) === CR ? i - 2 : i - 1;
     const found: Delimiter = { start, end: lineEnd, close };
     return found;
   }
