@@ -98,6 +98,12 @@ function generated(eol: string): Array<[string, Buffer]> {
     '',
     wrap(randomBytes(1_500_000), 64, eol),
     '--outer',
+    'Content-Type: application/zip',
+    'Content-Transfer-Encoding: base64',
+    '',
+    // An odd line length: blocks of whole lines are then four lines long at least.
+    wrap(randomBytes(1_200_000), 73, eol),
+    '--outer',
     'Content-Type: image/png',
     'Content-Transfer-Encoding: base64',
     '',
@@ -178,7 +184,7 @@ describe('storing a spooled message', () => {
     const manifest = await readManifest(repository, await storeSpooled(multipart, 262_144));
     const body = await readBody(repository, manifest.body ?? '');
     const kinds = body.segments.map((segment) => segment.t);
-    expect(kinds.filter((t) => t === 'b')).toHaveLength(2);
+    expect(kinds.filter((t) => t === 'b')).toHaveLength(3);
     expect(kinds.filter((t) => t === 'c')).toHaveLength(1);
     const large = body.segments.find((segment) => segment.t === 'b');
     expect(large?.t === 'b' && large.chunks.length).toBeGreaterThan(2);

@@ -23,7 +23,7 @@ const MB = 1024 * 1024;
 const MARKER = 'Quarterly figures for the board, strictly confidential. ';
 /**
  * How much more the backup of the 64 MB message may peak at than that of a 1 MB one. Measured
- * (three runs each, 2-core shared machine): 237 to 252 MB with the streaming path, 352 to 456 MB
+ * (several runs, 2-core shared machine): 236 to 271 MB with the streaming path, 352 to 456 MB
  * with the message held whole. Most of it is the write path for 64 MB of new data, which 64
  * messages of 1 MB cost too (about 165 MB): see docs/design/large-messages.md.
  */
