@@ -1,11 +1,19 @@
 import type { Logger } from 'pino';
 import type { FolderRecord } from '../mailbox/account-tree.js';
 import { readAllEntries, writeListing, type MessageEntry } from '../mailbox/folder-listing.js';
-import { storeMessage } from '../mailbox/message-store.js';
+import { INDEXED_PREFIX_BYTES } from '../catalog/text-index.js';
+import { storeMessage, type StoredMessage } from '../mailbox/message-store.js';
+import { storeMessageFrom } from '../mailbox/spooled-message-store.js';
 import type { HeaderSummary } from '../mime/header-summary.js';
 import type { ByteTally, ObjectWriter } from '../repository/object-writer.js';
 import type { Repository } from '../repository/repository.js';
-import type { FolderChanges, FolderStatus, MailboxReader } from './mailbox-reader.js';
+import {
+  fetchedSize,
+  type FetchedMessage,
+  type FolderChanges,
+  type FolderStatus,
+  type MailboxReader,
+} from './mailbox-reader.js';
 import type { SummaryHints } from './summary-hints.js';
 
 /** What one folder's backup produced, for the account's snapshot and the run's report. */
@@ -29,8 +37,12 @@ export interface FolderBackupContext {
   /** Bytes the account's new objects add, counted as they are sealed. */
   tally: ByteTally;
   onMessage?: (bytes: number) => void;
-  /** Each newly stored message, for the catalog's search index (which keeps no state here). */
-  onStored?: (sha256: string, summary: HeaderSummary, raw: Buffer) => void;
+  /**
+   * Each newly stored message, for the catalog's search index (which keeps no state here): its
+   * bytes, only the first INDEXED_PREFIX_BYTES of a large one. The next message is not read
+   * before the promise, if any, settles (the indexer's back-pressure).
+   */
+  onStored?: (sha256: string, summary: HeaderSummary, text: Buffer) => void | Promise<void>;
 }
 
 /** True when the listed status proves the folder unchanged since its previous record. */
@@ -97,28 +109,24 @@ export async function backupFolder(
   const altered: FolderResult['altered'] = [];
   for await (const message of reader.messages(status.path, wanted)) {
     if (message.altered) altered.push({ uid: message.uid, reason: message.altered });
-    const stored = await storeMessage(
-      context.writer,
-      context.repository.chunker,
-      message.raw,
-      context.tally,
-    );
+    const size = fetchedSize(message);
+    const stored = await store(context, message);
     const entry: MessageEntry = {
       uid: message.uid,
       flags: changes.flags.get(message.uid) ?? message.flags,
       date: message.date,
-      size: message.raw.length,
+      size,
       sha256: stored.sha256,
       manifest: stored.manifest,
     };
     context.summaries.add(stored.manifest, stored.summary);
-    context.onStored?.(stored.sha256, stored.summary, message.raw);
+    if (context.onStored) await context.onStored(stored.sha256, stored.summary, indexed(message));
     next.set(message.uid, entry);
     progress.fetched.set(message.uid, entry);
     progress.fetchedThisAttempt++;
     newMessages++;
-    bytesRead += message.raw.length;
-    context.onMessage?.(message.raw.length);
+    bytesRead += size;
+    context.onMessage?.(size);
   }
   // A message missing from the answer was either expunged meanwhile or is one the server cannot read.
   const missing = plan.wanted.filter((uid) => !next.has(uid));
@@ -142,6 +150,20 @@ export async function backupFolder(
     listing,
   };
   return { record, entries, newMessages, bytesRead, undelivered, altered };
+}
+
+/** Stores a message from memory, or from its spool file: the same objects either way. */
+function store(context: FolderBackupContext, message: FetchedMessage): Promise<StoredMessage> {
+  const { writer, repository, tally } = context;
+  if (!message.spool) return storeMessage(writer, repository.chunker, message.raw, tally);
+  const { spool } = message;
+  return storeMessageFrom(writer, repository.chunker, spool.source(), spool.sha256(), tally);
+}
+
+/** What the search index reads of a message: all of it, or the start of a large one. */
+function indexed(message: FetchedMessage): Buffer {
+  // The indexer cuts a large message held in memory itself; a spooled one is only read that far.
+  return message.spool ? message.spool.readSync(0, INDEXED_PREFIX_BYTES) : message.raw;
 }
 
 /** What a folder's listing will hold, and which messages must be fetched for it. */

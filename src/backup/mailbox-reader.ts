@@ -17,3 +17,8 @@ export interface MailboxReader {
 }
 
 export type { FetchedMessage, FolderChanges, FolderSince, FolderStatus };
+
+/** The size of a fetched message's bytes, wherever they are held. */
+export function fetchedSize(message: FetchedMessage): number {
+  return message.spool ? message.spool.length : message.raw.length;
+}

@@ -2,14 +2,14 @@ import type { Kysely, Transaction } from 'kysely';
 import { readAccountTree, type AccountTree, type FolderRecord } from '../mailbox/account-tree.js';
 import { readAllEntries, type MessageEntry } from '../mailbox/folder-listing.js';
 import { itemKeys } from '../mailbox/item-key.js';
-import { loadMessage } from '../mailbox/message-store.js';
+import { loadMessage, loadMessagePrefix } from '../mailbox/message-store.js';
 import { extractText } from '../mime/text-extract.js';
 import type { HeaderSummary } from '../mime/header-summary.js';
 import type { Repository } from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
 import { KNOWN_SNAPSHOT_KINDS } from '../repository/snapshot/snapshot-kind.js';
 import type { CatalogSchema } from './schema.js';
-import { indexTexts } from './text-index.js';
+import { indexTexts, indexedLength } from './text-index.js';
 import { storedSummary } from './text-summary.js';
 import { applyCollections, forgetCollectionStates } from './collection-ingest.js';
 
@@ -427,7 +427,13 @@ async function indexText(
       .executeTakeFirst()
   )
     return;
-  const body = extractText(await loadMessage(context.repository, entry.manifest));
+  // As at backup: a large message's text is read from its first INDEXED_PREFIX_BYTES only.
+  const length = indexedLength(entry.size);
+  const body = extractText(
+    length < entry.size
+      ? await loadMessagePrefix(context.repository, entry.manifest, length)
+      : await loadMessage(context.repository, entry.manifest),
+  );
   await indexTexts(db, [
     { sha256: entry.sha256, from: row.from_text, to: row.to_text, subject: row.subject, body },
   ]);

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { HeaderSummary } from '../mime/header-summary.js';
+import { LARGE_MESSAGE_BYTES } from '../mailbox/large-message.js';
 import { extractText } from '../mime/text-extract.js';
 import type { CatalogSchema } from './schema.js';
 import { WorkerPool, workerCount } from '../workers/worker-pool.js';
@@ -46,14 +47,33 @@ export async function indexTexts(db: Db, texts: readonly MessageText[]): Promise
 
 const TEXT_WORKER = new URL('./text-worker.js', import.meta.url);
 const BATCH = 100;
+/** A batch goes to the worker at this many bytes even before BATCH messages. */
+const BATCH_BYTES = 8 * 1024 * 1024;
+/** Bytes handed to the indexer and not yet in the index, beyond which add() waits. */
+const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
+
+/**
+ * A message of LARGE_MESSAGE_BYTES or more is searched in its first this many bytes only (its
+ * header summary is whole): the indexer never holds a large message, at backup or at rebuild.
+ */
+export const INDEXED_PREFIX_BYTES = 4 * 1024 * 1024;
+
+/** How many of a message's first bytes the search index reads. */
+export function indexedLength(size: number): number {
+  return size >= LARGE_MESSAGE_BYTES ? Math.min(size, INDEXED_PREFIX_BYTES) : size;
+}
 
 /**
  * Feeds the search index while a backup runs, message by message, in batches: nothing waits in
  * memory for the end of an account, and the catalog never has to read the messages back. The
- * text is extracted in a worker thread where one can run, beside the backup's own work.
+ * text is extracted in a worker thread where one can run, beside the backup's own work. What
+ * waits is bounded (MAX_QUEUED_BYTES): a backup faster than the indexer waits in add().
  */
 export class TextIndexer {
   private pending: Array<{ sha256: string; summary: HeaderSummary; raw: ArrayBuffer }> = [];
+  private pendingBytes = 0;
+  /** Bytes added and not yet written to the index (pending or in a batch under way). */
+  private queuedBytes = 0;
   private chain: Promise<void> = Promise.resolve();
   private failure: unknown;
   private readonly pool: WorkerPool<ArrayBuffer[], string[]> | null;
@@ -63,16 +83,35 @@ export class TextIndexer {
     this.pool = workers > 0 ? new WorkerPool(TEXT_WORKER, workers, null) : null;
   }
 
-  add(sha256: string, summary: HeaderSummary, raw: Buffer): void {
+  /**
+   * Queues a message's text for the index: `raw` is the message, or its first
+   * INDEXED_PREFIX_BYTES when it is large (longer bytes are cut to that here). Resolves at once
+   * unless too much is waiting already, then once the indexer has caught up.
+   */
+  async add(sha256: string, summary: HeaderSummary, raw: Buffer): Promise<void> {
+    const text = raw.length >= LARGE_MESSAGE_BYTES ? raw.subarray(0, INDEXED_PREFIX_BYTES) : raw;
     // A copy of its own, to hand to the worker (raw is often a view into a larger buffer).
-    this.pending.push({ sha256, summary, raw: new Uint8Array(raw).buffer });
-    if (this.pending.length >= BATCH) void this.flush().catch(() => undefined);
+    this.pending.push({ sha256, summary, raw: new Uint8Array(text).buffer });
+    this.pendingBytes += text.length;
+    this.queuedBytes += text.length;
+    if (this.pending.length >= BATCH || this.pendingBytes >= BATCH_BYTES)
+      void this.flush().catch(() => undefined);
+    // The chain never rejects (failures are kept for flush), and once it settles only what is
+    // pending (under BATCH_BYTES) is queued, so this ends.
+    while (this.queuedBytes > MAX_QUEUED_BYTES) await this.chain;
+  }
+
+  /** Bytes waiting for the index, for tests of the bound. */
+  get queued(): number {
+    return this.queuedBytes;
   }
 
   /** Writes what is waiting; resolves once everything added so far is in the index. */
   flush(): Promise<void> {
     const batch = this.pending;
+    const batchBytes = this.pendingBytes;
     this.pending = [];
+    this.pendingBytes = 0;
     const raws = batch.map((item) => item.raw);
     const bodies =
       batch.length === 0
@@ -95,6 +134,9 @@ export class TextIndexer {
       })
       .catch((error: unknown) => {
         this.failure ??= error;
+      })
+      .finally(() => {
+        this.queuedBytes -= batchBytes;
       });
     return this.chain.then(() => {
       if (this.failure !== undefined) throw this.failure;

@@ -153,6 +153,26 @@ describe('chunkStream', () => {
     }
   });
 
+  it('matches split() at sizes around the chunk bounds and the 1 MiB chunking threshold', async () => {
+    // The spooled message store feeds parts of at least 1 MiB through chunkStream in 1 MiB
+    // windows (or base64 blocks of 786,432 bytes): its objects must be those of split().
+    const { minSize, avgSize, maxSize } = DEFAULT_CHUNKER_PARAMS;
+    const MiB = 1024 * 1024;
+    const lengths = [
+      ...[minSize, avgSize, maxSize, MiB, 2 * maxSize, 3 * MiB].flatMap((n) => [n - 1, n, n + 1]),
+      5 * MiB + 12_345,
+    ];
+    for (const [i, length] of lengths.entries()) {
+      const data = random20M.subarray(i * 7919, i * 7919 + length);
+      const expected = chunker.split(data).map(digest);
+      for (const window of [MiB, 786_432, 1_000_003]) {
+        const cuts = [window];
+        const chunks = await collect(chunkStream(pieces(data, cuts), chunker));
+        expect(chunks.map(digest), `length ${length}, window ${window}`).toEqual(expected);
+      }
+    }
+  });
+
   it('yields nothing for an empty stream', async () => {
     expect(await collect(chunkStream(pieces(new Uint8Array(), [1]), chunker))).toEqual([]);
   });

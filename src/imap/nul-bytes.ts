@@ -25,8 +25,17 @@ export function holdsNul(bytes: Uint8Array): boolean {
  * would pass unnoticed; that is malformed text twice over.
  */
 export function mayHideNul(bytes: Uint8Array): boolean {
-  let at = bytes.indexOf(NUL_STAND_IN);
-  while (at >= 0) {
+  return mayHideNulWithin(bytes, 0, bytes.length);
+}
+
+/**
+ * mayHideNul() for the positions [from, to) of `bytes`, the bytes around them read as context: a
+ * message read a window at a time is checked window by window, each with a few bytes of its
+ * neighbours (a UTF-8 sequence reaches at most three bytes either way).
+ */
+export function mayHideNulWithin(bytes: Uint8Array, from: number, to: number): boolean {
+  let at = bytes.indexOf(NUL_STAND_IN, from);
+  while (at >= 0 && at < to) {
     if (!insideUtf8Sequence(bytes, at)) return true;
     at = bytes.indexOf(NUL_STAND_IN, at + 1);
   }
@@ -93,4 +102,50 @@ export function isBodyWithNul(binary: Uint8Array, bodySha256: string): boolean {
 
 export function sha256(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Bytes of context a position's verdict needs on each side (a UTF-8 sequence reaches three). */
+const REACH = 3;
+
+/**
+ * mayHideNul() of bytes that arrive in pieces (a large message read in ranges), with the answer
+ * mayHideNul() gives on their concatenation, without joining them: each piece is checked where it
+ * lies, and only the few bytes around each join are copied.
+ */
+export class NulScreen {
+  /** The last 2 * REACH bytes seen (fewer at first). */
+  private carry = Buffer.alloc(0);
+  /** Bytes seen so far. */
+  private total = 0;
+  /** Positions before this one are decided. */
+  private decided = 0;
+  private found = false;
+
+  feed(piece: Uint8Array): void {
+    if (this.found || piece.length === 0) return;
+    const base = this.total - this.carry.length;
+    const after = this.total + piece.length;
+    if (piece.length >= 4 * REACH) {
+      // Around the join: the carry's undecided positions and the piece's first REACH, each with
+      // REACH bytes either side; then the piece's inside, where it alone is context enough.
+      const edge = Buffer.concat([this.carry, piece.subarray(0, 2 * REACH)]);
+      this.found =
+        mayHideNulWithin(edge, this.decided - base, this.carry.length + REACH) ||
+        mayHideNulWithin(piece, REACH, piece.length - REACH);
+      this.carry = Buffer.from(piece.subarray(piece.length - 2 * REACH));
+    } else {
+      const work = Buffer.concat([this.carry, piece]);
+      this.found = mayHideNulWithin(work, this.decided - base, work.length - REACH);
+      this.carry = Buffer.from(work.subarray(Math.max(0, work.length - 2 * REACH)));
+    }
+    this.total = after;
+    this.decided = Math.max(this.decided, after - REACH);
+  }
+
+  /** The verdict once every piece is in: the last positions are judged with nothing after them. */
+  end(): boolean {
+    if (this.found) return true;
+    const base = this.total - this.carry.length;
+    return mayHideNulWithin(this.carry, Math.max(0, this.decided - base), this.carry.length);
+  }
 }

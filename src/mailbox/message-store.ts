@@ -40,11 +40,11 @@ export interface BodyManifest {
 }
 
 /** Parts smaller than this stay inline in the body tree: an object of their own would cost more than it saves. */
-const INLINE_LIMIT = 2048;
+export const INLINE_LIMIT = 2048;
 /** Parts at least this large are cut by content-defined chunking; smaller ones are one object. */
-const CHUNKING_THRESHOLD = 1024 * 1024;
+export const CHUNKING_THRESHOLD = 1024 * 1024;
 /** The header object holds at most this much; the rest of an oversized "header" is body content. */
-const HEADER_LIMIT = 256 * 1024;
+export const HEADER_LIMIT = 256 * 1024;
 
 export interface StoredMessage {
   manifest: string;
@@ -85,28 +85,45 @@ export async function storeMessage(
   const header = await writer.save('data', layout.header);
   const segments: BodySegment[] = [];
   for (const segment of layout.body) segments.push(await storeSegment(writer, chunker, segment));
+  return saveManifest(writer, {
+    size: raw.length,
+    sha256,
+    header: header.id.toString('hex'),
+    segments,
+    summary,
+  });
+}
+
+/**
+ * Writes a message's body tree (literals merged) and its manifest: the last step of storing a
+ * message, whether it was held in memory or spooled (spooled-message-store.ts).
+ */
+export async function saveManifest(
+  writer: Saver,
+  parts: {
+    size: number;
+    sha256: string;
+    header: string;
+    segments: BodySegment[];
+    summary: HeaderSummary;
+  },
+): Promise<StoredMessage> {
+  const { size, sha256, header, segments, summary } = parts;
   let body: string | null = null;
   if (segments.length > 0) {
     const tree: BodyManifest = { v: 1, segments: mergeLiterals(segments) };
     body = (await writer.save('tree', Buffer.from(JSON.stringify(tree)))).id.toString('hex');
   }
-  const manifest: MessageManifest = {
-    v: 1,
-    size: raw.length,
-    sha256,
-    header: header.id.toString('hex'),
-    body,
-    summary,
-  };
+  const manifest: MessageManifest = { v: 1, size, sha256, header, body, summary };
   const saved = await writer.save('tree', Buffer.from(JSON.stringify(manifest)));
   return { manifest: saved.id.toString('hex'), sha256, summary };
 }
 
-function inline(bytes: Uint8Array): BodySegment {
+export function inline(bytes: Uint8Array): BodySegment {
   return { t: 'l', b: Buffer.from(bytes).toString('base64') };
 }
 
-type Saver = Pick<ObjectWriter, 'save'>;
+export type Saver = Pick<ObjectWriter, 'save'>;
 
 async function storeSegment(
   writer: Saver,
@@ -199,6 +216,62 @@ export async function loadMessage(repository: Repository, manifestId: string): P
 }
 
 /**
+ * The first `limit` bytes of a message (all of it when shorter), reading only the objects they
+ * come from: what the search index reads of a large message. Unlike loadMessage, nothing checks
+ * them against the message's SHA-256 (that takes every byte).
+ */
+export async function loadMessagePrefix(
+  repository: Repository,
+  manifestId: string,
+  limit: number,
+): Promise<Buffer> {
+  const manifest = await readManifest(repository, manifestId);
+  const parts: Buffer[] = [await repository.readObject(Buffer.from(manifest.header, 'hex'))];
+  let size = parts[0]?.length ?? 0;
+  if (manifest.body && size < limit) {
+    const body = await readBody(repository, manifest.body);
+    for (const segment of body.segments) {
+      if (size >= limit) break;
+      const part = await loadSegmentPrefix(repository, segment, limit - size);
+      parts.push(part);
+      size += part.length;
+    }
+  }
+  const whole = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+  return whole.subarray(0, limit);
+}
+
+/** At least the first `want` bytes of a segment as stored in a message (all of it if shorter). */
+async function loadSegmentPrefix(
+  repository: Repository,
+  segment: BodySegment,
+  want: number,
+): Promise<Buffer> {
+  if (segment.t === 'l') return Buffer.from(segment.b, 'base64');
+  // Decoded bytes needed: 3 for every 4 characters, with a group to spare for the line breaks
+  // counted in `want`; a base64 prefix of whole groups encodes as the start of the whole.
+  const need = segment.t === 'c' ? want : Math.ceil(want / 4) * 3 + 3;
+  const chunks: Buffer[] = [];
+  let have = 0;
+  for (const id of segment.chunks) {
+    if (have >= need) break;
+    const chunk = await repository.readObject(Buffer.from(id, 'hex'));
+    chunks.push(chunk);
+    have += chunk.length;
+  }
+  const content = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+  if (segment.t === 'c') return content;
+  if (content.length >= segment.size) {
+    const parts: Buffer[] = [];
+    await loadSegment(repository, { ...segment, chunks: [] }, parts, content);
+    return Buffer.concat(parts);
+  }
+  const whole = content.subarray(0, content.length - (content.length % 3));
+  const encoded = encodeBase64Lines(whole, segment.line, segment.eol);
+  return Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+}
+
+/**
  * The same, as the pieces the message is made of, for whoever writes them out without needing
  * them in one buffer (a restore's APPEND): one copy of every message less.
  */
@@ -230,12 +303,14 @@ async function loadSegment(
   repository: Repository,
   segment: BodySegment,
   parts: Buffer[],
+  /** A base64 segment's decoded bytes when already read. */
+  read?: Buffer,
 ): Promise<void> {
   if (segment.t === 'l') {
     parts.push(Buffer.from(segment.b, 'base64'));
     return;
   }
-  const chunks: Buffer[] = [];
+  const chunks: Buffer[] = read ? [read] : [];
   for (const id of segment.chunks) chunks.push(await repository.readObject(Buffer.from(id, 'hex')));
   if (segment.t === 'c') {
     parts.push(...chunks);

@@ -1,5 +1,6 @@
 // Byte-level helpers for header blocks. Header blocks are read as latin1 strings so that every
 // byte maps to exactly one char and offsets and raw 8-bit values survive unchanged.
+import { BufferSource, type ByteSource } from './byte-source.js';
 
 export const LF = 0x0a;
 export const CR = 0x0d;
@@ -19,25 +20,45 @@ export function detectNewline(buf: Buffer): NewlineByte {
   return buf.indexOf(LF) < 0 && buf.indexOf(CR) >= 0 ? CR : LF;
 }
 
+/** detectNewline() of any source. */
+export function newlineOf(source: ByteSource): NewlineByte {
+  const length = source.length;
+  return source.indexOf(LF, 0, length) < 0 && source.indexOf(CR, 0, length) >= 0 ? CR : LF;
+}
+
 /**
  * Offset just past the blank line that ends the header block starting at `start`, or -1 when
  * there is none before `end`. A block starting with a blank line is an empty header.
  */
 export function findHeaderEndIn(buf: Buffer, start: number, end: number, nl: NewlineByte): number {
-  const view = end < buf.length ? buf.subarray(0, end) : buf;
+  return headerEndIn(new BufferSource(buf), start, end, nl);
+}
+
+/** The byte at `i` of a range ending at `end` (undefined past it), as a subarray would give it. */
+function byteIn(source: ByteSource, i: number, end: number): number | undefined {
+  return i < end ? source.byteAt(i) : undefined;
+}
+
+/** findHeaderEndIn() of any source. */
+export function headerEndIn(
+  source: ByteSource,
+  start: number,
+  end: number,
+  nl: NewlineByte,
+): number {
   if (nl === CR) {
-    if (view[start] === CR) return start + 1;
-    for (let i = view.indexOf(CR, start); i >= 0; i = view.indexOf(CR, i + 1)) {
-      if (view[i + 1] === CR) return i + 2;
+    if (byteIn(source, start, end) === CR) return start + 1;
+    for (let i = source.indexOf(CR, start, end); i >= 0; i = source.indexOf(CR, i + 1, end)) {
+      if (byteIn(source, i + 1, end) === CR) return i + 2;
     }
     return -1;
   }
-  if (view[start] === LF) return start + 1;
-  if (view[start] === CR && view[start + 1] === LF) return start + 2;
-  for (let i = view.indexOf(LF, start); i >= 0; i = view.indexOf(LF, i + 1)) {
-    const next = view[i + 1];
+  if (byteIn(source, start, end) === LF) return start + 1;
+  if (byteIn(source, start, end) === CR && byteIn(source, start + 1, end) === LF) return start + 2;
+  for (let i = source.indexOf(LF, start, end); i >= 0; i = source.indexOf(LF, i + 1, end)) {
+    const next = byteIn(source, i + 1, end);
     if (next === LF) return i + 2;
-    if (next === CR && view[i + 2] === LF) return i + 3;
+    if (next === CR && byteIn(source, i + 2, end) === LF) return i + 3;
   }
   return -1;
 }

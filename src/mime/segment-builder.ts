@@ -1,25 +1,24 @@
-// Collects body segments as ranges of the original buffer while the walker runs, so adjacent
-// literals merge for free and nothing is copied until the end.
-import type { Base64Match } from './base64-lines.js';
-import type { Segment } from './message-layout.js';
+// Collects body pieces as ranges of the message while the walker runs, so adjacent literals merge
+// for free and nothing is copied: a message in a spool file is laid out without reading it whole.
+import type { Base64Shape } from './base64-lines.js';
 
-type Piece =
+/** A range of the message and what the splitter found it to be. */
+export type Piece =
   | { kind: 'literal' | 'content'; start: number; end: number }
-  | { kind: 'base64'; start: number; end: number; match: Base64Match };
-
-export interface BuiltSegments {
-  segments: Segment[];
-  /** For each base64 segment, its re-encoded lines (without trailer), to verify without re-encoding. */
-  encoded: Map<Segment, Uint8Array>;
-}
+  | {
+      kind: 'base64';
+      start: number;
+      end: number;
+      shape: Base64Shape;
+      /** What it decodes to, checked, when the message is in memory; null for a spooled one. */
+      decoded: Buffer | null;
+    };
 
 /** Preambles and epilogues are a line or two in well-formed mail. */
 export const MAX_LOOSE_LITERAL = 8 * 1024;
 
 export class SegmentBuilder {
-  private readonly pieces: Piece[] = [];
-
-  constructor(private readonly buf: Buffer) {}
+  readonly pieces: Piece[] = [];
 
   literal(start: number, end: number): void {
     if (end <= start) return;
@@ -43,24 +42,7 @@ export class SegmentBuilder {
     if (end > start) this.pieces.push({ kind: 'content', start, end });
   }
 
-  base64(start: number, end: number, match: Base64Match): void {
-    this.pieces.push({ kind: 'base64', start, end, match });
-  }
-
-  build(): BuiltSegments {
-    const segments: Segment[] = [];
-    const encoded = new Map<Segment, Uint8Array>();
-    for (const piece of this.pieces) {
-      if (piece.kind !== 'base64') {
-        segments.push({ kind: piece.kind, bytes: this.buf.subarray(piece.start, piece.end) });
-        continue;
-      }
-      const { decoded, lineLength, eol, dataEnd } = piece.match;
-      const trailer = this.buf.subarray(dataEnd, piece.end);
-      const segment: Segment = { kind: 'base64', decoded, lineLength, eol, trailer };
-      segments.push(segment);
-      encoded.set(segment, piece.match.encoded);
-    }
-    return { segments, encoded };
+  base64(start: number, end: number, shape: Base64Shape, decoded: Buffer | null): void {
+    this.pieces.push({ kind: 'base64', start, end, shape, decoded });
   }
 }

@@ -6,6 +6,7 @@ import type { Catalog } from '../../catalog/catalog.js';
 import type { Config } from '../../config/schema.js';
 import { ImapError } from '../../imap/imap-error.js';
 import { readAccountTree, type AccountTree } from '../../mailbox/account-tree.js';
+import { LARGE_MESSAGE_BYTES } from '../../mailbox/large-message.js';
 import type { HookOutcome } from '../../hooks/post-backup-hook.js';
 import { newRunId } from '../../catalog/run-history.js';
 import type { LoadedConfig } from '../../config/loaded-config.js';
@@ -226,6 +227,8 @@ async function accountJob(
       return ImapAccountReader.open(imap.value.endpoint, imap.value.login, {
         log: context.log,
         counters: extra.counters,
+        // Large messages are read in ranges into a spool file, never whole.
+        large: { threshold: LARGE_MESSAGE_BYTES },
       });
     },
     ...('error' in dav || dav.value

@@ -6,6 +6,8 @@ import { normalizeFlags } from '../../imap/flags.js';
 import { classifyImapError } from '../../imap/imap-error.js';
 import { isSubscribed, readSubscriptions } from '../../imap/subscriptions.js';
 import { isBodyWithNul, mayHideNul, sha256 } from '../../imap/nul-bytes.js';
+import type { SpoolFile } from '../../spool/spool-file.js';
+import { fetchToSpool, type SpoolOptions } from './spooled-fetch.js';
 import { toUidSet, uidSetBatches } from './uid-set.js';
 
 /** A folder as the server lists it, with the status that tells whether it changed. */
@@ -22,17 +24,43 @@ export interface FolderStatus {
   messages: number | null;
 }
 
-export interface FetchedMessage {
+interface FetchedHead {
   uid: number;
   flags: string[];
   /** INTERNALDATE as ISO 8601 UTC. */
   date: string;
-  raw: Buffer;
   /**
    * Why these bytes may not be the message as the server holds it (NUL bytes it could only send
    * as something else), for the backup report; absent when they are.
    */
   altered?: string;
+}
+
+/** A message read whole into memory (the usual case). */
+export interface BufferedMessage extends FetchedHead {
+  raw: Buffer;
+  spool?: undefined;
+}
+
+/**
+ * A message of at least LARGE_MESSAGE_BYTES, read in ranges into a spool file that only this
+ * process can read. The spool is the reader's: it stays open until the consumer asks for the
+ * next message (or stops), so the consumer stores it before then and does not close it.
+ */
+export interface SpooledFetchedMessage extends FetchedHead {
+  raw?: undefined;
+  spool: SpoolFile;
+}
+
+export type FetchedMessage = BufferedMessage | SpooledFetchedMessage;
+
+/**
+ * Where and from what size messages are read in ranges into a spool file (see spooled-fetch.ts);
+ * without these options every message is read whole. The backup passes LARGE_MESSAGE_BYTES.
+ */
+export interface LargeMessageOptions extends SpoolOptions {
+  /** Messages of at least this many bytes (RFC822.SIZE) are spooled. */
+  threshold: number;
 }
 
 /** The state a folder was last backed up in, to ask only for what changed since. */
@@ -87,15 +115,20 @@ export class ImapAccountReader {
   private constructor(
     private readonly client: ImapFlow,
     readonly where: string,
+    private readonly large: LargeMessageOptions,
   ) {}
 
   static async open(
     endpoint: ImapEndpoint,
     login: ImapLogin,
-    options: { log?: Logger; counters?: ImapCounters } = {},
+    options: { log?: Logger; counters?: ImapCounters; large?: LargeMessageOptions } = {},
   ): Promise<ImapAccountReader> {
     const client = await connectImap(endpoint, login, options);
-    return new ImapAccountReader(client, `${login.account} on ${endpoint.server}`);
+    return new ImapAccountReader(
+      client,
+      `${login.account} on ${endpoint.server}`,
+      options.large ?? { threshold: Infinity },
+    );
   }
 
   get usable(): boolean {
@@ -237,30 +270,10 @@ export class ImapAccountReader {
       if (this.client.mailbox === false || this.client.mailbox.path !== path)
         await this.client.mailboxOpen(path, { readOnly: true });
       for (const set of uidSetBatches(uids)) {
-        const delivered = new Set<number>();
         const suspects: Suspect[] = [];
-        try {
-          for await (const message of this.fetchBodies(set)) {
-            delivered.add(message.uid);
-            const screened = this.screen(message, suspects);
-            if (screened) yield screened;
-          }
-        } catch (error) {
-          if (!isRefusal(error)) throw error;
-          // The server refused part of the batch (a message it cannot read): ask for the rest one
-          // by one, so that only the unreadable ones are missing; the caller reports those.
-          const batch = uids.filter((uid) => !delivered.has(uid) && inSet(uid, set));
-          for (const uid of batch) {
-            try {
-              for await (const message of this.fetchBodies(String(uid))) {
-                const screened = this.screen(message, suspects);
-                if (screened) yield screened;
-              }
-            } catch (single) {
-              if (!isRefusal(single)) throw single;
-            }
-          }
-        }
+        const { small, large } = await this.bySize(set);
+        if (small !== null) yield* this.smallMessages(small, suspects);
+        for (const uid of large) yield* this.largeMessage(uid, suspects);
         yield* this.withNulBytes(suspects);
       }
     } catch (error) {
@@ -268,8 +281,84 @@ export class ImapAccountReader {
     }
   }
 
+  /**
+   * The batch's UIDs parted by RFC822.SIZE (a cheap answer): those read whole as a set (null when
+   * none), and those read in ranges. UIDs missing from the answer were expunged meanwhile. A
+   * server that refuses the sizes is asked for the whole set as before.
+   */
+  private async bySize(set: string): Promise<{ small: string | null; large: number[] }> {
+    if (this.large.threshold === Infinity) return { small: set, large: [] };
+    const small: number[] = [];
+    const large: number[] = [];
+    try {
+      for await (const message of this.client.fetch(set, { uid: true, size: true }, { uid: true }))
+        ((message.size ?? 0) >= this.large.threshold ? large : small).push(message.uid);
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      return { small: set, large: [] };
+    }
+    large.sort((a, b) => a - b);
+    return { small: small.length > 0 ? toUidSet(small) : null, large };
+  }
+
+  private async *smallMessages(set: string, suspects: Suspect[]): AsyncGenerator<FetchedMessage> {
+    const delivered = new Set<number>();
+    try {
+      for await (const message of this.fetchBodies(set)) {
+        delivered.add(message.uid);
+        const screened = this.screen(message, suspects);
+        if (screened) yield screened;
+      }
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      // The server refused part of the batch (a message it cannot read): ask for the rest one
+      // by one, so that only the unreadable ones are missing; the caller reports those.
+      for (const uid of uidsIn(set)) {
+        if (delivered.has(uid)) continue;
+        try {
+          for await (const message of this.fetchBodies(String(uid))) {
+            const screened = this.screen(message, suspects);
+            if (screened) yield screened;
+          }
+        } catch (single) {
+          if (!isRefusal(single)) throw single;
+        }
+      }
+    }
+  }
+
+  /**
+   * A large message through a spool file, closed once the consumer moves on. One that may hide
+   * NUL bytes on a server with BINARY joins the suspects, which are read whole (withNulBytes):
+   * rare enough that keeping today's fidelity matters more than its memory.
+   */
+  private async *largeMessage(uid: number, suspects: Suspect[]): AsyncGenerator<FetchedMessage> {
+    let spooled: Awaited<ReturnType<typeof fetchToSpool>>;
+    try {
+      spooled = await fetchToSpool(this.client, uid, this.large);
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      return;
+    }
+    if (!spooled) return;
+    const { spool, mayHideNul: suspect, ...head } = spooled;
+    try {
+      if (suspect) {
+        if (this.client.capabilities.has('BINARY')) {
+          suspects.push({ ...head, bodySha256: spool.sha256() });
+          return;
+        }
+        yield { ...head, spool, altered: ALTERED_NO_BINARY };
+        return;
+      }
+      yield { ...head, spool };
+    } finally {
+      await spool.close();
+    }
+  }
+
   /** The message to hand on now, or null when it waits in `suspects` to be asked for with BINARY. */
-  private screen(message: FetchedMessage, suspects: Suspect[]): FetchedMessage | null {
+  private screen(message: BufferedMessage, suspects: Suspect[]): BufferedMessage | null {
     if (!mayHideNul(message.raw)) return message;
     if (!this.client.capabilities.has('BINARY')) return { ...message, altered: ALTERED_NO_BINARY };
     suspects.push({
@@ -315,7 +404,7 @@ export class ImapAccountReader {
     }
   }
 
-  private async *fetchBodies(set: string): AsyncGenerator<FetchedMessage> {
+  private async *fetchBodies(set: string): AsyncGenerator<BufferedMessage> {
     for await (const message of this.client.fetch(
       set,
       { uid: true, flags: true, internalDate: true, source: true },
@@ -376,11 +465,15 @@ function isRefusal(error: unknown): boolean {
   return status === 'NO' || status === 'BAD';
 }
 
-function inSet(uid: number, set: string): boolean {
-  return set.split(',').some((range) => {
+/** The UIDs of a set as toUidSet writes them (ranges of known UIDs, so no '*'). */
+function uidsIn(set: string): number[] {
+  const uids: number[] = [];
+  for (const range of set.split(',')) {
     const [from, to] = range.split(':').map(Number);
-    return from !== undefined && uid >= from && uid <= (to ?? from);
-  });
+    if (from === undefined || !Number.isFinite(from)) continue;
+    for (let uid = from; uid <= (to ?? from); uid++) uids.push(uid);
+  }
+  return uids;
 }
 
 /**
