@@ -23,11 +23,12 @@ const MB = 1024 * 1024;
 const MARKER = 'Quarterly figures for the board, strictly confidential. ';
 /**
  * How much more the backup of the 64 MB message may peak at than that of a 1 MB one. Measured
- * (several runs, 2-core shared machine): 236 to 271 MB with the streaming path, 352 to 456 MB
- * with the message held whole. Most of it is the write path for 64 MB of new data, which 64
- * messages of 1 MB cost too (about 165 MB): see docs/design/large-messages.md.
+ * (several runs, 2-core shared machine): 180 to 190 MB with the streaming path and at most 8 MiB
+ * waiting to be sealed (236 to 271 MB when 32 MiB could wait), 352 to 456 MB with the message
+ * held whole (which, on top of the write path, costs twice the message or more). What remains is the write path's buffers and the worker threads' garbage, which a
+ * message twice as large does not increase (bench phase large): see docs/design/large-messages.md.
  */
-const RSS_GROWTH_MARGIN_MB = 320;
+const RSS_GROWTH_MARGIN_MB = 260;
 
 /** A multipart message of about `size` bytes: a text part, then a base64 attachment. */
 function multipart(size: number, tag: string): Buffer {
