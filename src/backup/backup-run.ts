@@ -36,7 +36,7 @@ export interface BackupRunOptions {
   ) => Promise<void>;
   onProgress?: (event: ProgressEvent) => void;
   /** Each newly stored message (the catalog makes it searchable). */
-  onStored?: (sha256: string, summary: HeaderSummary, raw: Buffer) => void;
+  onStored?: (sha256: string, summary: HeaderSummary, raw: Buffer) => void | Promise<void>;
   /** Threads that compress and seal (default: one per core). */
   workers?: number;
   /** Turns taken with other runs at the same moment (default: none, a run alone). */
