@@ -15,6 +15,7 @@ import { LocalStorage } from '../../src/storage/local/local-storage.js';
 import { heldByDovecot, servedByDovecot } from '../support/corpus.js';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { fillMailbox } from '../support/imap-fixture.js';
+import { largeMultipart, measuredRun, type MeasuredRun } from '../support/large-messages.js';
 import { sleep } from '../support/servers.js';
 import { MAILVAULT_BIN, createWorkspace, shown, type Workspace } from '../support/workspace.js';
 
@@ -30,32 +31,10 @@ const MARKER = 'Quarterly figures for the board, strictly confidential. ';
  */
 const RSS_GROWTH_MARGIN_MB = 260;
 
-/** A multipart message of about `size` bytes: a text part, then a base64 attachment. */
+/** A multipart message of about `size` bytes: a text part of MARKER lines, then an attachment. */
 function multipart(size: number, tag: string): Buffer {
-  const text = `${MARKER}\r\n`.repeat(Math.ceil(Math.min(size / 8, MB / 2) / (MARKER.length + 2)));
-  const attachment = randomBytes(Math.max(1000, Math.floor(((size - text.length) * 3) / 4.1)));
-  const base64 = (attachment.toString('base64').match(/.{1,76}/g) ?? []).join('\r\n');
-  return Buffer.from(
-    [
-      'From: Alice <alice@example.com>',
-      'To: Bob <bob@example.com>',
-      `Subject: ${tag}`,
-      'MIME-Version: 1.0',
-      'Content-Type: multipart/mixed; boundary="b1"',
-      '',
-      '--b1',
-      'Content-Type: text/plain; charset=us-ascii',
-      '',
-      text,
-      '--b1',
-      'Content-Type: application/octet-stream; name="figures.bin"',
-      'Content-Transfer-Encoding: base64',
-      '',
-      base64,
-      '--b1--',
-      '',
-    ].join('\r\n'),
-  );
+  const lines = Math.ceil(Math.min(size / 8, MB / 2) / (MARKER.length + 2));
+  return largeMultipart(size, tag, `${MARKER}\r\n`.repeat(lines));
 }
 
 /** About `size` bytes: a text part with `early`, a base64 attachment, a text part with `late`. */
@@ -88,43 +67,9 @@ function textAround(size: number, early: string, late: string): Buffer {
 
 const small = Buffer.from('From: a@example.com\r\nSubject: small\r\n\r\nA small one.\r\n');
 
-/** Runs the CLI under /usr/bin/time with its own TMPDIR; resolves to its exit and peak RSS (KiB). */
-function timedRun(
-  ws: Workspace,
-  args: string[],
-  tmp: string,
-): Promise<{ code: number | null; stderr: string; peakKiB: number }> {
-  const rssFile = join(ws.dir, `rss-${Date.now()}`);
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(
-      '/usr/bin/time',
-      [
-        '-f',
-        '%M',
-        '-o',
-        rssFile,
-        process.execPath,
-        MAILVAULT_BIN,
-        '--config',
-        ws.config,
-        '--no-progress',
-        ...args,
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, TMPDIR: tmp } },
-    );
-    const err: Buffer[] = [];
-    child.stderr.on('data', (data: Buffer) => err.push(data));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      readFile(rssFile, 'utf8')
-        .then((text) => {
-          const peakKiB = Number(text.trim().split('\n').pop());
-          resolveRun({ code, stderr: Buffer.concat(err).toString('utf8'), peakKiB });
-        })
-        .catch(reject);
-    });
-  });
-}
+/** Runs the CLI with its own TMPDIR (where its spool files go), its peak RSS measured. */
+const timedRun = (ws: Workspace, args: string[], tmp: string): Promise<MeasuredRun> =>
+  measuredRun(ws, args, { ...process.env, TMPDIR: tmp });
 
 async function spoolFilesIn(dir: string): Promise<string[]> {
   return (await readdir(dir)).filter((name) => name.startsWith(SPOOL_PREFIX));

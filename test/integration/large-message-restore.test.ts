@@ -4,17 +4,17 @@
 // every path gives the same bytes, and the peak memory of restore and show grows by less than a
 // stated margin over that for a 1 MB message. A damaged object fails that message alone, before
 // anything of it reaches the server.
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mboxEntry } from '../../src/export/mboxrd.js';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { fillMailbox, readAccount } from '../support/imap-fixture.js';
+import { largeMultipart, measuredRun, type MeasuredRun } from '../support/large-messages.js';
 import { contentPacks } from '../support/repository-files.js';
-import { createWorkspace, MAILVAULT_BIN, type Workspace } from '../support/workspace.js';
+import { createWorkspace, type Workspace } from '../support/workspace.js';
 import { zipEntries } from '../support/zip-entries.js';
 
 const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
@@ -28,77 +28,15 @@ const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes)
  */
 const GROWTH_MARGIN_KIB = 48 * 1024;
 
-/** A multipart message of about `size` bytes: a text part and a base64 attachment, CRLF. */
-function multipart(size: number, subject: string): Buffer {
-  const attachment = randomBytes(Math.floor((size - 2000) * (3 / 4) * (76 / 78)));
-  const base64 = attachment.toString('base64').replace(/.{76}/g, '$&\r\n');
-  return Buffer.from(
-    [
-      'From: Alice <alice@example.com>',
-      'To: Bob <bob@example.com>',
-      `Subject: ${subject}`,
-      `Message-ID: <${randomBytes(8).toString('hex')}@example.com>`,
-      'Date: Thu, 05 Mar 2026 10:00:00 +0000',
-      'MIME-Version: 1.0',
-      'Content-Type: multipart/mixed; boundary="b1"',
-      '',
-      '--b1',
-      'Content-Type: text/plain',
-      '',
-      'From the archive: the scans.',
-      '--b1',
-      'Content-Type: application/octet-stream; name="scans.tar"',
-      'Content-Transfer-Encoding: base64',
-      '',
-      base64,
-      '--b1--',
-      '',
-    ].join('\r\n'),
-    'latin1',
-  );
-}
+/** A multipart message of about `size` bytes: a line of text and a base64 attachment, CRLF. */
+const multipart = (size: number, subject: string): Buffer =>
+  largeMultipart(size, subject, 'From the archive: the scans.');
 
 const small = Buffer.from(
   'From: Carol <carol@example.com>\r\nSubject: a note\r\nMessage-ID: <note@example.com>\r\n\r\nFrom me, a note.\r\n',
 );
 
-/** Runs the CLI under /usr/bin/time: its exit code, stdout as bytes, stderr, and peak RSS in KiB. */
-function measured(
-  ws: Workspace,
-  args: string[],
-): Promise<{ code: number | null; stdout: Buffer; stderr: string; peakKiB: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      '/usr/bin/time',
-      [
-        '-f',
-        'peak %M',
-        process.execPath,
-        MAILVAULT_BIN,
-        '--config',
-        ws.config,
-        '--no-progress',
-        ...args,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (data: Buffer) => out.push(data));
-    child.stderr.on('data', (data: Buffer) => err.push(data));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const stderr = Buffer.concat(err).toString('utf8');
-      const peak = /peak (\d+)\s*$/.exec(stderr);
-      resolve({
-        code,
-        stdout: Buffer.concat(out),
-        stderr,
-        peakKiB: Number(peak?.[1] ?? NaN),
-      });
-    });
-  });
-}
+const measured = (ws: Workspace, args: string[]): Promise<MeasuredRun> => measuredRun(ws, args);
 
 interface RestoreJson {
   totals: { restored: number; alreadyPresent: number; failed: number };
