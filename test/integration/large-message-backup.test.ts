@@ -4,7 +4,6 @@
 // memory grows by far less than the message, and no spool file outlives the run, even a killed
 // one; while the run lasts the spool holds ciphertext only.
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +14,12 @@ import { LocalStorage } from '../../src/storage/local/local-storage.js';
 import { heldByDovecot, servedByDovecot } from '../support/corpus.js';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { fillMailbox } from '../support/imap-fixture.js';
-import { largeMultipart, measuredRun, type MeasuredRun } from '../support/large-messages.js';
+import {
+  largeMultipart,
+  measuredRun,
+  textAround,
+  type MeasuredRun,
+} from '../support/large-messages.js';
 import { sleep } from '../support/servers.js';
 import { MAILVAULT_BIN, createWorkspace, shown, type Workspace } from '../support/workspace.js';
 
@@ -35,34 +39,6 @@ const RSS_GROWTH_MARGIN_MB = 260;
 function multipart(size: number, tag: string): Buffer {
   const lines = Math.ceil(Math.min(size / 8, MB / 2) / (MARKER.length + 2));
   return largeMultipart(size, tag, `${MARKER}\r\n`.repeat(lines));
-}
-
-/** About `size` bytes: a text part with `early`, a base64 attachment, a text part with `late`. */
-function textAround(size: number, early: string, late: string): Buffer {
-  const filler = randomBytes(Math.floor(((size - 400) * 3) / 4.1)).toString('base64');
-  return Buffer.from(
-    [
-      'From: c@example.com',
-      'Subject: long text',
-      'Content-Type: multipart/mixed; boundary="b"',
-      '',
-      '--b',
-      'Content-Type: text/plain',
-      '',
-      `${early} opens the message`,
-      '--b',
-      'Content-Type: application/octet-stream',
-      'Content-Transfer-Encoding: base64',
-      '',
-      (filler.match(/.{1,76}/g) ?? []).join('\r\n'),
-      '--b',
-      'Content-Type: text/plain',
-      '',
-      `${late} closes it`,
-      '--b--',
-      '',
-    ].join('\r\n'),
-  );
 }
 
 const small = Buffer.from('From: a@example.com\r\nSubject: small\r\n\r\nA small one.\r\n');

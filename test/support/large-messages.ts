@@ -40,6 +40,37 @@ export function largeMultipart(size: number, subject: string, text: string): Buf
   );
 }
 
+/**
+ * A multipart message of about `size` bytes: a short text part with `early`, an attachment, then
+ * a short text part with `late`: for what is searched of a large message (its first bytes only).
+ */
+export function textAround(size: number, early: string, late: string): Buffer {
+  const filler = Buffer.alloc(Math.floor(((size - 400) * 3) / 4.1), 7).toString('base64');
+  return Buffer.from(
+    [
+      'From: c@example.com',
+      'Subject: long text',
+      'Content-Type: multipart/mixed; boundary="b"',
+      '',
+      '--b',
+      'Content-Type: text/plain',
+      '',
+      `${early} opens the message`,
+      '--b',
+      'Content-Type: application/octet-stream',
+      'Content-Transfer-Encoding: base64',
+      '',
+      (filler.match(/.{1,76}/g) ?? []).join('\r\n'),
+      '--b',
+      'Content-Type: text/plain',
+      '',
+      `${late} closes it`,
+      '--b--',
+      '',
+    ].join('\r\n'),
+  );
+}
+
 export interface MeasuredRun {
   code: number | null;
   stdout: Buffer;
