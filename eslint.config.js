@@ -25,6 +25,7 @@ function layer(files, forbidden, why) {
 
 const everythingAbove = [
   'cli',
+  'app',
   'backup',
   'restore',
   'export',
@@ -49,6 +50,14 @@ const everyFolder = [
   'targets',
   'config',
   'workers',
+  'text',
+  'dates',
+  'hooks',
+  'retention',
+  'scheduler',
+  'status',
+  'copy',
+  'daemon',
   ...everythingAbove,
 ];
 
@@ -150,6 +159,7 @@ export default tseslint.config(
       'sources',
       'targets',
       'cli',
+      'app',
       'backup',
       'restore',
       'export',
@@ -189,6 +199,28 @@ export default tseslint.config(
       'targets',
     ],
     'export is an operation; only cli wires operations together',
+  ),
+  layer(
+    ['src/text/**', 'src/dates/**'],
+    everyFolder,
+    'text and dates are words and numbers as people read them; they stand on nothing',
+  ),
+  layer(
+    ['src/app/**'],
+    ['cli'],
+    'the application core serves the CLI, the server and workers; it knows none of them',
+  ),
+  layer(
+    [
+      'src/hooks/**',
+      'src/retention/**',
+      'src/scheduler/**',
+      'src/status/**',
+      'src/copy/**',
+      'src/daemon/**',
+    ],
+    ['cli', 'app'],
+    'below the application core: the core calls them, never the other way round',
   ),
   layer(
     ['src/notify/**', 'src/provisioning/**', 'src/workers/**'],

@@ -11,5 +11,8 @@ export default defineConfig({
     // their timeouts.)
     maxWorkers: 2,
     sequence: { sequencer: LongestFirstSequencer },
+    // The built CLI, which tests run inside their own process (test/support/in-process-cli.ts),
+    // is loaded by Node as the binary loads it, not through vitest's transform.
+    server: { deps: { external: [/\/dist\/bundle\//] } },
   },
 });

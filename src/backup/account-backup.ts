@@ -1,3 +1,4 @@
+import type { PartName } from './part-claims.js';
 import type { Logger } from 'pino';
 import type { CollectionRecord } from '../collections/collection-tree.js';
 import { writeAccountTree, type AccountTree, type FolderRecord } from '../mailbox/account-tree.js';
@@ -69,7 +70,7 @@ export interface AccountBackupContext extends Omit<FolderBackupContext, 'summari
    * lists but cannot open) while the connection stays good: that folder fails, not the account.
    */
   isFolderRefusal: (error: unknown) => boolean;
-  onFolder?: (account: string, folder: string) => void;
+  onFolder?: (part: PartName, folder: string) => void;
 }
 
 /**
@@ -232,7 +233,7 @@ async function mailOf(
         result.bytes += before.bytes;
         continue;
       }
-      context.onFolder?.(job.account, status.path);
+      context.onFolder?.({ source: job.source, name: job.account }, status.path);
       const progress = newFolderProgress();
       let folder;
       try {

@@ -44,10 +44,10 @@ export interface BackupRunOptions {
 }
 
 export type ProgressEvent =
-  | { type: 'account-start'; account: string }
-  | { type: 'folder'; account: string; folder: string }
+  | { type: 'account-start'; part: PartName }
+  | { type: 'folder'; part: PartName; folder: string }
   | { type: 'message'; bytes: number }
-  | { type: 'account-end'; account: string; ok: boolean }
+  | { type: 'account-end'; part: PartName; ok: boolean }
   | { type: 'set-start'; kind: SetJob['kind']; name: string }
   | { type: 'set-end'; kind: SetJob['kind']; name: string; ok: boolean }
   /** Another run backs the part up now: this one waits for its turn. */
@@ -255,8 +255,8 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
     isFolderRefusal: options.isFolderRefusal,
     onMessage: (bytes: number) => options.onProgress?.({ type: 'message', bytes }),
     onStored: options.onStored,
-    onFolder: (account: string, folder: string) =>
-      options.onProgress?.({ type: 'folder', account, folder }),
+    onFolder: (part: PartName, folder: string) =>
+      options.onProgress?.({ type: 'folder', part, folder }),
   };
 
   async function backupSet(claimed: SetJob): Promise<SetReport> {
@@ -305,7 +305,10 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
   const worker = async (): Promise<void> => {
     for (let claimed = await queue.next(); claimed; claimed = await queue.next()) {
       let job = claimed;
-      options.onProgress?.({ type: 'account-start', account: job.account });
+      options.onProgress?.({
+        type: 'account-start',
+        part: { source: job.source, name: job.account },
+      });
       const report: AccountReport = {
         source: job.source,
         account: job.account,
@@ -344,7 +347,11 @@ export async function runBackup(options: BackupRunOptions): Promise<RunReport> {
         options.log.error({ account: job.account, source: job.source, err: error }, report.error);
         await claims.release({ source: job.source, name: job.account });
       }
-      options.onProgress?.({ type: 'account-end', account: job.account, ok: report.ok });
+      options.onProgress?.({
+        type: 'account-end',
+        part: { source: job.source, name: job.account },
+        ok: report.ok,
+      });
     }
   };
   try {

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Repository } from '../repository/repository.js';
 import { expandRunFile } from '../repository/snapshot/run-file.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
+import type { PrivacyWarn } from '../storage/private-files.js';
 import type { Storage } from '../storage/storage.js';
 import { ingestSnapshot, replayAccount, replayPending, type IngestHints } from './ingest.js';
 import { KNOWN_SNAPSHOT_KINDS } from '../repository/snapshot/snapshot-kind.js';
@@ -61,8 +62,9 @@ export class Catalog {
     this.runs = new RunHistory(db);
   }
 
-  static async open(url: string): Promise<Catalog> {
-    return new Catalog(await openCatalogDatabase(url));
+  /** `warn` hears that an existing catalog file was readable by others and has been tightened. */
+  static async open(url: string, warn?: PrivacyWarn): Promise<Catalog> {
+    return new Catalog(await openCatalogDatabase(url, warn));
   }
 
   async close(): Promise<void> {

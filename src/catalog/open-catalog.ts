@@ -3,6 +3,7 @@ import { Kysely, Migrator } from 'kysely';
 import { CatalogError } from './catalog-error.js';
 import { migrationProvider } from './migrations.js';
 import { makeCatalogPrivate } from './private-file.js';
+import type { PrivacyWarn } from '../storage/private-files.js';
 import type { CatalogSchema } from './schema.js';
 import { CatalogWriteError, explainSqliteError, SharedSqliteDialect } from './shared-sqlite.js';
 
@@ -10,13 +11,16 @@ import { CatalogWriteError, explainSqliteError, SharedSqliteDialect } from './sh
  * Opens (creating if needed) the catalog database and brings its schema up to date. The url is a
  * SQLite file path; the query layer is kysely, so a PostgreSQL dialect can sit beside this one.
  */
-export async function openCatalogDatabase(url: string): Promise<Kysely<CatalogSchema>> {
+export async function openCatalogDatabase(
+  url: string,
+  warn?: PrivacyWarn,
+): Promise<Kysely<CatalogSchema>> {
   if (/^postgres(ql)?:\/\//.test(url)) {
     throw new CatalogError(
       'catalog.url: PostgreSQL catalogs are not supported yet; use a SQLite file path',
     );
   }
-  makeCatalogPrivate(url);
+  makeCatalogPrivate(url, warn);
   let sqlite: Database.Database;
   try {
     sqlite = new Database(url);

@@ -11,10 +11,5 @@ export const ExitCode = {
 
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** A mistake on the command line: exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+/** A mistake on the command line (exit 2): the application's own, shared with the server. */
+export { UsageError } from '../app/errors.js';

@@ -23,11 +23,15 @@ import { ExitCode } from './exit-codes.js';
 import { outputKindOf } from './output/command-kinds.js';
 import { PROGRAM } from './program-name.js';
 import { runCommand } from './run-command.js';
+import { processTerminal, type Terminal } from './terminal.js';
 
 /** Runs a command's action and records its exit code. */
 export type CommandRunner = (action: Parameters<typeof runCommand>[1]) => Promise<void>;
 
-export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
+export function buildProgram(
+  setExitCode: (code: ExitCode) => void,
+  terminal: Terminal = processTerminal(),
+): Command {
   const program = new Command('mailvault')
     .description('Point-in-time backup and restore for mail servers')
     .version(PROGRAM.split(' ')[1] ?? '0.0.0')
@@ -41,6 +45,14 @@ export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
       'print only what matters: listings asked for, problems and warnings, not reports',
     )
     .showHelpAfterError()
+    // Help, usage errors and the version go to the command's terminal, like everything else; the
+    // subcommands registered below inherit it.
+    .configureOutput({
+      writeOut: (text) => void terminal.stdout.write(text),
+      writeErr: (text) => void terminal.stderr.write(text),
+      getOutHelpWidth: () => terminal.stdout.columns ?? 80,
+      getErrHelpWidth: () => terminal.stderr.columns ?? 80,
+    })
     .exitOverride();
   // The command being run, so that its output knows what it is (see command-kinds.ts).
   let running: Command | undefined;
@@ -49,7 +61,7 @@ export function buildProgram(setExitCode: (code: ExitCode) => void): Command {
   });
   const run: CommandRunner = async (action) => {
     const kind = running ? outputKindOf(commandWords(running), running.opts()) : 'listing';
-    setExitCode(await runCommand(program.opts<GlobalOptions>(), action, kind));
+    setExitCode(await runCommand(program.opts<GlobalOptions>(), action, kind, terminal));
   };
   for (const register of [
     registerInit,
@@ -85,9 +97,16 @@ export function commandWords(command: Command): string {
   return words.join(' ');
 }
 
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs one command line and returns its exit code. It prints through `terminal` (the process's
+ * own by default) and never exits the process: the caller decides what an exit code means.
+ */
+export async function main(
+  argv: string[],
+  terminal: Terminal = processTerminal(),
+): Promise<number> {
   let exitCode: ExitCode = ExitCode.Ok;
-  const program = buildProgram((code) => (exitCode = code));
+  const program = buildProgram((code) => (exitCode = code), terminal);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {

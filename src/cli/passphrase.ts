@@ -1,16 +1,11 @@
-import { readFile } from 'node:fs/promises';
+import type { Passphrase } from '../app/session.js';
 import { UsageError } from './exit-codes.js';
+import type { Terminal } from './terminal.js';
 
-/**
- * A repository passphrase: from a file, else an environment variable, else a prompt when stdin is
- * a terminal. By default the repository's own: repository.passwordFile, $MAILVAULT_PASSWORD. A
- * file's trailing newline is not part of the passphrase.
- */
-export interface Passphrase {
-  value: string;
-  /** Where it came from, for a message when it is wrong. */
-  source: string;
-}
+export type { Passphrase } from '../app/session.js';
+import { readSecretFile } from '../app/secret-file.js';
+
+export { readSecretFile };
 
 export interface PassphraseOptions {
   /** What is asked for, in messages and the prompt (default: "repository passphrase"). */
@@ -26,7 +21,13 @@ export interface PassphraseOptions {
   fileSetting?: string;
 }
 
+/**
+ * A repository passphrase: from a file, else an environment variable, else a prompt when stdin is
+ * a terminal. By default the repository's own: repository.passwordFile, $MAILVAULT_PASSWORD. A
+ * file's trailing newline is not part of the passphrase.
+ */
 export async function readPassphrase(
+  terminal: Terminal,
   passwordFile: string | undefined,
   options: PassphraseOptions = {},
 ): Promise<Passphrase> {
@@ -37,15 +38,15 @@ export async function readPassphrase(
       source: `${setting} ${passwordFile}`,
     };
   const environment = options.environment ?? 'MAILVAULT_PASSWORD';
-  const fromEnvironment = process.env[environment];
+  const fromEnvironment = terminal.env[environment];
   if (fromEnvironment !== undefined && fromEnvironment !== '')
     return { value: fromEnvironment, source: `$${environment}` };
   const purpose = options.purpose ?? 'repository passphrase';
-  if (process.stdin.isTTY && process.stderr.isTTY) {
-    const answer = await prompt(`Enter ${purpose}: `);
+  if (isInteractive(terminal)) {
+    const answer = await prompt(terminal, `Enter ${purpose}: `);
     if (answer === '') throw new UsageError('the passphrase must not be empty');
     // A passphrase typed once for a new repository could hold a typo nobody can ever reproduce.
-    if (options.confirm && (await prompt(`Enter ${purpose} again: `)) !== answer) {
+    if (options.confirm && (await prompt(terminal, `Enter ${purpose} again: `)) !== answer) {
       throw new UsageError('the passphrases do not match');
     }
     return { value: answer, source: 'the prompt' };
@@ -58,25 +59,16 @@ export async function readPassphrase(
   );
 }
 
-export async function readSecretFile(path: string, key: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      `${key}: cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : String(code ?? error)}`,
-    );
-  }
-  const secret = text.replace(/\r?\n$/, '');
-  if (secret === '') throw new UsageError(`${key}: ${path} is empty`);
-  return secret;
+/** Someone at a terminal who can be asked: stdin and stderr both one. */
+export function isInteractive(terminal: Terminal): boolean {
+  return Boolean(terminal.stdin.isTTY && terminal.stderr.isTTY && terminal.stdin.setRawMode);
 }
 
-async function prompt(question: string): Promise<string> {
-  const stdin = process.stdin;
-  process.stderr.write(question);
-  stdin.setRawMode(true);
+async function prompt(terminal: Terminal, question: string): Promise<string> {
+  const stdin = terminal.stdin;
+  const setRawMode = (raw: boolean): void => void stdin.setRawMode?.(raw);
+  terminal.stderr.write(question);
+  setRawMode(true);
   stdin.resume();
   let answer = '';
   try {
@@ -100,8 +92,8 @@ async function prompt(question: string): Promise<string> {
       stdin.on('data', onData);
     });
   } finally {
-    stdin.setRawMode(false);
+    setRawMode(false);
     stdin.pause();
-    process.stderr.write('\n');
+    terminal.stderr.write('\n');
   }
 }

@@ -1,28 +1,17 @@
 import { CommanderError } from 'commander';
-import { CatalogError } from '../catalog/catalog-error.js';
-import { ConfigError } from '../config/config-error.js';
-import { DateError } from '../dates/parse-date.js';
+import { isBadRequest } from '../app/errors.js';
 import { ImapError } from '../imap/imap-error.js';
 import { WrongPassphraseError } from '../repository/crypto/key-file.js';
-import { RepositoryUrlError } from '../storage/repository-url.js';
 import { StorageError } from '../storage/storage.js';
 import { CliContext, type GlobalOptions } from './context.js';
-import { ExitCode, UsageError } from './exit-codes.js';
+import { ExitCode } from './exit-codes.js';
 import type { OutputKind } from './output/command-kinds.js';
-import { printableLines, terminalSafeJson } from './output/printable.js';
+import { printableLines, terminalSafeJson } from '../text/printable.js';
+import type { Terminal } from './terminal.js';
 
 /** Maps what went wrong to the exit codes of the CLI contract. */
 export function exitCodeOf(error: unknown): ExitCode {
-  if (
-    error instanceof UsageError ||
-    error instanceof ConfigError ||
-    error instanceof DateError ||
-    error instanceof CatalogError ||
-    // A URL given on the command line (--repo, --to) that cannot be a repository's.
-    error instanceof RepositoryUrlError
-  )
-    return ExitCode.Usage;
-  if (error instanceof CommanderError) return ExitCode.Usage;
+  if (isBadRequest(error) || error instanceof CommanderError) return ExitCode.Usage;
   return ExitCode.Failed;
 }
 
@@ -47,9 +36,10 @@ export type CommandAction = (context: CliContext) => Promise<unknown>;
 export async function runCommand(
   globals: GlobalOptions,
   action: CommandAction,
-  kind: OutputKind = 'listing',
+  kind: OutputKind,
+  terminal: Terminal,
 ): Promise<ExitCode> {
-  const context = new CliContext(globals);
+  const context = new CliContext(globals, terminal);
   context.output.setKind(kind);
   try {
     const code = await action(context);
@@ -62,13 +52,13 @@ export async function runCommand(
     await context.output.settled().catch(() => undefined);
     const code = exitCodeOf(error);
     // An error may carry a name from a server (a folder, a server's own words): made printable.
-    process.stderr.write(
+    terminal.stderr.write(
       `mailvault: ${code === ExitCode.Usage ? '' : 'error: '}${printableLines(describeError(error))}\n`,
     );
     if (globals.verbose && error instanceof Error && error.stack)
-      process.stderr.write(`${printableLines(error.stack)}\n`);
+      terminal.stderr.write(`${printableLines(error.stack)}\n`);
     if (context.output.json)
-      process.stdout.write(
+      terminal.stdout.write(
         `${terminalSafeJson(JSON.stringify({ error: describeError(error), exitCode: code }))}\n`,
       );
     return code;

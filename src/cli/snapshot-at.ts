@@ -2,8 +2,8 @@ import type { Catalog, SnapshotRow } from '../catalog/catalog.js';
 import { snapshotsByIdPrefix, type SnapshotById } from '../catalog/snapshot-ids.js';
 import type { AtSpec } from '../dates/at-spec.js';
 import { UsageError } from './exit-codes.js';
-import { formatTime } from './output/format.js';
-import { printable } from './output/printable.js';
+import { formatTime } from '../text/format.js';
+import { printable } from '../text/printable.js';
 
 /** Candidates named when a prefix is ambiguous: enough to pick from, not a listing. */
 const CANDIDATES = 5;

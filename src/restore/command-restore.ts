@@ -11,7 +11,8 @@ import {
 /** Where a command set's stored output goes: its restore command, a file, or standard output. */
 export type CommandRestoreTarget =
   | { kind: 'command'; command: RestoreCommand; cwd?: string; showOutput?: boolean }
-  | { kind: 'file'; path: string };
+  /** A file, or with the path STDOUT the caller's standard output, given as `stdout`. */
+  | { kind: 'file'; path: string; stdout?: NodeJS.WritableStream };
 
 export interface CommandRestoreOptions {
   repository: Repository;
@@ -89,7 +90,9 @@ export async function restoreCommandOutput(
   }
   const bytes =
     target.path === STDOUT
-      ? await writeOutputStream(input, process.stdout, { onBytes: progress('restore') })
+      ? await writeOutputStream(input, target.stdout ?? process.stdout, {
+          onBytes: progress('restore'),
+        })
       : await writeOutputFile(target.path, input, { onBytes: progress('restore') });
   return { ...outcome, bytes };
 }

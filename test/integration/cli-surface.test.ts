@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveDovecot, startDovecot, type DovecotServer } from '../support/dovecot.js';
 import { fillMailbox } from '../support/imap-fixture.js';
+import { sleep } from '../support/servers.js';
 import { createWorkspace, type CliResult, type Workspace } from '../support/workspace.js';
 
 /** A folder name holding a CSI (U+009B) sequence that clears the screen. */
@@ -62,6 +63,9 @@ describe.skipIf(!haveDovecot)('the CLI surface', () => {
     await ok('init', '--scrypt-cost', '10');
     await ok('backup');
     await fillMailbox(server, 'alice', { INBOX: [message(5)] });
+    // snapshots prints times to the second, and a time names the last snapshot up to its end:
+    // the second backup must fall in a later second for each printed time to name one snapshot.
+    await sleep(1000 - (Date.now() % 1000) + 10);
     await ok('backup', 'alice');
   }, 120_000);
 

@@ -21,7 +21,8 @@ describe.skipIf(!haveS3rver)('commands on an S3 repository', () => {
   let s3: S3rverServer;
   let dir: string;
   let config: string;
-  const cli = (...args: string[]): Promise<CliResult> => runCli(config, args);
+  // Each command in a process of its own: the notice is per process, and printed by Node itself.
+  const cli = (...args: string[]): Promise<CliResult> => runCli(config, args, { process: true });
 
   beforeAll(async () => {
     s3 = await startS3rver({ buckets: ['backups'] });

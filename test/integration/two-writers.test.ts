@@ -155,7 +155,11 @@ describe.skipIf(!haveDovecot)('two backups at once on one repository and catalog
   it('started together, both end well and store everything once', async () => {
     const ws = await workspace();
     const before = await repositoryBytes(ws);
-    const [a, b] = await Promise.all([ws.run(['backup']), ws.run(['backup'])]);
+    // Two processes, as two cron jobs would be: the catalog's locks are the system's, per process.
+    const [a, b] = await Promise.all([
+      ws.run(['backup'], { process: true }),
+      ws.run(['backup'], { process: true }),
+    ]);
     expect(a.code, shown(a)).toBe(0);
     expect(b.code, shown(b)).toBe(0);
     for (const run of [a, b]) expect(run.stderr).not.toMatch(/warning|error|interrupted/i);

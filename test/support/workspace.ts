@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { DovecotServer } from './dovecot.js';
+import { runInProcess } from './in-process-cli.js';
 import { makeTempDir, removeTempDir } from './servers.js';
 
 const checkout = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -34,10 +35,7 @@ export interface Workspace {
   config: string;
   repository: string;
   catalog: string;
-  run(
-    args: string[],
-    options?: { env?: Record<string, string>; timeoutMs?: number },
-  ): Promise<CliResult>;
+  run(args: string[], options?: CliRunOptions): Promise<CliResult>;
   /** Starts the CLI without waiting, for tests that kill it. */
   spawn(args: string[]): ChildProcess;
   remove(): Promise<void>;
@@ -86,8 +84,7 @@ export async function createWorkspace(
     config,
     repository: join(dir, 'repo'),
     catalog: join(dir, 'catalog.sqlite'),
-    run: (args, runOptions = {}) =>
-      runNode(argv(args), runOptions.env ?? {}, runOptions.timeoutMs ?? 120_000),
+    run: (args, runOptions = {}) => runCli(config, args, runOptions),
     spawn: (args) =>
       spawn(process.execPath, argv(args), { stdio: ['ignore', 'pipe', 'pipe'], env: cleanEnv({}) }),
     remove: () => removeTempDir(dir),
@@ -125,29 +122,45 @@ export function runNode(
         code,
         stdout,
         stderr,
-        json: <T>() => {
-          try {
-            return JSON.parse(stdout) as T;
-          } catch {
-            throw new Error(`not JSON (exit ${code}):\n${stdout}\n${stderr}`);
-          }
-        },
+        json: <T>() => parseJson<T>(code, stdout, stderr),
       });
     });
   });
 }
 
-/** Runs the CLI on another configuration file (a variant a test wrote), as Workspace.run does. */
-export function runCli(
+export interface CliRunOptions {
+  /** Variables added to the environment; a run given any gets a process of its own. */
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  /** Run the binary in a process of its own even without `env`. */
+  process?: boolean;
+}
+
+/**
+ * Runs the CLI on a configuration file. A run with nothing of its own in the environment calls
+ * the built CLI's main() in this process (in-process-cli.ts); the others spawn bin/mailvault.js,
+ * whose environment the test can set without touching this process's.
+ */
+export async function runCli(
   config: string,
   args: string[],
-  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+  options: CliRunOptions = {},
 ): Promise<CliResult> {
-  return runNode(
-    [MAILVAULT_BIN, '--config', config, '--no-progress', ...args],
-    options.env ?? {},
-    options.timeoutMs ?? 120_000,
-  );
+  const argv = ['--config', config, '--no-progress', ...args];
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const env = options.env ?? {};
+  if (options.process || Object.keys(env).length > 0)
+    return runNode([MAILVAULT_BIN, ...argv], env, timeoutMs);
+  const { code, stdout, stderr } = await runInProcess(checkout, argv, cleanEnv({}), timeoutMs);
+  return { code, stdout, stderr, json: () => parseJson(code, stdout, stderr) };
+}
+
+function parseJson<T>(code: number | null, stdout: string, stderr: string): T {
+  try {
+    return JSON.parse(stdout) as T;
+  } catch {
+    throw new Error(`not JSON (exit ${code}):\n${stdout}\n${stderr}`);
+  }
 }
 
 /**

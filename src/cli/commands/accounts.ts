@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandRunner } from '../main.js';
-import { formatTime } from '../output/format.js';
+import { formatTime } from '../../text/format.js';
 
 export function registerAccounts(program: Command, run: CommandRunner): void {
   program

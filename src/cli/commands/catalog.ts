@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandRunner } from '../main.js';
-import { formatDuration } from '../output/format.js';
+import { formatDuration } from '../../text/format.js';
 
 export function registerCatalog(program: Command, run: CommandRunner): void {
   const catalog = program.command('catalog').description('the local catalog');

@@ -4,10 +4,10 @@ import type { RepairFolder, RepositoryRepair } from '../../maintenance/repair.js
 import type { SnapshotFileRepair } from '../../maintenance/snapshot-file-repair.js';
 import type { Repository } from '../../repository/repository.js';
 import type { CliContext } from '../context.js';
-import { recordRun, startRun } from '../record-run.js';
+import { recordRun, startRun } from '../../app/run-record.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
-import { formatBytes } from '../output/format.js';
+import { formatBytes } from '../../text/format.js';
 import { PROGRAM } from '../program-name.js';
 
 type CheckRepair = RepositoryRepair & { folders: RepairFolder[]; files: SnapshotFileRepair[] };

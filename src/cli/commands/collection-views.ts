@@ -1,8 +1,8 @@
 import type { CollectionItemRow, CollectionRow } from '../../catalog/collection-queries.js';
 import { collectionLabel } from '../../collections/collection-tree.js';
 import type { Output } from '../output/output.js';
-import { clip, formatBytes, formatCount, formatTime } from '../output/format.js';
-import { printable } from '../output/printable.js';
+import { clip, formatBytes, formatCount, formatTime } from '../../text/format.js';
+import { printable } from '../../text/printable.js';
 import { itemJson } from '../output/item-json.js';
 
 /** Calendars and address books in ls and show, beside folders and messages. */

@@ -8,8 +8,9 @@ import type { CountedStorage } from '../../storage/wrappers/wrap-storage.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
-import { formatBytes, formatCount, formatDuration } from '../output/format.js';
+import { formatBytes, formatCount, formatDuration } from '../../text/format.js';
 import { readSecretFile } from '../passphrase.js';
+import type { Terminal } from '../terminal.js';
 
 const TO_PASSWORD_ENVIRONMENT = 'MAILVAULT_TO_PASSWORD';
 
@@ -63,7 +64,7 @@ async function copy(context: CliContext, options: CopyOptions): Promise<ExitCode
   const started = Date.now();
   const source = await openSource(context);
   const { openStorage } = await import('../../storage/open-storage.js');
-  const storage = openStorage(options.to, process.cwd(), {
+  const storage = openStorage(options.to, context.terminal.cwd, {
     ...destinationAccess(options),
     logger: context.log,
   });
@@ -144,7 +145,7 @@ async function openOrCreate(
 ): Promise<{ opened: Destination; selection: Selection }> {
   const { openDestination, createDestination } = await import('../../copy/destination.js');
   const { selectSnapshots } = await import('../../copy/select-snapshots.js');
-  const passphrase = await destinationPassphrase(options, sourcePassphrase);
+  const passphrase = await destinationPassphrase(context.terminal, options, sourcePassphrase);
   const existing = await refusalsAsUsage(
     () => openDestination(source, storage, passphrase.value),
     passphrase.origin,
@@ -176,6 +177,7 @@ async function openOrCreate(
 }
 
 async function destinationPassphrase(
+  terminal: Terminal,
   options: CopyOptions,
   sourcePassphrase: string,
 ): Promise<{ value: string; origin: string }> {
@@ -184,7 +186,7 @@ async function destinationPassphrase(
       value: await readSecretFile(options.toPasswordFile, '--to-password-file'),
       origin: `--to-password-file ${options.toPasswordFile}`,
     };
-  const fromEnvironment = process.env[TO_PASSWORD_ENVIRONMENT];
+  const fromEnvironment = terminal.env[TO_PASSWORD_ENVIRONMENT];
   if (fromEnvironment !== undefined && fromEnvironment !== '')
     return { value: fromEnvironment, origin: `$${TO_PASSWORD_ENVIRONMENT}` };
   return { value: sourcePassphrase, origin: "this repository's passphrase" };

@@ -1,12 +1,12 @@
 import type { CollectionToExport } from '../../export/collection-export.js';
 import { parseAt } from '../../dates/at-spec.js';
-import { resolveAccount } from '../account-resolution.js';
+import { resolveAccount } from '../../app/account-resolution.js';
 import { accountSnapshotAt } from '../snapshot-at.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import { notified } from '../notify.js';
-import { formatBytes, formatCount, formatDuration, formatTime } from '../output/format.js';
-import { printable } from '../output/printable.js';
+import { formatBytes, formatCount, formatDuration, formatTime } from '../../text/format.js';
+import { printable } from '../../text/printable.js';
 import { collectionLabel, parseCollectionName } from '../../collections/collection-tree.js';
 
 export interface CollectionExportOptions {

@@ -4,15 +4,15 @@ import type { ExportOutcome } from '../../export/export-account.js';
 import { checkPlan, planExport, type ExportPlan } from '../../export/export-plan.js';
 import type { ExportSource } from '../../export/export-source.js';
 import type { ExportDescription } from '../../export/export-writer.js';
-import { resolveAccount } from '../account-resolution.js';
+import { resolveAccount } from '../../app/account-resolution.js';
 import { accountSnapshotAt } from '../snapshot-at.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { addNotifyOption, notified } from '../notify.js';
 import type { NoticeOutcome } from '../../notify/notice.js';
-import { formatBytes, formatCount, formatDuration, formatTime } from '../output/format.js';
-import { printable } from '../output/printable.js';
+import { formatBytes, formatCount, formatDuration, formatTime } from '../../text/format.js';
+import { printable } from '../../text/printable.js';
 
 interface ExportOptions {
   format: string;

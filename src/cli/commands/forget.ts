@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
-import { formatBytes, formatTime } from '../output/format.js';
-import { recordRun, startRun } from '../record-run.js';
+import { formatBytes, formatTime } from '../../text/format.js';
+import { recordRun, startRun } from '../../app/run-record.js';
 
 export function registerForget(program: Command, run: CommandRunner): void {
   program

@@ -4,8 +4,9 @@ import type { Repository } from '../../repository/repository.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
-import { formatTime } from '../output/format.js';
-import { readPassphrase, readSecretFile } from '../passphrase.js';
+import { formatTime } from '../../text/format.js';
+import { isInteractive, readPassphrase, readSecretFile } from '../passphrase.js';
+import type { Terminal } from '../terminal.js';
 
 const NEW_PASSWORD_ENVIRONMENT = 'MAILVAULT_NEW_PASSWORD';
 
@@ -86,7 +87,10 @@ async function listKeys(context: CliContext): Promise<void> {
 async function addKey(context: CliContext, options: NewKeyOptions): Promise<void> {
   const repository = await unlocked(context);
   const cost = await newKeyCost(repository, options.scryptCost);
-  const name = await repository.addKey(await newPassphrase(options.newPasswordFile), cost);
+  const name = await repository.addKey(
+    await newPassphrase(context.terminal, options.newPasswordFile),
+    cost,
+  );
   context.output.result({ added: name, scryptCost: cost });
   context.output.line(`added key ${name.slice(0, 12)}`);
 }
@@ -104,7 +108,7 @@ async function removeKey(context: CliContext, id: string, force: boolean): Promi
 async function changeKey(context: CliContext, options: NewKeyOptions): Promise<void> {
   const repository = await unlocked(context);
   const cost = await newKeyCost(repository, options.scryptCost);
-  const passphrase = await newPassphrase(options.newPasswordFile);
+  const passphrase = await newPassphrase(context.terminal, options.newPasswordFile);
   const { changePassphrase } = await import('../../repository/key-ring.js');
   const { added, removed } = await changePassphrase(repository, passphrase, cost);
   context.output.result({ added, removed, scryptCost: cost });
@@ -130,15 +134,15 @@ async function newKeyCost(repository: Repository, given: string | undefined): Pr
 }
 
 /** The new passphrase: from a file, the environment, or typed twice; never guessed. */
-async function newPassphrase(file: string | undefined): Promise<string> {
+async function newPassphrase(terminal: Terminal, file: string | undefined): Promise<string> {
   if (file !== undefined) return readSecretFile(file, '--new-password-file');
-  const fromEnvironment = process.env[NEW_PASSWORD_ENVIRONMENT];
-  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  const fromEnvironment = terminal.env[NEW_PASSWORD_ENVIRONMENT];
+  const interactive = isInteractive(terminal);
   if ((fromEnvironment === undefined || fromEnvironment === '') && !interactive)
     throw new UsageError(
       `no new passphrase: give --new-password-file FILE or $${NEW_PASSWORD_ENVIRONMENT}, or run on a terminal to type it`,
     );
-  const typed = await readPassphrase(undefined, {
+  const typed = await readPassphrase(terminal, undefined, {
     purpose: 'new passphrase',
     confirm: true,
     environment: NEW_PASSWORD_ENVIRONMENT,

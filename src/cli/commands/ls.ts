@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { parseAt } from '../../dates/at-spec.js';
-import { resolveAccount } from '../account-resolution.js';
+import { resolveAccount } from '../../app/account-resolution.js';
 import { accountSnapshotAt } from '../snapshot-at.js';
 import type { CommandRunner } from '../main.js';
-import { clip, formatBytes, formatCount, formatTime } from '../output/format.js';
+import { clip, formatBytes, formatCount, formatTime } from '../../text/format.js';
 import { parseCollectionName } from '../../collections/collection-tree.js';
 import { printCollectionItems, printCollections } from './collection-views.js';
 import { itemJson } from '../output/item-json.js';

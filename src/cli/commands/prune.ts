@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { parseDurationMs } from '../../config/duration.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
-import { formatBytes, formatCount, formatTime } from '../output/format.js';
-import { recordRun, startRun } from '../record-run.js';
+import { formatBytes, formatCount, formatTime } from '../../text/format.js';
+import { recordRun, startRun } from '../../app/run-record.js';
 
 /** The default grace period: longer than a night's backup of a large server. */
 const DEFAULT_GRACE = '24h';

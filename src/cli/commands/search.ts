@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { parseAt } from '../../dates/at-spec.js';
-import { resolveAccount } from '../account-resolution.js';
+import { resolveAccount } from '../../app/account-resolution.js';
 import { momentOf } from '../snapshot-at.js';
 import { UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
-import { clip, formatBytes, formatTime } from '../output/format.js';
+import { clip, formatBytes, formatTime } from '../../text/format.js';
 import type { SearchHit } from '../../catalog/search.js';
 import type { CollectionItemRow } from '../../catalog/collection-queries.js';
 import { collectionLabel, parseCollectionName } from '../../collections/collection-tree.js';

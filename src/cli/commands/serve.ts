@@ -8,7 +8,7 @@ import { settleJob, type JobVerdict } from '../../daemon/job-history.js';
 import { startJob, type JobOutcome } from '../../daemon/job-process.js';
 import type { RunHistory } from '../../catalog/run-history.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
-import { logFileDestination } from '../logger.js';
+import { logFileDestination } from '../../app/logger.js';
 import type { CommandRunner } from '../main.js';
 import { readSecretFile } from '../passphrase.js';
 

@@ -3,13 +3,14 @@ import { ITEM_KEY_PATTERN } from '../../mailbox/item-key.js';
 import { LARGE_MESSAGE_BYTES } from '../../mailbox/large-message.js';
 import { UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
-import { formatBytes, formatTime } from '../output/format.js';
-import { printable } from '../output/printable.js';
+import { formatBytes, formatTime } from '../../text/format.js';
+import { printable } from '../../text/printable.js';
 import { showCollectionItem } from './collection-views.js';
 import type { ItemRow } from '../../catalog/catalog.js';
 import type { CollectionItemRow } from '../../catalog/collection-queries.js';
 import type { Repository } from '../../repository/repository.js';
 import { itemJson } from '../output/item-json.js';
+import type { TerminalStream } from '../terminal.js';
 
 /** A message's or a calendar/contact item's exact bytes, as backed up. */
 async function rawBytes(
@@ -25,9 +26,9 @@ async function rawBytes(
   return readStreamBytes(repository, (version as CollectionItemRow).content);
 }
 
-function writeStdout(bytes: Buffer): Promise<void> {
+function writeOut(out: TerminalStream, bytes: Buffer): Promise<void> {
   return new Promise((resolve, reject) =>
-    process.stdout.write(bytes, (error) => (error ? reject(error) : resolve())),
+    out.write(bytes, (error) => (error ? reject(error) : resolve())),
   );
 }
 
@@ -35,24 +36,28 @@ function writeStdout(bytes: Buffer): Promise<void> {
  * A large message's bytes, checked first in a pass that keeps nothing, then written as they are
  * read again, waiting whenever stdout's buffer is full: memory stays a few objects deep.
  */
-async function writeLargeMessage(repository: Repository, manifest: string): Promise<void> {
+async function writeLargeMessage(
+  out: TerminalStream,
+  repository: Repository,
+  manifest: string,
+): Promise<void> {
   const { verifyMessage } = await import('../../mailbox/message-stream.js');
   const verified = await verifyMessage(repository, manifest);
   for await (const piece of verified.pieces()) {
-    if (process.stdout.write(piece)) continue;
+    if (out.write(piece)) continue;
     await new Promise<void>((resolve, reject) => {
       const done = (error?: Error): void => {
-        process.stdout.off('drain', done);
-        process.stdout.off('error', done);
+        out.off('drain', done);
+        out.off('error', done);
         if (error) reject(error);
         else resolve();
       };
-      process.stdout.on('drain', done);
-      process.stdout.on('error', done);
+      out.on('drain', done);
+      out.on('error', done);
     });
   }
   // The last write's callback: the bytes are handed to the system (or the pipe's error is known).
-  await writeStdout(Buffer.alloc(0));
+  await writeOut(out, Buffer.alloc(0));
 }
 
 export function registerShow(program: Command, run: CommandRunner): void {
@@ -74,8 +79,8 @@ export function registerShow(program: Command, run: CommandRunner): void {
         if (options.raw) {
           const repository = await context.repository();
           if (item && item.size >= LARGE_MESSAGE_BYTES)
-            await writeLargeMessage(repository, item.manifest);
-          else await writeStdout(await rawBytes(repository, item, version));
+            await writeLargeMessage(context.terminal.stdout, repository, item.manifest);
+          else await writeOut(context.terminal.stdout, await rawBytes(repository, item, version));
           return;
         }
         if (!item) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandRunner } from '../main.js';
-import { formatBytes, formatCount, formatTime, shortId } from '../output/format.js';
+import { formatBytes, formatCount, formatTime, shortId } from '../../text/format.js';
 
 export function registerSnapshots(program: Command, run: CommandRunner): void {
   program

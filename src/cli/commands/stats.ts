@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandRunner } from '../main.js';
-import { formatBytes, formatCount } from '../output/format.js';
+import { formatBytes, formatCount } from '../../text/format.js';
 
 export function registerStats(program: Command, run: CommandRunner): void {
   program

@@ -4,7 +4,7 @@ import type { ConfiguredAccounts, Status } from '../../status/collect-status.js'
 import type { CliContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
-import { clip, formatBytes, formatCount, formatDuration, formatTime } from '../output/format.js';
+import { clip, formatBytes, formatCount, formatDuration, formatTime } from '../../text/format.js';
 import type { Output } from '../output/output.js';
 
 /**

@@ -3,7 +3,7 @@ import { parseAt } from '../../dates/at-spec.js';
 import type { SupportBundleOutcome } from '../../export/support-bundle.js';
 import { UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
-import { formatCount, formatTime } from '../output/format.js';
+import { formatCount, formatTime } from '../../text/format.js';
 import { PROGRAM } from '../program-name.js';
 import { fileSetsAt } from './restore/files.js';
 

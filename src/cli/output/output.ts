@@ -1,7 +1,8 @@
 import type { OutputKind } from './command-kinds.js';
-import { formatTable } from './format.js';
-import { printable, printableLines, terminalSafeJson } from './printable.js';
+import { formatTable } from '../../text/format.js';
+import { printable, printableLines, terminalSafeJson } from '../../text/printable.js';
 import { Progress } from './progress.js';
+import type { TerminalStream } from '../terminal.js';
 
 /**
  * Where a command speaks: human text on stdout, or one JSON document with --json; warnings and
@@ -24,6 +25,7 @@ export class Output {
     readonly json: boolean,
     readonly quiet: boolean,
     private readonly showProgress: boolean,
+    private readonly streams: { stdout: TerminalStream; stderr: TerminalStream } = process,
   ) {}
 
   /**
@@ -36,7 +38,21 @@ export class Output {
     this.held ??= [];
     const gate = Promise.all([this.gate, until]);
     this.gate = gate;
-    gate.catch(() => undefined); // settled() reports it
+    // Once the key proves right, what was held goes out at once, in order, and the rest as it
+    // comes: a long command's notes are shown while it runs, not at its end.
+    gate.then(
+      () => {
+        if (this.gate === gate) this.release();
+      },
+      () => undefined, // settled() reports it
+    );
+  }
+
+  private release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    this.gate = undefined;
+    for (const write of held) write();
   }
 
   /** Waits for the gate, then writes what was held (or drops it and throws the gate's error). */
@@ -48,13 +64,10 @@ export class Output {
       this.held = undefined;
       throw error;
     }
-    const held = this.held ?? [];
-    this.held = undefined;
-    this.gate = undefined;
-    for (const write of held) write();
+    this.release();
   }
 
-  private write(stream: NodeJS.WriteStream, text: string): void {
+  private write(stream: TerminalStream, text: string): void {
     if (this.held) this.held.push(() => stream.write(text));
     else stream.write(text);
   }
@@ -71,7 +84,7 @@ export class Output {
 
   /** A line of the human result (nothing in JSON mode, nor in a quiet report). */
   line(text = ''): void {
-    if (!this.cut) this.write(process.stdout, `${printableLines(text)}\n`);
+    if (!this.cut) this.write(this.streams.stdout, `${printableLines(text)}\n`);
   }
 
   /**
@@ -79,16 +92,16 @@ export class Output {
    * stdout with the result, kept by --quiet.
    */
   problem(text: string): void {
-    if (!this.json) this.write(process.stdout, `${printableLines(text)}\n`);
+    if (!this.json) this.write(this.streams.stdout, `${printableLines(text)}\n`);
   }
 
   /** A note for a person: suppressed by --quiet and in JSON mode, on stderr. */
   note(text: string): void {
-    if (!this.quiet && !this.json) this.write(process.stderr, `${printableLines(text)}\n`);
+    if (!this.quiet && !this.json) this.write(this.streams.stderr, `${printableLines(text)}\n`);
   }
 
   warn(text: string): void {
-    this.write(process.stderr, `mailvault: warning: ${printableLines(text)}\n`);
+    this.write(this.streams.stderr, `mailvault: warning: ${printableLines(text)}\n`);
   }
 
   /** Columns of names and values, each cell on one line (a line end in a name is escaped). */
@@ -102,10 +115,10 @@ export class Output {
   result(value: unknown): void {
     // JSON escapes C0 controls itself; the C1 ones (CSI among them) it leaves raw.
     if (this.json)
-      this.write(process.stdout, `${terminalSafeJson(JSON.stringify(value, null, 2))}\n`);
+      this.write(this.streams.stdout, `${terminalSafeJson(JSON.stringify(value, null, 2))}\n`);
   }
 
   progress(label: string): Progress {
-    return new Progress(label, this.showProgress);
+    return new Progress(label, this.showProgress, this.streams.stderr);
   }
 }

@@ -1,5 +1,6 @@
-import { formatBytes } from './format.js';
-import { printable } from './printable.js';
+import { formatBytes } from '../../text/format.js';
+import { printable } from '../../text/printable.js';
+import type { TerminalStream } from '../terminal.js';
 
 /**
  * A one-line progress display on stderr for terminals: redrawn at most ten times a second and
@@ -18,6 +19,7 @@ export class Progress {
   constructor(
     private readonly label: string,
     private readonly enabled: boolean,
+    private readonly stderr: TerminalStream = process.stderr,
   ) {}
 
   setTotal(total: number): void {
@@ -57,13 +59,13 @@ export class Progress {
         `${formatBytes(this.bytes / seconds)}/s`,
       );
     if (this.detail) parts.push(printable(this.detail));
-    const columns = process.stderr.columns || 100;
-    process.stderr.write(`\r\x1b[K${parts.join('  ').slice(0, columns - 1)}`);
+    const columns = this.stderr.columns || 100;
+    this.stderr.write(`\r\x1b[K${parts.join('  ').slice(0, columns - 1)}`);
     this.drawn = true;
   }
 
   finish(): void {
-    if (this.drawn) process.stderr.write('\r\x1b[K');
+    if (this.drawn) this.stderr.write('\r\x1b[K');
     this.drawn = false;
   }
 }

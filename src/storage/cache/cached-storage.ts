@@ -115,7 +115,7 @@ export class CachedStorage implements RepositoryStorage {
       pending: this.pending,
       copies: this.copies,
       packs: this.packs,
-      lock: new UploadLock(join(settings.folder, 'upload.lock')),
+      lock: new UploadLock(join(settings.folder, 'upload.lock'), settings.warn),
       health: this.health,
       conflicts: join(settings.folder, 'conflicts'),
       logger: this.logger,
@@ -154,7 +154,7 @@ export class CachedStorage implements RepositoryStorage {
     )
       throw new StorageError(`${describe(file)} already exists`, 'exists');
     await this.makeRoom(data.length);
-    this.labelled ??= labelCacheFolder(this.settings.folder, this.location);
+    this.labelled ??= labelCacheFolder(this.settings.folder, this.location, this.settings.warn);
     await this.labelled;
     this.savedHere.add((await this.pending.add(file, data)).fileName);
     this.uploader.notify();
@@ -317,7 +317,7 @@ export class CachedStorage implements RepositoryStorage {
   /** A copy is a saving, not a duty: a cache that cannot be written costs requests, nothing else. */
   private async keepCopy(file: FileHandle, bytes: Buffer): Promise<void> {
     try {
-      this.labelled ??= labelCacheFolder(this.settings.folder, this.location);
+      this.labelled ??= labelCacheFolder(this.settings.folder, this.location, this.settings.warn);
       await this.labelled;
       await this.copies.keep(file, bytes);
     } catch (error) {
@@ -405,7 +405,7 @@ export class CachedStorage implements RepositoryStorage {
 
   private async recordListing(kind: FileKind, names: string[], begunAt: number): Promise<void> {
     try {
-      this.labelled ??= labelCacheFolder(this.settings.folder, this.location);
+      this.labelled ??= labelCacheFolder(this.settings.folder, this.location, this.settings.warn);
       await this.labelled;
       await this.listings.record(kind, names, begunAt);
     } catch (error) {

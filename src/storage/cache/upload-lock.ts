@@ -1,5 +1,5 @@
 import type BetterSqlite from 'better-sqlite3';
-import { ensurePrivateFile, warnOnStderr } from '../private-files.js';
+import { ensurePrivateFile, warnOnStderr, type PrivacyWarn } from '../private-files.js';
 
 /** Lock files this process holds: a second SQLite connection here would release the first one's lock. */
 const heldHere = new Set<string>();
@@ -14,7 +14,10 @@ const heldHere = new Set<string>();
 export class UploadLock {
   private db: BetterSqlite.Database | undefined;
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    private readonly warn: PrivacyWarn = warnOnStderr,
+  ) {}
 
   get held(): boolean {
     return this.db !== undefined;
@@ -27,7 +30,7 @@ export class UploadLock {
     const { default: Sqlite } = await import('better-sqlite3');
     if (heldHere.has(this.path)) return false;
     // Made 0600 before SQLite opens it, which would give it 0644.
-    ensurePrivateFile(this.path, 'the cache file', warnOnStderr);
+    ensurePrivateFile(this.path, 'the cache file', this.warn);
     if (heldHere.has(this.path)) return false;
     const db = new Sqlite(this.path, { timeout: 0 });
     try {

@@ -1,7 +1,6 @@
 import { open, realpath, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type { Writable } from 'node:stream';
 
 /** `--output` names something that may not be written (exists, is a directory): a usage error. */
 export class OutputFileError extends Error {
@@ -135,12 +134,13 @@ async function syncFolder(folder: string): Promise<void> {
 }
 
 /**
- * Writes a stream to standard output (or another stream), as fast as the reader takes it. A
- * reader that goes away early (`| head`) is an error: the output is incomplete.
+ * Writes a stream to standard output (or another stream), as fast as the reader takes it, and
+ * leaves the output open: whoever owns it may still have something to say. A reader that goes
+ * away early (`| head`) is an error: the output is incomplete.
  */
 export async function writeOutputStream(
   input: AsyncIterable<Uint8Array>,
-  output: Writable = process.stdout,
+  output: NodeJS.WritableStream,
   options: OutputFileOptions = {},
 ): Promise<number> {
   let bytes = 0;
@@ -151,6 +151,6 @@ export async function writeOutputStream(
       options.onBytes?.(bytes);
     }
   }
-  await pipeline(counted(), output, { end: output !== process.stdout });
+  await pipeline(counted(), output, { end: false });
   return bytes;
 }

@@ -11,7 +11,7 @@ import type { AccountRestoreOutcome } from '../../../restore/account-restore.js'
 import type { CliContext } from '../../context.js';
 import type { Progress } from '../../output/progress.js';
 import { UsageError } from '../../exit-codes.js';
-import { davAccess } from '../../server-access.js';
+import { davAccess } from '../../../app/server-access.js';
 import { findServer, openTarget } from './restore-target.js';
 
 /** What `--only` names: mail, calendars (and task lists), contacts. */

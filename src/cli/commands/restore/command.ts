@@ -9,7 +9,7 @@ import type { CliContext } from '../../context.js';
 import { UsageError } from '../../exit-codes.js';
 import type { CommandRunner } from '../../main.js';
 import { addNotifyOption, notified } from '../../notify.js';
-import { formatBytes, formatDuration, formatTime, shortId } from '../../output/format.js';
+import { formatBytes, formatDuration, formatTime, shortId } from '../../../text/format.js';
 import { checkOwner, snapshotById } from '../../snapshot-at.js';
 
 interface CommandOptions {
@@ -176,7 +176,7 @@ async function restoreCommand(
                 cwd: loaded.directory,
                 showOutput: Boolean(context.globals.verbose),
               }
-            : { kind: 'file', path: output },
+            : { kind: 'file', path: output, stdout: context.terminal.stdout },
           verifyFirst: toCommand && options.verify,
           onProgress: (phase, bytes, total) => {
             if (phase === 'restore') bars.verify.finish();

@@ -11,8 +11,9 @@ import {
 import { UsageError } from '../../exit-codes.js';
 import type { CommandRunner } from '../../main.js';
 import { addNotifyOption, notified } from '../../notify.js';
-import { formatTime } from '../../output/format.js';
+import { formatTime } from '../../../text/format.js';
 import { readPassphrase, type Passphrase } from '../../passphrase.js';
+import type { Terminal } from '../../terminal.js';
 import { combined } from './restore-output.js';
 import { restoreOutcome } from '../../restore-outcome.js';
 import { buildReport } from './restore-output.js';
@@ -94,9 +95,9 @@ export function registerRestoreExternal(restore: Command, run: CommandRunner): v
       const at = parseDate(options.at, '--at', 'end');
       const loaded = await context.config();
       const { server } = await findServer(context, options.toServer, 'restore external');
-      const storage = openStorage(options.repo, process.cwd());
+      const storage = openStorage(options.repo, context.terminal.cwd);
       await Repository.readConfig(storage);
-      const passphrase = await externalPassphrase(options.passwordFile);
+      const passphrase = await externalPassphrase(context.terminal, options.passwordFile);
       const external = await Repository.open(storage, passphrase.value).catch((error: unknown) => {
         // Which passphrase was tried, and so what to change: it is the other repository's.
         if (error instanceof Error && error.name === 'WrongPassphraseError')
@@ -193,8 +194,8 @@ function reports(results: readonly PhaseResult[]) {
 }
 
 /** The other repository's passphrase: never this configuration's (repository.passwordFile). */
-function externalPassphrase(file: string | undefined): Promise<Passphrase> {
-  return readPassphrase(file, {
+function externalPassphrase(terminal: Terminal, file: string | undefined): Promise<Passphrase> {
+  return readPassphrase(terminal, file, {
     purpose: 'passphrase of the other repository',
     environment: 'MAILVAULT_EXTERNAL_PASSWORD',
     fileSetting: '--password-file',

@@ -11,9 +11,9 @@ import type { CliContext } from '../../context.js';
 import { ExitCode, UsageError } from '../../exit-codes.js';
 import type { CommandRunner } from '../../main.js';
 import { addNotifyOption, notified } from '../../notify.js';
-import { formatBytes, formatCount, formatDuration, formatTime } from '../../output/format.js';
+import { formatBytes, formatCount, formatDuration, formatTime } from '../../../text/format.js';
 import type { Output } from '../../output/output.js';
-import { printable } from '../../output/printable.js';
+import { printable } from '../../../text/printable.js';
 import { ownerLabel, snapshotById } from '../../snapshot-at.js';
 
 interface FilesOptions {

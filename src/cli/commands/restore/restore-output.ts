@@ -1,9 +1,9 @@
 import type { AccountRestoreOutcome } from '../../../restore/account-restore.js';
 import type { RestoreFailure, RestoreReport } from '../../../restore/restore-report.js';
 import { ExitCode } from '../../exit-codes.js';
-import { formatBytes, formatCount, formatDuration, formatTime } from '../../output/format.js';
+import { formatBytes, formatCount, formatDuration, formatTime } from '../../../text/format.js';
 import type { Output } from '../../output/output.js';
-import { printable } from '../../output/printable.js';
+import { printable } from '../../../text/printable.js';
 
 export function buildReport(
   what: Pick<RestoreReport, 'account' | 'target' | 'snapshot' | 'snapshotTime'>,

@@ -3,7 +3,7 @@ import type { ServerConfig } from '../../../config/schema.js';
 import type { ImapRestoreTarget } from '../../../targets/imap/imap-restore-target.js';
 import type { CliContext } from '../../context.js';
 import { UsageError } from '../../exit-codes.js';
-import { imapEndpoint, imapLogin } from '../../server-access.js';
+import { imapEndpoint, imapLogin } from '../../../app/server-access.js';
 
 export interface OpenedTarget {
   target: ImapRestoreTarget;

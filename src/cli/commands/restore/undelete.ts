@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
 import { parseDate, type DateSpec } from '../../../dates/parse-date.js';
-import { resolveAccount } from '../../account-resolution.js';
+import { resolveAccount } from '../../../app/account-resolution.js';
 import { UsageError } from '../../exit-codes.js';
 import type { CommandRunner } from '../../main.js';
 import { addNotifyOption, notified } from '../../notify.js';
 import { restoreOutcome } from '../../restore-outcome.js';
 import type { RestoreReport } from '../../../restore/restore-report.js';
-import { formatTime } from '../../output/format.js';
+import { formatTime } from '../../../text/format.js';
 import { entryOf } from './item.js';
 import { buildReport, exitCodeOf, printRestoreReport } from './restore-output.js';
 import type { AccountRestoreOutcome } from '../../../restore/account-restore.js';

@@ -3,7 +3,7 @@ import { configPath, type LoadedConfig } from '../config/loaded-config.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { ConfiguredAccount } from '../config/accounts.js';
 import { defaultPort, type ImapEndpoint, type ImapLogin } from '../imap/endpoint.js';
-import { readSecretFile } from './passphrase.js';
+import { readSecretFile } from './secret-file.js';
 
 /** Turns a server's configuration into what the IMAP code needs to reach it. */
 export async function imapEndpoint(

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { RunPart, RunRecord } from '../catalog/run-history.js';
-import type { CliContext } from './context.js';
+import { isBadRequest } from './errors.js';
+import type { Session } from './session.js';
 
 /**
  * A command's run in the catalog's history, for `status` and the daemon: recorded when it starts
@@ -16,8 +17,8 @@ interface TrackedRun {
   timer: NodeJS.Timeout;
 }
 
-/** The runs each command context started and has not ended, by kind. */
-const tracked = new WeakMap<CliContext, Map<string, TrackedRun>>();
+/** The runs each session started and has not ended, by kind. */
+const tracked = new WeakMap<Session, Map<string, TrackedRun>>();
 
 /**
  * Records that a run of `kind` starts now (with `id` when the run has one already, as a backup
@@ -25,7 +26,7 @@ const tracked = new WeakMap<CliContext, Map<string, TrackedRun>>();
  * context closes (as bad usage, it is forgotten: a mistyped command line is no run).
  */
 export async function startRun(
-  context: CliContext,
+  context: Session,
   kind: string,
   options: { id?: string; started?: Date } = {},
 ): Promise<{ id: string; started: Date }> {
@@ -60,7 +61,7 @@ export async function startRun(
  * start are kept), else a new one.
  */
 export async function recordRun(
-  context: CliContext,
+  context: Session,
   run: Omit<RunRecord, 'id' | 'finished' | 'hook'> &
     Partial<Pick<RunRecord, 'id' | 'finished' | 'hook'>>,
   parts: readonly RunPart[] = [],
@@ -85,17 +86,15 @@ export async function recordRun(
 }
 
 /** A run the command failed in before it could record its end. */
-async function endUnended(context: CliContext, failure: unknown): Promise<void> {
+async function endUnended(context: Session, failure: unknown): Promise<void> {
   const runs = tracked.get(context);
   if (!runs) return;
-  const { exitCodeOf } = await import('./run-command.js');
-  const { ExitCode } = await import('./exit-codes.js');
   for (const kind of [...runs.keys()]) {
     const open = takeOpen(context, kind);
     if (!open) continue;
     try {
       const catalog = await context.catalog({ sync: false });
-      if (failure === undefined || exitCodeOf(failure) === ExitCode.Usage) {
+      if (failure === undefined || isBadRequest(failure)) {
         await catalog.runs.discard(open.id);
         continue;
       }
@@ -115,7 +114,7 @@ async function endUnended(context: CliContext, failure: unknown): Promise<void> 
   }
 }
 
-function takeOpen(context: CliContext, kind: string): TrackedRun | undefined {
+function takeOpen(context: Session, kind: string): TrackedRun | undefined {
   const runs = tracked.get(context);
   const open = runs?.get(kind);
   if (!open) return undefined;
@@ -124,8 +123,8 @@ function takeOpen(context: CliContext, kind: string): TrackedRun | undefined {
   return open;
 }
 
-function warnUnrecorded(context: CliContext, kind: string, error: unknown): void {
-  context.output.warn(
+function warnUnrecorded(context: Session, kind: string, error: unknown): void {
+  context.notices.warn(
     `the ${kind} could not be recorded in the catalog's history: ${error instanceof Error ? error.message : String(error)}`,
   );
 }

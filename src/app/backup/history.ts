@@ -2,7 +2,7 @@ import type { RunReport } from '../../backup/backup-run.js';
 import type { ItemFailure } from '../../backup/item-failure.js';
 import type { SetReport } from '../../backup/set-job.js';
 import type { RunOutcome, RunPart, RunRecord } from '../../catalog/run-history.js';
-import { formatCount } from '../output/format.js';
+import { formatCount } from '../../text/format.js';
 
 /**
  * How a backup run ended, in the terms the exit code, the run history and the postBackup hook

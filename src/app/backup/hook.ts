@@ -4,8 +4,8 @@ import type { RunOutcome } from '../../catalog/run-history.js';
 import type { LoadedConfig } from '../../config/loaded-config.js';
 import { runPostBackupHook, type HookOutcome } from '../../hooks/post-backup-hook.js';
 import { repositoryLocation } from '../../hooks/repository-location.js';
-import type { CliContext } from '../context.js';
-import { runSnapshots } from './backup-history.js';
+import type { Session } from '../session.js';
+import { runSnapshots } from './history.js';
 
 /**
  * After a backup run is recorded, it is handed to the postBackup hook. Neither may change how the
@@ -17,19 +17,18 @@ import { runSnapshots } from './backup-history.js';
  * there is nothing to hand on), and records how it went. Null when no hook is configured.
  */
 export async function runHookAfter(
-  context: CliContext,
+  session: Session,
   loaded: LoadedConfig,
   catalog: Catalog,
   report: RunReport,
   outcome: RunOutcome,
+  /** Where the hook's own output goes (none: nowhere). */
+  output: NodeJS.WritableStream | undefined,
 ): Promise<HookOutcome | null> {
   const command = loaded.config.hooks?.postBackup;
   if (!command || outcome === 'failed') return null;
   const { totals } = report;
-  // What the command held back (until the key was unlocked) goes out first, so that the hook's
-  // own output follows the line that names it.
-  await context.output.settled();
-  context.output.note(`running hooks.postBackup: ${command}`);
+  session.notices.note(`running hooks.postBackup: ${command}`);
   const hook = await runPostBackupHook(
     command,
     {
@@ -47,13 +46,13 @@ export async function runHookAfter(
       newItems: totals.newItems,
       bytesAdded: totals.bytesAdded,
     },
-    { cwd: loaded.directory, output: context.globals.quiet ? undefined : process.stderr },
+    { cwd: loaded.directory, output },
   );
-  if (hook.error !== null) context.output.warn(`${hook.error}; the backup itself is not affected`);
+  if (hook.error !== null) session.notices.warn(`${hook.error}; the backup itself is not affected`);
   try {
     await catalog.runs.setHook(report.run, hook);
   } catch (error) {
-    context.output.warn(
+    session.notices.warn(
       `the hook's outcome could not be recorded in the catalog: ${(error as Error).message}`,
     );
   }

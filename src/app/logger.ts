@@ -5,7 +5,7 @@ import {
   warnOnStderr,
   type PrivacyWarn,
 } from '../storage/private-files.js';
-import { terminalSafeJson } from './output/printable.js';
+import { terminalSafeJson } from '../text/printable.js';
 
 /**
  * The configured log file (logging.file), appended to. Log lines name accounts, folders and
@@ -37,10 +37,16 @@ export function createLogger(options: {
   quiet: boolean;
   file?: string;
   level?: string;
-}): Logger {
+  /** Where --verbose writes when it is not this process's own stderr (file descriptor 2). */
+  stderr?: NodeJS.WritableStream;
+  /** Hears that an existing log file was readable by others and has been tightened. */
+  warn?: PrivacyWarn;
+}): { log: Logger; close(): Promise<void> } {
   const level = options.verbose ? 'debug' : options.file ? (options.level ?? 'info') : 'silent';
-  const destination = options.file ? logFileDestination(options.file) : pino.destination(2);
-  return pino(
+  const destination = options.file
+    ? logFileDestination(options.file, { warn: options.warn })
+    : (options.stderr ?? pino.destination(2));
+  const log = pino(
     {
       level,
       base: { program: 'mailvault' },
@@ -50,4 +56,16 @@ export function createLogger(options: {
     },
     destination,
   );
+  // A log file is written asynchronously: everything is on disk, and the file closed, before the
+  // command is over (a process running many commands would otherwise keep a descriptor per run).
+  const close = async (): Promise<void> => {
+    if (!options.file) return;
+    const file = destination as ReturnType<typeof pino.destination>;
+    await new Promise<void>((resolve) => {
+      file.once('close', () => resolve());
+      file.once('error', () => resolve());
+      file.end();
+    });
+  };
+  return { log, close };
 }

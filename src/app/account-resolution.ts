@@ -1,5 +1,5 @@
 import type { Catalog } from '../catalog/catalog.js';
-import { UsageError } from './exit-codes.js';
+import { UsageError } from './errors.js';
 
 /** Finds the catalog's account for a name typed by a user, as `name` or `source/name`. */
 export async function resolveAccount(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountReport, RunReport } from '../../backup/backup-run.js';
 import type { SetReport } from '../../backup/set-job.js';
-import { backupOutcome, backupRunRecord, runSnapshots } from './backup-history.js';
+import { backupOutcome, backupRunRecord, runSnapshots } from './history.js';
 
 // One reading of a backup report for the exit code, the run history and the hook: they must
 // never disagree on whether a run failed.
