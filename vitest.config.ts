@@ -11,8 +11,8 @@ export default defineConfig({
     // their timeouts.)
     maxWorkers: 2,
     sequence: { sequencer: LongestFirstSequencer },
-    // The built CLI, which tests run inside their own process (test/support/in-process-cli.ts),
-    // is loaded by Node as the binary loads it, not through vitest's transform.
-    server: { deps: { external: [/\/dist\/bundle\//] } },
+    // The built CLI and core, which tests run inside their own process (in-process-cli.ts and the
+    // service tests), are loaded by Node as the binary loads them, not through vitest's transform.
+    server: { deps: { external: [/\/dist\//] } },
   },
 });

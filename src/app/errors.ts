@@ -29,3 +29,8 @@ export function isBadRequest(error: unknown): boolean {
     error instanceof RepositoryUrlError
   );
 }
+
+/** What an error says, for a person: its message, or what was thrown. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/schema.js';
 import type { Notice } from '../../src/notify/notice.js';
 import { createNotifier, type NotifierOptions } from '../../src/notify/notifier.js';
-import { restoreOutcome } from '../../src/cli/restore-outcome.js';
+import { restoreOutcome } from '../../src/app/restore/restore-outcome.js';
 import type { RestoreReport } from '../../src/restore/restore-report.js';
 import { parseMail, startSmtpReceiver, type SmtpReceiver } from '../support/smtp-receiver.js';
 

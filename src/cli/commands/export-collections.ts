@@ -1,10 +1,11 @@
 import type { CollectionToExport } from '../../export/collection-export.js';
 import { parseAt } from '../../dates/at-spec.js';
 import { resolveAccount } from '../../app/account-resolution.js';
-import { accountSnapshotAt } from '../snapshot-at.js';
+import { accountSnapshotAt } from '../../app/snapshot-at.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
-import { notified } from '../notify.js';
+import { notified } from '../../app/notified.js';
+import { cliRequester } from '../notify.js';
 import { formatBytes, formatCount, formatDuration, formatTime } from '../../text/format.js';
 import { printable } from '../../text/printable.js';
 import { collectionLabel, parseCollectionName } from '../../collections/collection-tree.js';
@@ -99,6 +100,7 @@ export async function exportCollectionsCommand(
     );
   const outcome = await notified(context, {
     kind: 'export',
+    requestedBy: cliRequester(context.terminal.env),
     title: `export of ${account.name} (${options.format})`,
     initiator: options.notify,
     parameters: {

@@ -5,11 +5,12 @@ import { checkPlan, planExport, type ExportPlan } from '../../export/export-plan
 import type { ExportSource } from '../../export/export-source.js';
 import type { ExportDescription } from '../../export/export-writer.js';
 import { resolveAccount } from '../../app/account-resolution.js';
-import { accountSnapshotAt } from '../snapshot-at.js';
+import { accountSnapshotAt } from '../../app/snapshot-at.js';
 import type { CliContext } from '../context.js';
 import { ExitCode, UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
-import { addNotifyOption, notified } from '../notify.js';
+import { notified } from '../../app/notified.js';
+import { addNotifyOption, cliRequester } from '../notify.js';
 import type { NoticeOutcome } from '../../notify/notice.js';
 import { formatBytes, formatCount, formatDuration, formatTime } from '../../text/format.js';
 import { printable } from '../../text/printable.js';
@@ -132,6 +133,7 @@ export function registerExport(program: Command, run: CommandRunner): void {
       try {
         outcome = await notified(context, {
           kind: 'export',
+          requestedBy: cliRequester(context.terminal.env),
           title: `export of ${account.name}`,
           initiator: options.notify,
           parameters: {

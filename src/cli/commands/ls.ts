@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseAt } from '../../dates/at-spec.js';
 import { resolveAccount } from '../../app/account-resolution.js';
-import { accountSnapshotAt } from '../snapshot-at.js';
+import { accountSnapshotAt } from '../../app/snapshot-at.js';
 import type { CommandRunner } from '../main.js';
 import { clip, formatBytes, formatCount, formatTime } from '../../text/format.js';
 import { parseCollectionName } from '../../collections/collection-tree.js';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseAt } from '../../dates/at-spec.js';
 import { resolveAccount } from '../../app/account-resolution.js';
-import { momentOf } from '../snapshot-at.js';
+import { momentOf } from '../../app/snapshot-at.js';
 import { UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { clip, formatBytes, formatTime } from '../../text/format.js';

@@ -8,9 +8,10 @@ import type { CommandRestoreOutcome } from '../../../restore/command-restore.js'
 import type { CliContext } from '../../context.js';
 import { UsageError } from '../../exit-codes.js';
 import type { CommandRunner } from '../../main.js';
-import { addNotifyOption, notified } from '../../notify.js';
+import { notified } from '../../../app/notified.js';
+import { addNotifyOption, cliRequester } from '../../notify.js';
 import { formatBytes, formatDuration, formatTime, shortId } from '../../../text/format.js';
-import { checkOwner, snapshotById } from '../../snapshot-at.js';
+import { checkOwner, snapshotById } from '../../../app/snapshot-at.js';
 
 interface CommandOptions {
   at: string;
@@ -145,6 +146,7 @@ async function restoreCommand(
   const started = Date.now();
   const report = await notified(context, {
     kind: 'restore',
+    requestedBy: cliRequester(context.terminal.env),
     title: `restore of command ${name}`,
     initiator: options.notify,
     parameters: {

@@ -10,15 +10,16 @@ import {
 } from '../../../repository/snapshot/snapshot-kind.js';
 import { UsageError } from '../../exit-codes.js';
 import type { CommandRunner } from '../../main.js';
-import { addNotifyOption, notified } from '../../notify.js';
+import { notified } from '../../../app/notified.js';
+import { addNotifyOption, cliRequester } from '../../notify.js';
 import { formatTime } from '../../../text/format.js';
 import { readPassphrase, type Passphrase } from '../../passphrase.js';
 import type { Terminal } from '../../terminal.js';
-import { combined } from './restore-output.js';
-import { restoreOutcome } from '../../restore-outcome.js';
-import { buildReport } from './restore-output.js';
-import { createAccount } from './account.js';
-import { findServer, openTarget } from './restore-target.js';
+import { combined } from '../../../app/restore/reports.js';
+import { restoreOutcome } from '../../../app/restore/restore-outcome.js';
+import { buildReport } from '../../../app/restore/reports.js';
+import { createAccount } from '../../../app/restore/provision.js';
+import { findServer, openTarget } from '../../../app/restore/restore-target.js';
 
 interface ExternalOptions {
   repo: string;
@@ -126,6 +127,7 @@ export function registerRestoreExternal(restore: Command, run: CommandRunner): v
       const started = Date.now();
       const results = await notified(context, {
         kind: 'restore',
+        requestedBy: cliRequester(context.terminal.env),
         title: `external restore of ${accounts.length} account(s)`,
         initiator: options.notify,
         parameters: {

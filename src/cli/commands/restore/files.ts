@@ -10,11 +10,12 @@ import type { FileSetRestoreReport } from '../../../restore/files-restore.js';
 import type { CliContext } from '../../context.js';
 import { ExitCode, UsageError } from '../../exit-codes.js';
 import type { CommandRunner } from '../../main.js';
-import { addNotifyOption, notified } from '../../notify.js';
+import { notified } from '../../../app/notified.js';
+import { addNotifyOption, cliRequester } from '../../notify.js';
 import { formatBytes, formatCount, formatDuration, formatTime } from '../../../text/format.js';
 import type { Output } from '../../output/output.js';
 import { printable } from '../../../text/printable.js';
-import { ownerLabel, snapshotById } from '../../snapshot-at.js';
+import { ownerLabel, snapshotById } from '../../../app/snapshot-at.js';
 
 interface FilesOptions {
   at: string;
@@ -192,6 +193,7 @@ async function restoreFiles(
   try {
     reports = await notified(context, {
       kind: 'restore',
+      requestedBy: cliRequester(context.terminal.env),
       title: `restore of file set${sets.length > 1 ? 's' : ''} ${sets.map((set) => set.name).join(', ')}`,
       initiator: options.notify,
       parameters: {

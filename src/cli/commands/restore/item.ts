@@ -4,10 +4,13 @@ import { ITEM_KEY_PATTERN } from '../../../mailbox/item-key.js';
 import type { ItemToRestore } from '../../../restore/items-restore.js';
 import { UsageError } from '../../exit-codes.js';
 import type { CommandRunner } from '../../main.js';
-import { addNotifyOption, notified } from '../../notify.js';
-import { restoreOutcome } from '../../restore-outcome.js';
+import { notified } from '../../../app/notified.js';
+import { progressView } from '../../output/progress-view.js';
+import { addNotifyOption, cliRequester } from '../../notify.js';
+import { restoreOutcome } from '../../../app/restore/restore-outcome.js';
 import type { RestoreReport } from '../../../restore/restore-report.js';
-import { buildReport, combined, exitCodeOf, printRestoreReport } from './restore-output.js';
+import { buildReport, combined } from '../../../app/restore/reports.js';
+import { exitCodeOf, printRestoreReport } from './restore-output.js';
 import type { CollectionItemRow } from '../../../catalog/collection-queries.js';
 import type { AccountRestoreOutcome } from '../../../restore/account-restore.js';
 import { collectionLabel } from '../../../collections/collection-tree.js';
@@ -15,7 +18,7 @@ import {
   collectionsOfItems,
   restoreCollectionsInto,
   restoreMailInto,
-} from './collection-target.js';
+} from '../../../app/restore/collection-target.js';
 
 interface ItemOptions {
   toFolder?: string;
@@ -78,9 +81,10 @@ export function registerRestoreItem(restore: Command, run: CommandRunner): void 
       for (const item of items) groupOf(item).mail.push(item);
       for (const version of versions) groupOf(version).dav.push(version);
       const started = Date.now();
-      const progress = context.output.progress('restore');
+      const progress = progressView(context.output, 'restore');
       const reports = await notified(context, {
         kind: 'restore',
+        requestedBy: cliRequester(context.terminal.env),
         title: `restore of ${items.length + versions.length} item(s)`,
         initiator: options.notify,
         parameters: {
@@ -112,14 +116,14 @@ export function registerRestoreItem(restore: Command, run: CommandRunner): void 
                 entry: entryOf(item),
               })),
               outcome,
-              progress,
+              progress.sink,
             );
             await restoreCollectionsInto(
               context,
               { server, account },
               await collectionsOfItems(catalog, group.dav, options.toFolder),
               outcome,
-              progress,
+              progress.sink,
             );
             const first = group.mail[0] ?? group.dav[0];
             done.push(

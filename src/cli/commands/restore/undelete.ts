@@ -3,18 +3,21 @@ import { parseDate, type DateSpec } from '../../../dates/parse-date.js';
 import { resolveAccount } from '../../../app/account-resolution.js';
 import { UsageError } from '../../exit-codes.js';
 import type { CommandRunner } from '../../main.js';
-import { addNotifyOption, notified } from '../../notify.js';
-import { restoreOutcome } from '../../restore-outcome.js';
+import { notified } from '../../../app/notified.js';
+import { progressView } from '../../output/progress-view.js';
+import { addNotifyOption, cliRequester } from '../../notify.js';
+import { restoreOutcome } from '../../../app/restore/restore-outcome.js';
 import type { RestoreReport } from '../../../restore/restore-report.js';
 import { formatTime } from '../../../text/format.js';
 import { entryOf } from './item.js';
-import { buildReport, exitCodeOf, printRestoreReport } from './restore-output.js';
+import { buildReport } from '../../../app/restore/reports.js';
+import { exitCodeOf, printRestoreReport } from './restore-output.js';
 import type { AccountRestoreOutcome } from '../../../restore/account-restore.js';
 import {
   collectionsOfItems,
   restoreCollectionsInto,
   restoreMailInto,
-} from './collection-target.js';
+} from '../../../app/restore/collection-target.js';
 
 interface UndeleteOptions {
   from: string;
@@ -80,9 +83,10 @@ export function registerRestoreUndelete(restore: Command, run: CommandRunner): v
       };
       const targetAccount = options.toAccount ?? account.name;
       const started = Date.now();
-      const progress = context.output.progress('restore');
+      const progress = progressView(context.output, 'restore');
       const report = await notified(context, {
         kind: 'restore',
+        requestedBy: cliRequester(context.terminal.env),
         title: `undelete in ${account.name}`,
         initiator: options.notify,
         parameters: {
@@ -104,7 +108,7 @@ export function registerRestoreUndelete(restore: Command, run: CommandRunner): v
               entry: entryOf(item, [keyword]),
             })),
             outcome,
-            progress,
+            progress.sink,
           );
           // Events and contacts go back into their own calendars and address books (a keyword
           // has no DAV equivalent that every client shows, so they are not tagged).
@@ -113,7 +117,7 @@ export function registerRestoreUndelete(restore: Command, run: CommandRunner): v
             { server: serverName, account: targetAccount },
             await collectionsOfItems(catalog, deletedVersions),
             outcome,
-            progress,
+            progress.sink,
           );
           return buildReport(
             {

@@ -1,5 +1,5 @@
-import type { RestoreReport } from '../restore/restore-report.js';
-import type { NoticeOutcome } from '../notify/notice.js';
+import type { RestoreReport } from '../../restore/restore-report.js';
+import type { NoticeOutcome } from '../../notify/notice.js';
 
 /** A restore report as the table of a 'finished' notice. */
 export function restoreOutcome(report: RestoreReport): NoticeOutcome {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { RestoreReport } from '../restore/restore-report.js';
-import type { Notice } from '../notify/notice.js';
-import { formatNoticeTime, MAX_LISTED_FAILURES, renderNotice } from '../notify/render-notice.js';
+import type { RestoreReport } from '../../restore/restore-report.js';
+import type { Notice } from '../../notify/notice.js';
+import { formatNoticeTime, MAX_LISTED_FAILURES, renderNotice } from '../../notify/render-notice.js';
 import { restoreOutcome } from './restore-outcome.js';
 
 const report: RestoreReport = {

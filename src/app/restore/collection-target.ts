@@ -1,17 +1,17 @@
-import type { CollectionKind } from '../../../collections/collection-tree.js';
-import { parseCollectionName, readListing } from '../../../collections/collection-tree.js';
-import type { AccountTree } from '../../../mailbox/account-tree.js';
-import type { Repository } from '../../../repository/repository.js';
-import type { CollectionWriter } from '../../../restore/collection-writer.js';
-import type { CollectionToRestore } from '../../../restore/collections-restore.js';
-import type { ItemToRestore } from '../../../restore/items-restore.js';
-import type { Catalog } from '../../../catalog/catalog.js';
-import type { CollectionItemRow } from '../../../catalog/collection-queries.js';
-import type { AccountRestoreOutcome } from '../../../restore/account-restore.js';
-import type { CliContext } from '../../context.js';
-import type { Progress } from '../../output/progress.js';
-import { UsageError } from '../../exit-codes.js';
-import { davAccess } from '../../../app/server-access.js';
+import type { CollectionKind } from '../../collections/collection-tree.js';
+import { parseCollectionName, readListing } from '../../collections/collection-tree.js';
+import type { AccountTree } from '../../mailbox/account-tree.js';
+import type { Repository } from '../../repository/repository.js';
+import type { CollectionWriter } from '../../restore/collection-writer.js';
+import type { CollectionToRestore } from '../../restore/collections-restore.js';
+import type { ItemToRestore } from '../../restore/items-restore.js';
+import type { Catalog } from '../../catalog/catalog.js';
+import type { CollectionItemRow } from '../../catalog/collection-queries.js';
+import type { AccountRestoreOutcome } from '../../restore/account-restore.js';
+import type { Session } from '../session.js';
+import type { ProgressSink } from '../progress.js';
+import { UsageError } from '../errors.js';
+import { davAccess } from '../server-access.js';
 import { findServer, openTarget } from './restore-target.js';
 
 /** What `--only` names: mail, calendars (and task lists), contacts. */
@@ -48,17 +48,17 @@ export function mergeOutcome(into: AccountRestoreOutcome, part: AccountRestoreOu
  * nothing to restore: the mail counterpart of restoreCollectionsInto.
  */
 export async function restoreMailInto(
-  context: CliContext,
+  session: Session,
   target: { server: string | undefined; account: string },
   items: readonly ItemToRestore[],
   into: AccountRestoreOutcome,
-  progress: Progress,
+  progress: ProgressSink,
 ): Promise<void> {
   if (items.length === 0) return;
-  const { restoreItems } = await import('../../../restore/items-restore.js');
-  const repository = await context.repository();
-  const { restore } = (await context.config()).config;
-  const opened = await openTarget(context, target.server, target.account);
+  const { restoreItems } = await import('../../restore/items-restore.js');
+  const repository = await session.repository();
+  const { restore } = (await session.config()).config;
+  const opened = await openTarget(session, target.server, target.account);
   try {
     mergeOutcome(
       into,
@@ -66,10 +66,11 @@ export async function restoreMailInto(
         repository,
         target: opened.target,
         items,
-        log: context.log,
+        log: session.log,
         batchSize: restore.batchSize,
         workers: restore.workers,
-        onMessages: (count: number, bytes: number) => progress.add(count, bytes),
+        onMessages: (count: number, bytes: number) =>
+          progress({ type: 'items', items: count, bytes }),
       }),
     );
   } finally {
@@ -82,21 +83,26 @@ export async function restoreMailInto(
  * outcome to the restore's. Nothing is opened when there is nothing to restore.
  */
 export async function restoreCollectionsInto(
-  context: CliContext,
+  session: Session,
   target: { server: string; account: string },
   collections: readonly CollectionToRestore[],
   into: AccountRestoreOutcome,
-  progress: Progress,
+  progress: ProgressSink,
 ): Promise<void> {
   if (collections.length === 0) return;
-  const { restoreCollections } = await import('../../../restore/collections-restore.js');
-  const repository = await context.repository();
-  const writer = await openCollectionTarget(context, target.server, target.account);
+  const { restoreCollections } = await import('../../restore/collections-restore.js');
+  const repository = await session.repository();
+  const writer = await openCollectionTarget(session, target.server, target.account);
   try {
     mergeOutcome(
       into,
       await restoreCollections(
-        { repository, writer, log: context.log, onItem: () => progress.add(1, 0) },
+        {
+          repository,
+          writer,
+          log: session.log,
+          onItem: () => progress({ type: 'items', items: 1, bytes: 0 }),
+        },
         collections,
       ),
     );
@@ -107,13 +113,13 @@ export async function restoreCollectionsInto(
 
 /** Opens an account's calendars and address books on a configured server, for writing. */
 async function openCollectionTarget(
-  context: CliContext,
+  session: Session,
   serverName: string | undefined,
   account: string,
 ): Promise<CollectionWriter> {
-  const loaded = await context.config();
-  const { server, serverIndex } = await findServer(context, serverName, `restoring ${account}`);
-  const refs = await context.accounts().catch(() => []);
+  const loaded = await session.config();
+  const { server, serverIndex } = await findServer(session, serverName, `restoring ${account}`);
+  const refs = await session.accounts().catch(() => []);
   const configured = refs.find(
     (ref) => ref.server.name === server.name && ref.account.name === account,
   );
@@ -127,7 +133,7 @@ async function openCollectionTarget(
     throw new UsageError(
       `restoring calendars and contacts of ${account}: servers[${serverIndex}].dav is not configured for ${server.name}`,
     );
-  const { openDavAccountWriter } = await import('../../../targets/dav/dav-account-writer.js');
+  const { openDavAccountWriter } = await import('../../targets/dav/dav-account-writer.js');
   return openDavAccountWriter(access, account);
 }
 

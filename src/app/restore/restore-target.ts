@@ -1,9 +1,9 @@
-import type { ImapCounters } from '../../../imap/connect.js';
-import type { ServerConfig } from '../../../config/schema.js';
-import type { ImapRestoreTarget } from '../../../targets/imap/imap-restore-target.js';
-import type { CliContext } from '../../context.js';
-import { UsageError } from '../../exit-codes.js';
-import { imapEndpoint, imapLogin } from '../../../app/server-access.js';
+import type { ImapCounters } from '../../imap/connect.js';
+import type { ServerConfig } from '../../config/schema.js';
+import type { ImapRestoreTarget } from '../../targets/imap/imap-restore-target.js';
+import type { Session } from '../session.js';
+import { UsageError } from '../errors.js';
+import { imapEndpoint, imapLogin } from '../server-access.js';
 
 export interface OpenedTarget {
   target: ImapRestoreTarget;
@@ -14,11 +14,11 @@ export interface OpenedTarget {
 
 /** The configured server of that name, or the only one when none is named. */
 export async function findServer(
-  context: CliContext,
+  session: Session,
   name: string | undefined,
   what: string,
 ): Promise<{ server: ServerConfig; serverIndex: number }> {
-  const servers = (await context.config()).config.servers;
+  const servers = (await session.config()).config.servers;
   const serverIndex =
     name === undefined && servers.length === 1
       ? 0
@@ -36,15 +36,15 @@ export async function findServer(
 
 /** Logs in to an account of a configured server as a restore target. */
 export async function openTarget(
-  context: CliContext,
+  session: Session,
   serverName: string | undefined,
   account: string,
   counters?: ImapCounters,
 ): Promise<OpenedTarget> {
-  const { ImapRestoreTarget } = await import('../../../targets/imap/imap-restore-target.js');
-  const loaded = await context.config();
-  const { server, serverIndex } = await findServer(context, serverName, `restoring ${account}`);
-  const refs = await context.accounts().catch(() => []);
+  const { ImapRestoreTarget } = await import('../../targets/imap/imap-restore-target.js');
+  const loaded = await session.config();
+  const { server, serverIndex } = await findServer(session, serverName, `restoring ${account}`);
+  const refs = await session.accounts().catch(() => []);
   const configured = refs.find(
     (ref) => ref.server.name === server.name && ref.account.name === account,
   );
@@ -55,7 +55,7 @@ export async function openTarget(
     configured?.account ?? { name: account },
   );
   const target = await ImapRestoreTarget.open(await imapEndpoint(loaded, server), login, {
-    log: context.log,
+    log: session.log,
     counters,
   });
   return { target, server, serverIndex, account };

@@ -1,7 +1,7 @@
 import type { Catalog, SnapshotRow } from '../catalog/catalog.js';
 import { snapshotsByIdPrefix, type SnapshotById } from '../catalog/snapshot-ids.js';
 import type { AtSpec } from '../dates/at-spec.js';
-import { UsageError } from './exit-codes.js';
+import { UsageError } from './errors.js';
 import { formatTime } from '../text/format.js';
 import { printable } from '../text/printable.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Catalog } from '../catalog/catalog.js';
 import { parseAt } from '../dates/at-spec.js';
-import { UsageError } from './exit-codes.js';
+import { UsageError } from './errors.js';
 import { accountSnapshotAt, momentOf } from './snapshot-at.js';
 
 // Snapshot ids as a catalog holds them, two of them sharing their first 12 characters.
