@@ -6,6 +6,7 @@ import { configPath, type LoadedConfig } from '../config/loaded-config.js';
 import type { ServerConfig } from '../config/schema.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { RepositoryLock } from '../repository/lock/repository-lock.js';
+import type { UnlockedKeys } from '../repository/crypto/unlocked-keys.js';
 import type { Repository } from '../repository/repository.js';
 import { parseByteSize } from '../storage/cache/byte-size.js';
 import {
@@ -63,6 +64,11 @@ export interface SessionOptions {
    * what the work finds may hold it back until the key turns out right.
    */
   onUnlocking?: (unlocked: Promise<unknown>) => void;
+  /**
+   * Keys unlocked by earlier sessions of this process (a server's, a worker's): a passphrase is
+   * derived once per process, not once per operation. The CLI runs one session and needs none.
+   */
+  unlockedKeys?: UnlockedKeys;
 }
 
 /**
@@ -210,7 +216,7 @@ export class Session {
     await Repository.readConfig(storage);
     const passphrase = await this.passphrase();
     try {
-      return await Repository.open(storage, passphrase);
+      return await Repository.open(storage, passphrase, this.options.unlockedKeys);
     } catch (error) {
       if (error instanceof Error && error.name === 'WrongPassphraseError')
         error.message += ` (passphrase from ${this.passphraseSource})`;

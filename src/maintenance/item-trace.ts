@@ -4,6 +4,7 @@
  * header lists), per account and folder, across snapshots. A folder listing or an account tree
  * among them is named too, as the part of the snapshot it is: every item below it depends on it.
  */
+import { forKind } from '../repository/snapshot/snapshot-kind.js';
 import {
   collectionLabel,
   readListing as readCollectionListing,
@@ -57,10 +58,16 @@ class ItemTracer {
     return [...this.found.values()];
   }
 
+  /** Snapshots of kinds this mailvault does not know are left out: their items are unknown. */
   async trace(id: string, snapshot: Snapshot): Promise<void> {
-    if (snapshot.kind === 'files') return this.traceFiles(id, snapshot);
-    if (snapshot.kind === 'command') return this.traceCommand(id, snapshot);
-    if (snapshot.kind !== 'account') return;
+    await forKind(snapshot, {
+      account: () => this.traceAccount(id, snapshot),
+      files: () => this.traceFiles(id, snapshot),
+      command: () => this.traceCommand(id, snapshot),
+    })?.();
+  }
+
+  private async traceAccount(id: string, snapshot: Snapshot): Promise<void> {
     if (this.bad.has(snapshot.tree)) this.note(id, snapshot, '', { part: 'account tree' });
     // A tree that cannot be read is named by the structural check; nothing below it is known.
     const tree = await readAccountTree(this.repository, snapshot.tree).catch(() => null);

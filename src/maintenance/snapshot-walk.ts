@@ -10,7 +10,7 @@ import { readBody, readManifest } from '../mailbox/message-store.js';
 import { EntryBits } from '../repository/index/entry-bits.js';
 import type { Repository } from '../repository/repository.js';
 import type { Snapshot } from '../repository/snapshot/snapshot.js';
-import { isKnownKind } from '../repository/snapshot/snapshot-kind.js';
+import { forKind } from '../repository/snapshot/snapshot-kind.js';
 
 /** Where in a snapshot an object is needed, for naming what a damaged object hurts. */
 export interface ObjectUse {
@@ -48,12 +48,20 @@ export class SnapshotWalker {
    * unneeded. Callers decide beforehand what such a snapshot means to them (snapshot-kind.ts).
    */
   async walk(snapshot: Snapshot): Promise<void> {
-    if (!isKnownKind(snapshot.kind))
+    const walk = forKind(snapshot, {
+      account: () => this.walkAccount(snapshot),
+      files: () => this.walkFiles(snapshot),
+      command: () => this.walkCommand(snapshot),
+    });
+    if (!walk)
       throw new Error(
         `snapshot ${snapshot.source}/${snapshot.name} ${snapshot.time} is of kind ${JSON.stringify(snapshot.kind)}, unknown to this mailvault`,
       );
-    if (snapshot.kind === 'files') return this.walkFiles(snapshot);
-    if (snapshot.kind === 'command') return this.walkCommand(snapshot);
+    return walk();
+  }
+
+  /** An account: its tree, folder listings and pages, messages, and its collections' items. */
+  private async walkAccount(snapshot: Snapshot): Promise<void> {
     const use: ObjectUse = { snapshot };
     this.visitor.object(snapshot.tree, 'tree', use);
     let tree;

@@ -21,6 +21,7 @@ import {
   DEFAULT_SCRYPT_COST,
 } from './crypto/key-file.js';
 import { generateMasterKey, objectId, type MasterKey } from './crypto/master-key.js';
+import type { UnlockedKeys } from './crypto/unlocked-keys.js';
 import { decodeCondemned, encodeCondemned, type CondemnedFile } from './index/condemned-file.js';
 import { decodeIndex, encodeIndex, visitIndex, type IndexContent } from './index/index-file.js';
 import { ObjectIndex, type ObjectLocation } from './index/object-index.js';
@@ -165,7 +166,15 @@ export class Repository {
   }
 
   /** Reads the config (checking the format version), then tries the passphrase on each key file. */
-  static async open(storage: Storage, passphrase: string): Promise<Repository> {
+  /**
+   * Opens the repository with a passphrase that unlocks one of its key files. `unlocked` keeps
+   * the keys a long-lived process has unlocked before, so that it derives each passphrase once.
+   */
+  static async open(
+    storage: Storage,
+    passphrase: string,
+    unlocked?: UnlockedKeys,
+  ): Promise<Repository> {
     const config = await Repository.readConfig(storage);
     // A key file this version cannot read (damaged, or written by a newer mailvault) must not
     // lock out the passphrases of the others.
@@ -181,8 +190,12 @@ export class Repository {
         unreadable.push(errorText(error));
         continue;
       }
+      const known = unlocked?.get(name, passphrase);
+      if (known) return new Repository(storage, config, known, name);
       try {
-        return new Repository(storage, config, await unlockKeyFile(keyFile, passphrase), name);
+        const key = await unlockKeyFile(keyFile, passphrase);
+        unlocked?.set(name, passphrase, key);
+        return new Repository(storage, config, key, name);
       } catch (error) {
         // A key file is named by the SHA-256 of its bytes: one that does not match was changed
         // after it was written, and may be this passphrase's (nothing else tells the two apart).

@@ -1,49 +1,17 @@
 import type { Command } from 'commander';
-import { ITEM_KEY_PATTERN } from '../../mailbox/item-key.js';
-import { LARGE_MESSAGE_BYTES } from '../../mailbox/large-message.js';
-import { UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes, formatTime } from '../../text/format.js';
 import { printable } from '../../text/printable.js';
 import { showCollectionItem } from './collection-views.js';
-import type { ItemRow } from '../../catalog/catalog.js';
-import type { CollectionItemRow } from '../../catalog/collection-queries.js';
-import type { Repository } from '../../repository/repository.js';
 import { itemJson } from '../output/item-json.js';
 import type { TerminalStream } from '../terminal.js';
 
-/** A message's or a calendar/contact item's exact bytes, as backed up. */
-async function rawBytes(
-  repository: Repository,
-  item: ItemRow | null,
-  version: CollectionItemRow | null,
-): Promise<Buffer> {
-  if (item) {
-    const { loadMessage } = await import('../../mailbox/message-store.js');
-    return loadMessage(repository, item.manifest);
-  }
-  const { readStreamBytes } = await import('../../repository/stream-store.js');
-  return readStreamBytes(repository, (version as CollectionItemRow).content);
-}
-
-function writeOut(out: TerminalStream, bytes: Buffer): Promise<void> {
-  return new Promise((resolve, reject) =>
-    out.write(bytes, (error) => (error ? reject(error) : resolve())),
-  );
-}
-
 /**
- * A large message's bytes, checked first in a pass that keeps nothing, then written as they are
- * read again, waiting whenever stdout's buffer is full: memory stays a few objects deep.
+ * Writes pieces as the reader takes them, waiting whenever the stream's buffer is full; resolves
+ * once the last is handed to the system (or the reader's error is known).
  */
-async function writeLargeMessage(
-  out: TerminalStream,
-  repository: Repository,
-  manifest: string,
-): Promise<void> {
-  const { verifyMessage } = await import('../../mailbox/message-stream.js');
-  const verified = await verifyMessage(repository, manifest);
-  for await (const piece of verified.pieces()) {
+async function writeAll(out: TerminalStream, pieces: AsyncIterable<Buffer>): Promise<void> {
+  for await (const piece of pieces) {
     if (out.write(piece)) continue;
     await new Promise<void>((resolve, reject) => {
       const done = (error?: Error): void => {
@@ -56,8 +24,9 @@ async function writeLargeMessage(
       out.on('error', done);
     });
   }
-  // The last write's callback: the bytes are handed to the system (or the pipe's error is known).
-  await writeOut(out, Buffer.alloc(0));
+  await new Promise<void>((resolve, reject) =>
+    out.write(Buffer.alloc(0), (error) => (error ? reject(error) : resolve())),
+  );
 }
 
 export function registerShow(program: Command, run: CommandRunner): void {
@@ -68,26 +37,17 @@ export function registerShow(program: Command, run: CommandRunner): void {
     .option('--raw', 'write the exact bytes of the item to stdout')
     .action(async (key: string, options: { raw?: boolean }) =>
       run(async (context) => {
-        if (!ITEM_KEY_PATTERN.test(key))
-          throw new UsageError(
-            `${key} is not an item id (16 hexadecimal characters, as ls prints them)`,
-          );
-        const catalog = await context.catalog();
-        const item = await catalog.item(key);
-        const version = item ? null : await catalog.collections.item(key);
-        if (!item && !version) throw new UsageError(`unknown item ${key}: no backup holds it`);
+        const { findItem, itemBytes } = await import('../../app/browse/item-service.js');
+        const found = await findItem(context, key);
         if (options.raw) {
-          const repository = await context.repository();
-          if (item && item.size >= LARGE_MESSAGE_BYTES)
-            await writeLargeMessage(context.terminal.stdout, repository, item.manifest);
-          else await writeOut(context.terminal.stdout, await rawBytes(repository, item, version));
+          await writeAll(context.terminal.stdout, await itemBytes(context, found));
           return;
         }
-        if (!item) {
-          if (version) showCollectionItem(context.output, version);
+        if (found.kind === 'collection-item') {
+          showCollectionItem(context.output, found.version);
           return;
         }
-        const history = await catalog.itemHistory(key);
+        const { item, history } = found;
         context.output.result({
           ...itemJson(item),
           history: history.map((h) => ({

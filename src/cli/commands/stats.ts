@@ -8,41 +8,10 @@ export function registerStats(program: Command, run: CommandRunner): void {
     .description('raw bytes, stored bytes, deduplication and compression ratios, objects, packs')
     .action(async () =>
       run(async (context) => {
-        const repository = await context.repository();
-        const catalog = await context.catalog();
-        const snapshots = await catalog.snapshots();
-        const latest = new Map<string, (typeof snapshots)[number]>();
-        for (const snapshot of snapshots)
-          latest.set(`${snapshot.source}/${snapshot.account}`, snapshot);
-        let objectBytes = 0;
-        let rawObjectBytes = 0;
-        for (const [, location] of repository.index.entries()) {
-          objectBytes += location.length;
-          rawObjectBytes += location.rawLength;
-        }
-        let packBytes = 0;
-        let packs = 0;
-        for await (const file of repository.storage.list('data')) {
-          packBytes += file.size;
-          packs++;
-        }
-        const allBytes = snapshots.reduce((sum, s) => sum + s.bytes, 0);
-        const latestBytes = [...latest.values()].reduce((sum, s) => sum + s.bytes, 0);
-        const stats = {
-          accounts: latest.size,
-          snapshots: snapshots.length,
-          latestItems: [...latest.values()].reduce((sum, s) => sum + s.items, 0),
-          latestBytes,
-          allSnapshotsBytes: allBytes,
-          objects: repository.index.size,
-          uniqueBytes: rawObjectBytes,
-          storedObjectBytes: objectBytes,
-          packs,
-          packBytes,
-          deduplicationRatio: rawObjectBytes > 0 ? allBytes / rawObjectBytes : 0,
-          compressionRatio: objectBytes > 0 ? rawObjectBytes / objectBytes : 0,
-          repositoryToLatest: latestBytes > 0 ? packBytes / latestBytes : 0,
-        };
+        const { repositoryStats } = await import('../../app/browse/stats-service.js');
+        const stats = await repositoryStats(context);
+        const { latestBytes, allSnapshotsBytes: allBytes, uniqueBytes: rawObjectBytes } = stats;
+        const { storedObjectBytes: objectBytes, packs, packBytes } = stats;
         context.output.result(stats);
         const rows: Array<[string, string]> = [];
         const line = (label: string, value: string): void => void rows.push([label, value]);

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import type { LoadedConfig } from '../../config/loaded-config.js';
-import type { ConfiguredAccounts, Status } from '../../status/collect-status.js';
-import type { CliContext } from '../context.js';
+import type { Status } from '../../status/collect-status.js';
 import { ExitCode } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { clip, formatBytes, formatCount, formatDuration, formatTime } from '../../text/format.js';
@@ -21,39 +19,13 @@ export function registerStatus(program: Command, run: CommandRunner): void {
     )
     .action(async () =>
       run(async (context) => {
-        const { collectStatus } = await import('../../status/collect-status.js');
-        const loaded = await context.config();
-        const catalog = await context.catalog();
-        const status = await collectStatus({
-          history: catalog.runs,
-          storage: await context.storage(),
-          schedule: loaded.config.schedule,
-          configured: await configuredAccounts(context, loaded),
-          now: new Date(),
-        });
+        const { backupStatus } = await import('../../app/browse/status-service.js');
+        const status = await backupStatus(context);
         context.output.result(status);
         printStatus(context.output, status);
         return status.healthy ? ExitCode.Ok : ExitCode.Partial;
       }),
     );
-}
-
-/** Accounts, file sets and commands of the configuration, as the catalog names their sources. */
-async function configuredAccounts(
-  context: CliContext,
-  loaded: LoadedConfig,
-): Promise<ConfiguredAccounts> {
-  try {
-    const refs = await context.accounts();
-    return [
-      ...refs.map((ref) => ({ source: ref.server.name, name: ref.account.name })),
-      ...loaded.config.files.map((set) => ({ source: 'files', name: set.name })),
-      ...loaded.config.commands.map((command) => ({ source: 'commands', name: command.name })),
-    ];
-  } catch (error) {
-    // An account list that cannot be read (its command fails) is one problem among others.
-    return { error: error instanceof Error ? error.message : String(error) };
-  }
 }
 
 const time = (iso: string | null): string => (iso ? formatTime(new Date(iso)) : 'never');

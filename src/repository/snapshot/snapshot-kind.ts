@@ -16,6 +16,18 @@ export function isKnownKind(kind: string): kind is SnapshotKind {
   return known.has(kind);
 }
 
+/**
+ * One entry for each kind this mailvault knows. Code that must treat each kind in its own way
+ * (walking a snapshot's objects, tracing items) gives one of these instead of a chain of
+ * `snapshot.kind === ...`, so that a new kind does not compile until every such place handles it.
+ */
+export type PerKind<T> = { readonly [K in SnapshotKind]: T };
+
+/** The entry for the snapshot's kind; undefined for a kind this mailvault does not know. */
+export function forKind<T>(snapshot: Pick<Snapshot, 'kind'>, entries: PerKind<T>): T | undefined {
+  return isKnownKind(snapshot.kind) ? entries[snapshot.kind] : undefined;
+}
+
 /** A snapshot with its id, as Repository.snapshots() gives them. */
 export interface IdentifiedSnapshot {
   id: string;

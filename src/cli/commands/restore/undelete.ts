@@ -1,23 +1,9 @@
 import type { Command } from 'commander';
-import { parseDate, type DateSpec } from '../../../dates/parse-date.js';
-import { resolveAccount } from '../../../app/account-resolution.js';
-import { UsageError } from '../../exit-codes.js';
-import type { CommandRunner } from '../../main.js';
-import { notified } from '../../../app/notified.js';
-import { progressView } from '../../output/progress-view.js';
-import { addNotifyOption, cliRequester } from '../../notify.js';
-import { restoreOutcome } from '../../../app/restore/restore-outcome.js';
-import type { RestoreReport } from '../../../restore/restore-report.js';
 import { formatTime } from '../../../text/format.js';
-import { entryOf } from './item.js';
-import { buildReport } from '../../../app/restore/reports.js';
+import type { CommandRunner } from '../../main.js';
+import { addNotifyOption, cliRequester } from '../../notify.js';
+import { progressView } from '../../output/progress-view.js';
 import { exitCodeOf, printRestoreReport } from './restore-output.js';
-import type { AccountRestoreOutcome } from '../../../restore/account-restore.js';
-import {
-  collectionsOfItems,
-  restoreCollectionsInto,
-  restoreMailInto,
-} from '../../../app/restore/collection-target.js';
 
 interface UndeleteOptions {
   from: string;
@@ -27,19 +13,6 @@ interface UndeleteOptions {
   toAccount?: string;
   toServer?: string;
   notify?: string;
-}
-
-/** The keyword a restored deleted item carries: undelete_DD_MM_YY, for the day of the restore. */
-export function undeleteKeyword(day: Date): string {
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  return `undelete_${pad(day.getDate())}_${pad(day.getMonth() + 1)}_${pad(day.getFullYear() % 100)}`;
-}
-
-function moment(spec: DateSpec, option: string): Date {
-  if (spec.kind === 'time') return spec.time;
-  if (spec.kind === 'first') return new Date(0);
-  if (option === '--to') return new Date();
-  throw new UsageError(`${option}: give a date or an age`);
 }
 
 export function registerRestoreUndelete(restore: Command, run: CommandRunner): void {
@@ -60,82 +33,34 @@ export function registerRestoreUndelete(restore: Command, run: CommandRunner): v
     );
   addNotifyOption(command).action(async (name: string, options: UndeleteOptions) =>
     run(async (context) => {
-      const from = moment(parseDate(options.from, '--from', 'start'), '--from');
-      const to = moment(parseDate(options.to, '--to', 'end'), '--to');
-      if (to < from)
-        throw new UsageError(`--to (${formatTime(to)}) is before --from (${formatTime(from)})`);
-      await context.repository(); // the key and index first, as before any restore
-      const catalog = await context.catalog();
-      const account = await resolveAccount(catalog, name, options.source);
-      const deleted = await catalog.deletedBetween(account.id, from, to);
-      const deletedVersions = await catalog.collections.deletedBetween(account.id, from, to);
-      if (deleted.length === 0 && deletedVersions.length === 0) {
-        throw new Error(
-          `nothing was deleted from ${account.name} between ${formatTime(from)} and ${formatTime(to)} (as far as its backups tell)`,
-        );
-      }
-      const keyword = undeleteKeyword(new Date());
-      let unnamed = 0;
-      const destinationOf = (folder: string): string => {
-        // The catalog knows every folder by name; the fallback keeps a nameless one apart anyway.
-        const base = folder || `unknown_${++unnamed}`;
-        return options.intoFolder ? `${options.intoFolder}/${base}` : base;
-      };
-      const targetAccount = options.toAccount ?? account.name;
+      const { undelete } = await import('../../../app/restore/undelete-service.js');
       const started = Date.now();
       const progress = progressView(context.output, 'restore');
-      const report = await notified(context, {
-        kind: 'restore',
-        requestedBy: cliRequester(context.terminal.env),
-        title: `undelete in ${account.name}`,
-        initiator: options.notify,
-        parameters: {
-          Account: `${account.source}/${account.name}`,
-          Target: `${options.toServer ?? account.source}/${targetAccount}`,
-          'Deleted between': `${formatTime(from)} and ${formatTime(to)}`,
-          Keyword: keyword,
-        },
-        outcome: (done: RestoreReport) => ({ outcome: restoreOutcome(done), report: done }),
-        work: async () => {
-          const serverName = options.toServer ?? account.source;
-          const outcome: AccountRestoreOutcome = { folders: [], failures: [], bytes: 0 };
-          await restoreMailInto(
-            context,
-            { server: serverName, account: targetAccount },
-            deleted.map((item) => ({
-              folder: item.folder,
-              destination: destinationOf(item.folder),
-              entry: entryOf(item, [keyword]),
-            })),
-            outcome,
-            progress.sink,
-          );
-          // Events and contacts go back into their own calendars and address books (a keyword
-          // has no DAV equivalent that every client shows, so they are not tagged).
-          await restoreCollectionsInto(
-            context,
-            { server: serverName, account: targetAccount },
-            await collectionsOfItems(catalog, deletedVersions),
-            outcome,
-            progress.sink,
-          );
-          return buildReport(
-            {
-              account: `${account.source}/${account.name}`,
-              target: `${serverName}/${targetAccount}`,
-              snapshot: '',
-              snapshotTime: '',
-            },
-            outcome,
-          );
-        },
-      });
-      progress.finish();
-      printRestoreReport(context.output, report, Date.now() - started);
-      context.output.note(
-        `${deleted.length + deletedVersions.length} item(s) deleted between ${formatTime(from)} and ${formatTime(to)}, tagged ${keyword}`,
-      );
-      return exitCodeOf(report);
+      try {
+        const result = await undelete(
+          context,
+          {
+            account: name,
+            source: options.source,
+            from: options.from,
+            to: options.to,
+            intoFolder: options.intoFolder,
+            toAccount: options.toAccount,
+            toServer: options.toServer,
+            requestedBy: cliRequester(context.terminal.env),
+            notify: options.notify,
+          },
+          progress.sink,
+        );
+        progress.finish();
+        printRestoreReport(context.output, result.report, Date.now() - started);
+        context.output.note(
+          `${result.deleted} item(s) deleted between ${formatTime(result.from)} and ${formatTime(result.to)}, tagged ${result.keyword}`,
+        );
+        return exitCodeOf(result.report);
+      } finally {
+        progress.finish();
+      }
     }),
   );
 }
