@@ -6,36 +6,37 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * Seconds each of the longest files took in a full run on a 2-core machine. Rough is enough: only
+ * Seconds each of the longest files took in a full run on a 2-core machine (three files at a
+ * time). Rough is enough: only
  * the order matters, and a file left out counts as an average file of its kind.
  */
 const MEASURED_SECONDS: Readonly<Record<string, number>> = {
-  'test/integration/remote-outage-sftp.test.ts': 60,
-  'test/integration/node22.test.ts': 60,
-  'test/integration/commands.test.ts': 57,
-  'test/integration/remote-outage-s3.test.ts': 56,
-  'test/integration/package-install.test.ts': 52,
-  'test/integration/dav-backup.test.ts': 51,
-  'test/integration/faults.test.ts': 48,
-  'test/integration/serve.test.ts': 43,
-  'test/integration/fault-suite.test.ts': 33,
-  'test/integration/remote-killed-sftp.test.ts': 32,
-  'test/integration/remote-killed-s3.test.ts': 31,
-  'test/integration/large-message-backup.test.ts': 30,
-  'test/integration/two-writers.test.ts': 27,
-  'test/integration/remote-offline-sftp.test.ts': 25,
-  'test/integration/large-message-restore.test.ts': 24,
-  'test/integration/private-files.test.ts': 24,
-  'test/integration/dav-corpus.test.ts': 23,
-  'test/integration/export.test.ts': 23,
-  'test/integration/bad-input-limits.test.ts': 22,
-  'test/integration/storage-sftp.test.ts': 22,
-  'test/integration/remote-offline-s3.test.ts': 22,
-  'test/integration/prune.test.ts': 21,
-  'test/integration/incremental.test.ts': 20,
+  'test/integration/remote-outage-sftp.test.ts': 79,
+  'test/integration/remote-outage-s3.test.ts': 73,
+  'test/integration/dav-backup.test.ts': 61,
+  'test/integration/serve.test.ts': 55,
+  'test/integration/faults.test.ts': 55,
+  'test/integration/fault-suite.test.ts': 54,
+  'test/integration/commands.test.ts': 51,
+  'test/integration/large-message-backup.test.ts': 51,
+  'test/integration/remote-killed-sftp.test.ts': 47,
+  'test/integration/remote-killed-s3.test.ts': 46,
+  'test/integration/node22.test.ts': 45,
+  'test/integration/dav-corpus.test.ts': 42,
+  'test/integration/package-install.test.ts': 40,
+  'test/integration/private-files.test.ts': 40,
+  'test/integration/large-message-restore.test.ts': 37,
+  'test/integration/two-writers.test.ts': 35,
+  'test/integration/remote-offline-s3.test.ts': 32,
+  'test/integration/prune.test.ts': 31,
+  'test/integration/export.test.ts': 30,
+  'src/mailbox/spooled-message-store.test.ts': 28,
+  'test/integration/incremental.test.ts': 28,
+  'test/integration/remote-offline-sftp.test.ts': 26,
+  'test/integration/bad-input-limits.test.ts': 25,
+  'test/integration/remote-repositories.test.ts': 21,
   'test/support/dovecot.test.ts': 20,
-  'test/integration/remote-repositories.test.ts': 20,
-  'src/mailbox/spooled-message-store.test.ts': 19,
+  'test/integration/imap-fidelity.test.ts': 19,
 };
 
 /** A file not measured: integration tests start servers and CLI processes, unit tests do not. */
