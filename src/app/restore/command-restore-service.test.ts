@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { SnapshotRow } from '../../../catalog/catalog.js';
-import { snapshotAtDate } from './command.js';
+import type { SnapshotRow } from '../../catalog/catalog.js';
+import { snapshotAtDate } from './command-restore-service.js';
 
 const row = (id: string, time: string): SnapshotRow => ({
   id,
