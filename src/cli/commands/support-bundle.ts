@@ -5,7 +5,7 @@ import { UsageError } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatCount, formatTime } from '../../text/format.js';
 import { PROGRAM } from '../program-name.js';
-import { fileSetsAt } from './restore/files.js';
+import { fileSetsAt } from '../../app/restore/files-restore-service.js';
 
 interface SupportBundleOptions {
   output: string;
