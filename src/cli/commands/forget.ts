@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { ExitCode, UsageError } from '../exit-codes.js';
+import { ExitCode } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes, formatTime } from '../../text/format.js';
-import { recordRun, startRun } from '../../app/run-record.js';
 
 export function registerForget(program: Command, run: CommandRunner): void {
   program
@@ -13,73 +12,16 @@ export function registerForget(program: Command, run: CommandRunner): void {
     .option('--dry-run', 'show what would be forgotten, and change nothing')
     .action(async (options: { dryRun?: boolean }) =>
       run(async (context) => {
-        const { config } = await context.config();
-        if (!config.retention)
-          throw new UsageError(
-            'no retention policy in the configuration: add `retention:` (keepWithin, keepDaily, keepWeekly, keepMonthly, keepYearly, legalHold)',
-          );
-        const { planForget, planDeletedItems, applyForget } =
-          await import('../../maintenance/forget.js');
-        const { ageCutoff, retentionPolicy } =
-          await import('../../retention/policy-from-config.js');
-        const now = new Date();
-        const deletedBefore =
-          config.retention.deletedItems === undefined
-            ? null
-            : ageCutoff(config.retention.deletedItems, now);
-        // In the run history from its start: a forget killed halfway shows as interrupted.
-        if (!options.dryRun) await startRun(context, 'forget', { started: now });
-        // Two forgets at once would both write the same rewrites and run files; a prune
-        // meanwhile would not see the rewritten snapshots. A dry run only reads, and takes none.
-        const lock = options.dryRun ? null : await context.lock('forget');
-        let plan;
-        let purges;
-        let outcome;
-        let repository;
-        try {
-          repository = await context.repository();
-          plan = await planForget(repository, retentionPolicy(config.retention, now), { now });
-          purges = deletedBefore
-            ? await planDeletedItems(repository, plan, deletedBefore, {
-                legalHold: config.retention.legalHold,
-                dryRun: Boolean(options.dryRun),
-              })
-            : [];
-          lock?.assertHeld();
-          outcome = lock ? await applyForget(repository, plan, purges) : null;
-        } finally {
-          await lock?.release();
-        }
-        const forgotten = plan.groups.flatMap((group) => group.decisions.filter((d) => !d.keep));
-        const purgedItems = purges.reduce(
-          (sum, account) => sum + account.snapshots.reduce((n, s) => n + s.items, 0),
-          0,
+        const { forget } = await import('../../app/maintenance/forget-service.js');
+        const { plan, purges, deletedBefore, forgotten, purgedItems, outcome } = await forget(
+          context,
+          options,
         );
-        if (outcome) {
-          // The catalog follows: the accounts that lost snapshots have their history replayed.
-          await (await context.catalog({ sync: false })).sync(repository);
-          await recordRun(context, {
-            kind: 'forget',
-            started: now,
-            outcome: plan.unreadable.length > 0 ? 'partial' : 'ok',
-            counts: {
-              forgotten: forgotten.length,
-              deletedItemsLeftOut: purgedItems,
-              unreadable: plan.unreadable.length,
-              ...outcome,
-            },
-            error:
-              plan.unreadable.length > 0
-                ? `${plan.unreadable.length} unreadable file(s) left alone`
-                : null,
-          });
-        }
         context.output.result({
           dryRun: Boolean(options.dryRun),
           groups: plan.groups,
-          forgotten: forgotten.length,
-          kept:
-            plan.groups.reduce((sum, group) => sum + group.decisions.length, 0) - forgotten.length,
+          forgotten,
+          kept: plan.groups.reduce((sum, group) => sum + group.decisions.length, 0) - forgotten,
           unreadable: plan.unreadable,
           deletedItems: deletedBefore && {
             deletedBefore: deletedBefore.toISOString(),
@@ -122,8 +64,8 @@ export function registerForget(program: Command, run: CommandRunner): void {
           context.output.warn(`${file.file} cannot be read and was left alone: ${file.error}`);
         context.output.note(
           options.dryRun
-            ? `dry run: ${forgotten.length} snapshot(s) would be forgotten; nothing was changed`
-            : `${forgotten.length} snapshot(s) forgotten; run \`mailvault prune\` to free the space they held`,
+            ? `dry run: ${forgotten} snapshot(s) would be forgotten; nothing was changed`
+            : `${forgotten} snapshot(s) forgotten; run \`mailvault prune\` to free the space they held`,
         );
         return plan.unreadable.length > 0 ? ExitCode.Partial : ExitCode.Ok;
       }),

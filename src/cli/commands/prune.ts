@@ -1,14 +1,8 @@
 import type { Command } from 'commander';
-import { parseDurationMs } from '../../config/duration.js';
-import { ExitCode, UsageError } from '../exit-codes.js';
+import { DEFAULT_GRACE, DEFAULT_MAX_UNUSED } from '../../app/maintenance/prune-service.js';
+import { ExitCode } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes, formatCount, formatTime } from '../../text/format.js';
-import { recordRun, startRun } from '../../app/run-record.js';
-
-/** The default grace period: longer than a night's backup of a large server. */
-const DEFAULT_GRACE = '24h';
-/** A tenth of a pack unneeded is left for later: repacking rewrites the rest. */
-const DEFAULT_MAX_UNUSED = '10%';
 
 export function registerPrune(program: Command, run: CommandRunner): void {
   program
@@ -32,59 +26,9 @@ export function registerPrune(program: Command, run: CommandRunner): void {
     )
     .action(async (options: { dryRun?: boolean; grace: string; maxUnused: string }) =>
       run(async (context) => {
-        const graceMs = parseDurationMs(options.grace);
-        if (graceMs === null)
-          throw new UsageError(
-            `--grace ${JSON.stringify(options.grace)}: give a duration such as 24h`,
-          );
-        const { parseMaxUnused } = await import('../../maintenance/repack.js');
-        let maxUnused: number | null;
-        try {
-          maxUnused = parseMaxUnused(options.maxUnused);
-        } catch (error) {
-          throw new UsageError((error as Error).message);
-        }
-        const { planPrune, applyPrune, PruneRefusedError } =
-          await import('../../maintenance/prune.js');
-        const started = new Date();
-        // In the run history from its start: a prune killed halfway shows as interrupted.
-        if (!options.dryRun) await startRun(context, 'prune', { started });
-        // Taken before the index is loaded: another prune (or a repair) finishing meanwhile
-        // would leave this one's index out of date. A dry run only reads, and takes none.
-        const lock = options.dryRun ? null : await context.lock('prune');
-        let plan;
-        let outcome;
-        try {
-          const repository = await context.repository();
-          try {
-            plan = await planPrune(repository, { graceMs, now: started, maxUnused });
-          } catch (error) {
-            if (error instanceof PruneRefusedError) throw new UsageError(error.message);
-            throw error;
-          }
-          outcome = lock
-            ? await applyPrune(repository, plan, { assertLocked: () => lock.assertHeld() })
-            : null;
-        } finally {
-          await lock?.release();
-        }
+        const { prune } = await import('../../app/maintenance/prune-service.js');
+        const { graceMs, maxUnused, plan, outcome } = await prune(context, options);
         const bytes = (list: Array<{ bytes: number }>) => list.reduce((sum, e) => sum + e.bytes, 0);
-        if (outcome) {
-          const { repackDamaged, ...counts } = outcome;
-          await recordRun(context, {
-            kind: 'prune',
-            started,
-            outcome: 'ok',
-            counts: {
-              condemned: plan.condemn.length,
-              pardoned: plan.pardon.length,
-              waiting: plan.waiting.length,
-              ...counts,
-              repackDamaged: repackDamaged.length,
-            },
-            error: null,
-          });
-        }
         context.output.result({
           dryRun: Boolean(options.dryRun),
           graceMs,
