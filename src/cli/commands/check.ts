@@ -1,16 +1,10 @@
 import type { Command } from 'commander';
-import type { CheckReport, DamagedItem } from '../../maintenance/check.js';
-import type { RepairFolder, RepositoryRepair } from '../../maintenance/repair.js';
-import type { SnapshotFileRepair } from '../../maintenance/snapshot-file-repair.js';
-import type { Repository } from '../../repository/repository.js';
-import type { CliContext } from '../context.js';
-import { recordRun, startRun } from '../../app/run-record.js';
-import { ExitCode, UsageError } from '../exit-codes.js';
+import type { DamagedItem } from '../../maintenance/check.js';
+import type { CheckRepair } from '../../app/maintenance/check-service.js';
+import { ExitCode } from '../exit-codes.js';
 import type { CommandRunner } from '../main.js';
 import { formatBytes } from '../../text/format.js';
 import { PROGRAM } from '../program-name.js';
-
-type CheckRepair = RepositoryRepair & { folders: RepairFolder[]; files: SnapshotFileRepair[] };
 
 export function registerCheck(program: Command, run: CommandRunner): void {
   program
@@ -39,176 +33,70 @@ export function registerCheck(program: Command, run: CommandRunner): void {
         repair?: boolean;
       }) =>
         run(async (context) => {
-          const { checkRepository } = await import('../../maintenance/check.js');
-          const { parseSubset, nextSlice } = await import('../../maintenance/data-subset.js');
-          let percent: number | undefined;
-          if (options.readDataSubset !== undefined) {
-            if (options.readData)
-              throw new UsageError('--read-data reads every pack: give it or --read-data-subset');
-            try {
-              percent = parseSubset(options.readDataSubset);
-            } catch (error) {
-              throw new UsageError((error as Error).message);
-            }
-          }
-          // In the run history from its start: a check killed halfway shows as interrupted.
-          await startRun(context, 'check');
-          // What the remote itself holds, by default: the cache's copies were checked when they
-          // were first read, and a damaged or missing file on the remote is what check is for.
-          const storage = options.cached
-            ? await context.storage()
-            : await context.storageWithoutCache();
-          // Not context.repository(): that loads the index, and a damaged index is what check must report.
-          const repository = await context.openRepository(storage);
-          // A repair writes the index again from the one this check loads: no prune (or other
-          // repair) may change it meanwhile. A check that only reads takes no lock.
-          const lock = options.repair ? await context.lock('check --repair', storage) : null;
+          const { checkRepositoryAt } = await import('../../app/maintenance/check-service.js');
+          const bars = {
+            check: context.output.progress('check'),
+            repair: context.output.progress('repair'),
+          };
+          let result;
           try {
-            // Where the last subset stopped is kept in the catalog, so the next run goes on from there.
-            let slice: { chosen: string[]; cursor: string | null; of: number } | undefined;
-            const cursorKey = 'check.readDataSubset.cursor';
-            const { readMetaValue, writeMetaValue } = await import('../../catalog/meta-values.js');
-            const cursor =
-              percent === undefined
-                ? null
-                : await readMetaValue((await context.catalog({ sync: false })).db, cursorKey);
-            const progress = context.output.progress('check');
-            const started = new Date();
-            const report = await checkRepository(repository, {
-              readData: Boolean(options.readData) || percent !== undefined,
-              ...(percent === undefined
-                ? {}
-                : {
-                    readPacks: (packs: readonly string[]) => {
-                      slice = { ...nextSlice(packs, percent, cursor), of: packs.length };
-                      return new Set(slice.chosen);
-                    },
-                  }),
-              log: context.log,
-              onProgress: (phase, done, total) => progress.setDetail(`${phase} ${done}/${total}`),
-              repair: Boolean(options.repair),
-            });
-            progress.finish();
-            await recordRun(context, {
-              kind: 'check',
-              started,
-              outcome: report.ok ? 'ok' : 'failed',
-              counts: {
-                errors: report.errors.length,
-                damagedObjects: report.damagedObjects.length,
-                packsRead: report.stats.packsRead,
-                bytesRead: report.stats.bytesRead,
+            result = await checkRepositoryAt(context, {
+              ...options,
+              program: PROGRAM,
+              onCheckProgress: (phase, done, total) =>
+                bars.check.setDetail(`${phase} ${done}/${total}`),
+              onRepairProgress: (phase, done, total) => {
+                bars.check.finish();
+                bars.repair.setDetail(`${phase} ${done}/${total}`);
               },
-              error: report.errors[0] ?? null,
             });
-            if (slice?.cursor) {
-              await writeMetaValue(
-                (await context.catalog({ sync: false })).db,
-                cursorKey,
-                slice.cursor,
-              );
-            }
-            lock?.assertHeld();
-            const repair =
-              options.repair && needsRepair(report, repository)
-                ? await repairDamage(context, repository, report, () => lock?.assertHeld())
-                : null;
-            context.output.result({
-              ...report,
-              ...(slice
-                ? {
-                    subset: {
-                      percent,
-                      packs: slice.chosen.length,
-                      of: slice.of,
-                      first: slice.chosen[0] ?? null,
-                      last: slice.chosen.at(-1) ?? null,
-                    },
-                  }
-                : {}),
-              ...(options.repair ? { repair } : {}),
-            });
-            for (const warning of report.warnings) context.output.warn(warning);
-            for (const error of report.errors) context.output.problem(`error: ${error}`);
-            for (const item of report.damagedItems)
-              context.output.problem(`damaged item: ${describeItem(item)}`);
-            for (const item of report.unindexedItems)
-              context.output.problem(`unindexed item: ${describeItem(item)}`);
-            for (const file of repair?.files ?? [])
-              if (file.notRepaired)
-                context.output.problem(
-                  `not repaired: ${file.kind === 'runs' ? 'run file' : 'snapshot'} ${file.name}: ${file.notRepaired}`,
-                );
-            if (repair) context.output.line(`repair: ${describeRepair(repair)}`);
-            const { stats } = report;
-            context.output.line(
-              `${report.ok ? 'no errors' : `${report.errors.length} error(s)`}: ${stats.snapshots} snapshots, ${stats.objects} objects in ${stats.packs} packs, ` +
-                `${stats.indexes} index files, ${stats.keys} keys${options.readData || slice ? `; read ${formatBytes(stats.bytesRead)}` : ''}` +
-                (slice
-                  ? ` (${stats.packsRead} of ${slice.of} packs; the next run goes on from there)`
-                  : ''),
-            );
-            return report.ok ? ExitCode.Ok : ExitCode.Failed;
           } finally {
-            await lock?.release();
+            bars.check.finish();
+            bars.repair.finish();
           }
+          const { report, percent, slice, repair } = result;
+          // Damage found only by the repair's own reading, named first as the repair found it.
+          for (const item of repair?.found ?? [])
+            context.output.problem(`damaged item: ${describeItem(item)}`);
+          context.output.result({
+            ...report,
+            ...(slice
+              ? {
+                  subset: {
+                    percent,
+                    packs: slice.chosen.length,
+                    of: slice.of,
+                    first: slice.chosen[0] ?? null,
+                    last: slice.chosen.at(-1) ?? null,
+                  },
+                }
+              : {}),
+            // What it repaired, as before; the items only it found are listed above.
+            ...(options.repair ? { repair: repair && { ...repair, found: undefined } } : {}),
+          });
+          for (const warning of report.warnings) context.output.warn(warning);
+          for (const error of report.errors) context.output.problem(`error: ${error}`);
+          for (const item of report.damagedItems)
+            context.output.problem(`damaged item: ${describeItem(item)}`);
+          for (const item of report.unindexedItems)
+            context.output.problem(`unindexed item: ${describeItem(item)}`);
+          for (const file of repair?.files ?? [])
+            if (file.notRepaired)
+              context.output.problem(
+                `not repaired: ${file.kind === 'runs' ? 'run file' : 'snapshot'} ${file.name}: ${file.notRepaired}`,
+              );
+          if (repair) context.output.line(`repair: ${describeRepair(repair)}`);
+          const { stats } = report;
+          context.output.line(
+            `${report.ok ? 'no errors' : `${report.errors.length} error(s)`}: ${stats.snapshots} snapshots, ${stats.objects} objects in ${stats.packs} packs, ` +
+              `${stats.indexes} index files, ${stats.keys} keys${options.readData || slice ? `; read ${formatBytes(stats.bytesRead)}` : ''}` +
+              (slice
+                ? ` (${stats.packsRead} of ${slice.of} packs; the next run goes on from there)`
+                : ''),
+          );
+          return report.ok ? ExitCode.Ok : ExitCode.Failed;
         }),
     );
-}
-
-/** Whether check --repair has something to do: damage, or an index that is not whole. */
-function needsRepair(report: CheckReport, repository: Repository): boolean {
-  return (
-    report.damagedObjects.length > 0 ||
-    report.damagedHeaders.length > 0 ||
-    repository.packsFromHeaders.size > 0 ||
-    report.unreadableFiles.some((file) => file.damaged) ||
-    report.unreadableSnapshotFiles.some((file) => file.damaged)
-  );
-}
-
-/**
- * check --repair: the index written again as the packs say (damaged objects left out), then the
- * next backup re-reads the folders of damaged messages.
- */
-async function repairDamage(
-  context: CliContext,
-  repository: Repository,
-  report: CheckReport,
-  assertLocked: () => void,
-): Promise<CheckRepair> {
-  const { repairRepository, markForRepair, itemsNeeding } =
-    await import('../../maintenance/repair.js');
-  const { rewriteFromCatalog } = await import('../../maintenance/snapshot-file-repair.js');
-  // Damaged snapshot and run files first: until they are readable again, prune must refuse.
-  const files = await rewriteFromCatalog(
-    repository,
-    (await context.catalog({ sync: false })).db,
-    report.unreadableSnapshotFiles.filter((file) => file.damaged),
-    { program: PROGRAM, assertLocked },
-  );
-  const progress = context.output.progress('repair');
-  const repaired = await repairRepository(repository, report, {
-    assertLocked,
-    onProgress: (phase, done, total) => progress.setDetail(`${phase} ${done}/${total}`),
-  });
-  progress.finish();
-  // Damage found only by the repair's own reading is repaired the same way.
-  const found = await itemsNeeding(repository, repaired.newlyDamaged);
-  for (const item of found) context.output.problem(`damaged item: ${describeItem(item)}`);
-  // Mail folders only: calendars and contacts are compared by ETag, not read again (yet).
-  const folders = [
-    ...new Map(
-      [...report.damagedItems, ...found]
-        .filter((item) => item.uid !== null)
-        .map((item) => [
-          JSON.stringify([item.source, item.account, item.folder]),
-          { source: item.source, account: item.account, folder: item.folder },
-        ]),
-    ).values(),
-  ];
-  if (folders.length > 0) await markForRepair((await context.catalog({ sync: false })).db, folders);
-  return { ...repaired, folders, files };
 }
 
 /** "mail1/alice folder INBOX UID 3 (2026-11-20T…) \"Subject\"", or the part of a snapshot. */
