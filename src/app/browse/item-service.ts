@@ -10,13 +10,25 @@ export type FoundItem =
   | { kind: 'message'; item: ItemRow; history: ItemHistoryRow[] }
   | { kind: 'collection-item'; version: CollectionItemRow };
 
-/** The item an id names, as ls and search give ids; an id no backup holds is a bad request. */
-export async function findItem(session: Session, key: string): Promise<FoundItem> {
+/**
+ * The item an id names, as ls and search give ids (a message with its history when asked for);
+ * an id no backup holds is a bad request.
+ */
+export async function findItem(
+  session: Session,
+  key: string,
+  options: { history: boolean },
+): Promise<FoundItem> {
   if (!ITEM_KEY_PATTERN.test(key))
     throw new UsageError(`${key} is not an item id (16 hexadecimal characters, as ls prints them)`);
   const catalog = await session.catalog();
   const item = await catalog.item(key);
-  if (item) return { kind: 'message', item, history: await catalog.itemHistory(key) };
+  if (item)
+    return {
+      kind: 'message',
+      item,
+      history: options.history ? await catalog.itemHistory(key) : [],
+    };
   const version = await catalog.collections.item(key);
   if (version) return { kind: 'collection-item', version };
   throw new UsageError(`unknown item ${key}: no backup holds it`);

@@ -7,22 +7,10 @@ import { UsageError } from '../errors.js';
 import { notified } from '../notified.js';
 import type { Session } from '../session.js';
 import { accountSnapshotAt } from '../snapshot-at.js';
+import type { ExportRequest } from './export-service.js';
 
-export interface CollectionExportRequest {
-  account: string;
-  source?: string;
-  /** ics: calendars and task lists; vcf: address books. */
-  format: 'ics' | 'vcf';
-  /** A new directory (or an earlier export in it, with force). */
-  output: string;
-  at?: string;
-  /** Only these calendars or address books (NAME, or calendar:NAME / contacts:NAME). */
-  folder?: string[];
-  allVersions?: boolean;
-  force?: boolean;
-  requestedBy: string;
-  notify?: string;
-}
+/** An export request (as for mail) whose format is ics (calendars) or vcf (address books). */
+export type CollectionExportRequest = Omit<ExportRequest, 'format'> & { format: 'ics' | 'vcf' };
 
 export interface CollectionExportResult {
   outcome: Awaited<ReturnType<typeof exportCollections>>;

@@ -12,7 +12,7 @@ import type { Session } from '../session.js';
 import type { ProgressSink } from '../progress.js';
 import { UsageError } from '../errors.js';
 import { davAccess } from '../server-access.js';
-import { findServer, openTarget } from './restore-target.js';
+import { openTarget, targetAccount } from './restore-target.js';
 
 /** What `--only` names: mail, calendars (and task lists), contacts. */
 export type RestorePart = 'mail' | 'calendars' | 'contacts';
@@ -118,17 +118,8 @@ async function openCollectionTarget(
   account: string,
 ): Promise<CollectionWriter> {
   const loaded = await session.config();
-  const { server, serverIndex } = await findServer(session, serverName, `restoring ${account}`);
-  const refs = await session.accounts().catch(() => []);
-  const configured = refs.find(
-    (ref) => ref.server.name === server.name && ref.account.name === account,
-  );
-  const access = await davAccess(
-    loaded,
-    server,
-    serverIndex,
-    configured?.account ?? { name: account },
-  );
+  const { server, serverIndex, configured } = await targetAccount(session, serverName, account);
+  const access = await davAccess(loaded, server, serverIndex, configured);
   if (!access)
     throw new UsageError(
       `restoring calendars and contacts of ${account}: servers[${serverIndex}].dav is not configured for ${server.name}`,

@@ -1,4 +1,5 @@
 import type { ImapCounters } from '../../imap/connect.js';
+import type { ConfiguredAccount } from '../../config/accounts.js';
 import type { ServerConfig } from '../../config/schema.js';
 import type { ImapRestoreTarget } from '../../targets/imap/imap-restore-target.js';
 import type { Session } from '../session.js';
@@ -34,6 +35,23 @@ export async function findServer(
   return { server, serverIndex };
 }
 
+/**
+ * A restore's target account on a configured server: its configured entry when the server's
+ * account list has it (its own login, its DAV path), else the name alone.
+ */
+export async function targetAccount(
+  session: Session,
+  serverName: string | undefined,
+  account: string,
+): Promise<{ server: ServerConfig; serverIndex: number; configured: ConfiguredAccount }> {
+  const { server, serverIndex } = await findServer(session, serverName, `restoring ${account}`);
+  const refs = await session.accounts().catch(() => []);
+  const configured = refs.find(
+    (ref) => ref.server.name === server.name && ref.account.name === account,
+  );
+  return { server, serverIndex, configured: configured?.account ?? { name: account } };
+}
+
 /** Logs in to an account of a configured server as a restore target. */
 export async function openTarget(
   session: Session,
@@ -43,17 +61,8 @@ export async function openTarget(
 ): Promise<OpenedTarget> {
   const { ImapRestoreTarget } = await import('../../targets/imap/imap-restore-target.js');
   const loaded = await session.config();
-  const { server, serverIndex } = await findServer(session, serverName, `restoring ${account}`);
-  const refs = await session.accounts().catch(() => []);
-  const configured = refs.find(
-    (ref) => ref.server.name === server.name && ref.account.name === account,
-  );
-  const login = await imapLogin(
-    loaded,
-    server,
-    serverIndex,
-    configured?.account ?? { name: account },
-  );
+  const { server, serverIndex, configured } = await targetAccount(session, serverName, account);
+  const login = await imapLogin(loaded, server, serverIndex, configured);
   const target = await ImapRestoreTarget.open(await imapEndpoint(loaded, server), login, {
     log: session.log,
     counters,

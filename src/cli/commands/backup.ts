@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { CommandRunner } from '../main.js';
-import { progressView } from '../output/progress-view.js';
+import { withProgressView } from '../output/progress-view.js';
 import { PROGRAM } from '../program-name.js';
 import { showBackup } from '../views/backup-report.js';
 
@@ -14,21 +14,18 @@ export function registerBackup(program: Command, run: CommandRunner): void {
     .action(async (names: string[]) =>
       run(async (context) => {
         const { backUp } = await import('../../app/backup/backup-service.js');
-        const progress = progressView(context.output, 'backup');
-        try {
-          const result = await backUp(
+        const result = await withProgressView(context.output, 'backup', (sink) =>
+          backUp(
             context,
             {
               names,
               program: PROGRAM,
               hookOutput: context.globals.quiet ? undefined : context.terminal.stderr,
             },
-            progress.sink,
-          );
-          return showBackup(context.output, result);
-        } finally {
-          progress.finish();
-        }
+            sink,
+          ),
+        );
+        return showBackup(context.output, result);
       }),
     );
 }

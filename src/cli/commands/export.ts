@@ -3,22 +3,14 @@ import type { ExportOutcome } from '../../export/export-account.js';
 import type { ExportDescription } from '../../export/export-writer.js';
 import type { CliContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
+import type { ExportRequest } from '../../app/export/export-service.js';
 import type { CommandRunner } from '../main.js';
 import { addNotifyOption, cliRequester } from '../notify.js';
-import { progressView } from '../output/progress-view.js';
+import { withProgressView } from '../output/progress-view.js';
 import { formatBytes, formatCount, formatDuration } from '../../text/format.js';
 import { printable } from '../../text/printable.js';
 
-interface ExportOptions {
-  format: string;
-  output: string;
-  at?: string;
-  folder?: string[];
-  allVersions?: boolean;
-  force?: boolean;
-  source?: string;
-  notify?: string;
-}
+type ExportOptions = Omit<ExportRequest, 'account' | 'requestedBy'>;
 
 export function registerExport(program: Command, run: CommandRunner): void {
   const command = program
@@ -51,17 +43,13 @@ export function registerExport(program: Command, run: CommandRunner): void {
       }
       const { exportAccountAt } = await import('../../app/export/export-service.js');
       const started = Date.now();
-      const progress = progressView(context.output, 'export');
-      let result;
-      try {
-        result = await exportAccountAt(
+      const result = await withProgressView(context.output, 'export', (sink) =>
+        exportAccountAt(
           context,
           { account: name, ...options, requestedBy: cliRequester(context.terminal.env) },
-          progress.sink,
-        );
-      } finally {
-        progress.finish();
-      }
+          sink,
+        ),
+      );
       const { description, where, outcome } = result;
       printOutcome(context, description, where, outcome, Date.now() - started);
       return outcome.failures.length > 0 ? ExitCode.Partial : ExitCode.Ok;

@@ -38,7 +38,7 @@ export function registerShow(program: Command, run: CommandRunner): void {
     .action(async (key: string, options: { raw?: boolean }) =>
       run(async (context) => {
         const { findItem, itemBytes } = await import('../../app/browse/item-service.js');
-        const found = await findItem(context, key);
+        const found = await findItem(context, key, { history: !options.raw });
         if (options.raw) {
           await writeAll(context.terminal.stdout, await itemBytes(context, found));
           return;

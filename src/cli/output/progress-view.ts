@@ -39,3 +39,17 @@ export function progressView(
   };
   return { sink, finish: () => bar.finish() };
 }
+
+/** Runs `work` with a bar drawing its progress events, erased when it ends however it ends. */
+export async function withProgressView<T>(
+  output: Output,
+  label: string,
+  work: (sink: ProgressSink) => Promise<T>,
+): Promise<T> {
+  const view = progressView(output, label);
+  try {
+    return await work(view.sink);
+  } finally {
+    view.finish();
+  }
+}

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parseParts } from '../../../app/restore/collection-target.js';
 import type { CommandRunner } from '../../main.js';
 import { addNotifyOption, cliRequester } from '../../notify.js';
-import { progressView } from '../../output/progress-view.js';
+import { withProgressView } from '../../output/progress-view.js';
 import { exitCodeOf, printRestoreReport } from './restore-output.js';
 
 interface AccountOptions {
@@ -47,9 +47,8 @@ export function registerRestoreAccount(restore: Command, run: CommandRunner): vo
       const { restoreAccountAt } = await import('../../../app/restore/account-restore-service.js');
       const parts = parseParts(options.only);
       const started = Date.now();
-      const progress = progressView(context.output, 'restore');
-      try {
-        const report = await restoreAccountAt(
+      const report = await withProgressView(context.output, 'restore', (sink) =>
+        restoreAccountAt(
           context,
           {
             account: name,
@@ -64,14 +63,11 @@ export function registerRestoreAccount(restore: Command, run: CommandRunner): vo
             requestedBy: cliRequester(context.terminal.env),
             notify: options.notify,
           },
-          progress.sink,
-        );
-        progress.finish();
-        printRestoreReport(context.output, report, Date.now() - started);
-        return exitCodeOf(report);
-      } finally {
-        progress.finish();
-      }
+          sink,
+        ),
+      );
+      printRestoreReport(context.output, report, Date.now() - started);
+      return exitCodeOf(report);
     }),
   );
 }

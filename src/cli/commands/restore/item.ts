@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CommandRunner } from '../../main.js';
 import { addNotifyOption, cliRequester } from '../../notify.js';
-import { progressView } from '../../output/progress-view.js';
+import { withProgressView } from '../../output/progress-view.js';
 import { exitCodeOf, printRestoreReport } from './restore-output.js';
 
 interface ItemOptions {
@@ -28,9 +28,8 @@ export function registerRestoreItem(restore: Command, run: CommandRunner): void 
     run(async (context) => {
       const { restoreItems } = await import('../../../app/restore/item-restore-service.js');
       const started = Date.now();
-      const progress = progressView(context.output, 'restore');
-      try {
-        const reports = await restoreItems(
+      const reports = await withProgressView(context.output, 'restore', (sink) =>
+        restoreItems(
           context,
           {
             keys,
@@ -40,18 +39,15 @@ export function registerRestoreItem(restore: Command, run: CommandRunner): void 
             requestedBy: cliRequester(context.terminal.env),
             notify: options.notify,
           },
-          progress.sink,
-        );
-        progress.finish();
-        let code = 0;
-        for (const report of reports) {
-          printRestoreReport(context.output, report, Date.now() - started);
-          code = Math.max(code, exitCodeOf(report));
-        }
-        return code;
-      } finally {
-        progress.finish();
+          sink,
+        ),
+      );
+      let code = 0;
+      for (const report of reports) {
+        printRestoreReport(context.output, report, Date.now() - started);
+        code = Math.max(code, exitCodeOf(report));
       }
+      return code;
     }),
   );
 }

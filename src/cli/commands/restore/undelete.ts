@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { formatTime } from '../../../text/format.js';
 import type { CommandRunner } from '../../main.js';
 import { addNotifyOption, cliRequester } from '../../notify.js';
-import { progressView } from '../../output/progress-view.js';
+import { withProgressView } from '../../output/progress-view.js';
 import { exitCodeOf, printRestoreReport } from './restore-output.js';
 
 interface UndeleteOptions {
@@ -35,9 +35,8 @@ export function registerRestoreUndelete(restore: Command, run: CommandRunner): v
     run(async (context) => {
       const { undelete } = await import('../../../app/restore/undelete-service.js');
       const started = Date.now();
-      const progress = progressView(context.output, 'restore');
-      try {
-        const result = await undelete(
+      const result = await withProgressView(context.output, 'restore', (sink) =>
+        undelete(
           context,
           {
             account: name,
@@ -50,17 +49,14 @@ export function registerRestoreUndelete(restore: Command, run: CommandRunner): v
             requestedBy: cliRequester(context.terminal.env),
             notify: options.notify,
           },
-          progress.sink,
-        );
-        progress.finish();
-        printRestoreReport(context.output, result.report, Date.now() - started);
-        context.output.note(
-          `${result.deleted} item(s) deleted between ${formatTime(result.from)} and ${formatTime(result.to)}, tagged ${result.keyword}`,
-        );
-        return exitCodeOf(result.report);
-      } finally {
-        progress.finish();
-      }
+          sink,
+        ),
+      );
+      printRestoreReport(context.output, result.report, Date.now() - started);
+      context.output.note(
+        `${result.deleted} item(s) deleted between ${formatTime(result.from)} and ${formatTime(result.to)}, tagged ${result.keyword}`,
+      );
+      return exitCodeOf(result.report);
     }),
   );
 }
